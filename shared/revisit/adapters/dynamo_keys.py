@@ -1,0 +1,114 @@
+"""Every DynamoDB key and index attribute Revisit writes is built here, and only here.
+
+One table per tenant (the tenant's stack owns it), single-table design; see docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+PK, SK = "pk", "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+DUE_INDEX = "gsi_due"  # sparse: patients whose next recall has no cycle yet
+OPEN_CYCLE_INDEX = "gsi_open_cycle"  # sparse: recall cycles still open
+QUEUE_INDEX = "gsi_queue"  # sparse: open staff tasks per clinic and role
+
+INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
+    # name: (partition attribute, sort attribute, projected attributes or None for ALL)
+    DUE_INDEX: ("due_pk", "due_sk", ["patient_id", "clinic_id", "recall_due_date"]),
+    OPEN_CYCLE_INDEX: ("open_pk", "open_sk", None),
+    QUEUE_INDEX: ("queue_pk", "queue_sk", None),
+}
+INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
+KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
+
+
+def patient(patient_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: "PROFILE"}
+
+
+def due_entry(clinic_id: str, recall_due_date: date, patient_id: str) -> dict[str, str]:
+    return {"due_pk": f"DUE#{clinic_id}", "due_sk": f"{recall_due_date.isoformat()}#{patient_id}"}
+
+
+def due_partition(clinic_id: str) -> str:
+    return f"DUE#{clinic_id}"
+
+
+def due_sort_upper_bound(horizon: date) -> str:
+    """Every due_sk on or before `horizon` sorts below this."""
+    return (horizon + timedelta(days=1)).isoformat()
+
+
+def cycle(patient_id: str, cycle_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"CYCLE#{cycle_id}"}
+
+
+def open_cycle_entry(clinic_id: str, recall_due_date: date, patient_id: str) -> dict[str, str]:
+    return {"open_pk": f"OPEN#{clinic_id}", "open_sk": f"{recall_due_date.isoformat()}#{patient_id}"}
+
+
+def open_cycle_partition(clinic_id: str) -> str:
+    return f"OPEN#{clinic_id}"
+
+
+def attempt(patient_id: str, cycle_id: str, step: str, channel: str) -> dict[str, str]:
+    """Deterministic per patient, cycle, step and channel: the key is the send ledger."""
+    return {PK: f"PATIENT#{patient_id}", SK: f"ATTEMPT#{cycle_id}#{step}#{channel}"}
+
+
+def attempts_prefix() -> str:
+    return "ATTEMPT#"
+
+
+def patient_partition(patient_id: str) -> str:
+    return f"PATIENT#{patient_id}"
+
+
+def appointment(patient_id: str, appointment_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"APPT#{appointment_id}"}
+
+
+def appointments_prefix() -> str:
+    return "APPT#"
+
+
+def task(task_id: str) -> dict[str, str]:
+    return {PK: f"TASK#{task_id}", SK: "TASK"}
+
+
+def queue_entry(clinic_id: str, role: str, due_at: datetime, task_id: str) -> dict[str, str]:
+    return {"queue_pk": queue_partition(clinic_id, role), "queue_sk": f"{due_at.isoformat()}#{task_id}"}
+
+
+def queue_partition(clinic_id: str, role: str) -> str:
+    return f"QUEUE#{clinic_id}#{role}"
+
+
+def notice(kind: str, key: str) -> dict[str, str]:
+    """A once-only marker for a staff notice (the administrator's nightly summary)."""
+    return {PK: f"NOTICE#{kind}", SK: key}
+
+
+def table_definition(table_name: str) -> dict:
+    """CreateTable arguments (offline runtime, DynamoDB Local); the CDK data construct mirrors them."""
+    attributes = {PK, SK} | INDEX_ATTRIBUTES
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"}, {"AttributeName": SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": name,
+                "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+                "Projection": (
+                    {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected}
+                    if projected
+                    else {"ProjectionType": "ALL"}
+                ),
+            }
+            for name, (pk, sk, projected) in INDEXES.items()
+        ],
+    }

@@ -1,0 +1,37 @@
+"""Insurance eligibility (R9, I16).
+
+A real deployment puts a clearinghouse (an X12 270/271 exchange) behind `EligibilityProvider`. None can
+be reached from here, so the default provider answers from the coverage stored on the patient's
+record in DynamoDB: the most recent policy that is valid on the service date. It says so in its
+`source`, and every result records where it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from revisit import clock
+from revisit.models.entities import CoverageStatus, EligibilityResult, InsurancePolicy, Patient
+
+
+def most_recent_policy(policies: list[InsurancePolicy]) -> InsurancePolicy | None:
+    """R17: the primary policy is the one that started last."""
+    return max(policies, key=lambda p: p.valid_from, default=None)
+
+
+class StoredCoverageEligibility:
+    name = "stored-coverage"
+
+    def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date) -> EligibilityResult:
+        checked_at = clock.now()
+        if policy is None:
+            return EligibilityResult(status=CoverageStatus.UNKNOWN, checked_at=checked_at, source=self.name)
+        active = policy.valid_from <= service_date and (policy.valid_to is None or service_date <= policy.valid_to)
+        return EligibilityResult(
+            status=CoverageStatus.ACTIVE if active else CoverageStatus.INACTIVE,
+            payer=policy.payer,
+            plan=policy.plan,
+            coverage_percent=policy.coverage_percent if active else 0,
+            checked_at=checked_at,
+            source=self.name,
+        )

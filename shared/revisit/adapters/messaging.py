@@ -1,0 +1,85 @@
+"""SMS through SNS, email through SES v2. The only code that talks to either."""
+
+from __future__ import annotations
+
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from revisit.errors import TransientError
+from revisit.ports import EmailMessage, PermanentSendFailure, SmsMessage
+
+_TRANSIENT = {"Throttling", "ThrottlingException", "TooManyRequestsException", "InternalError", "InternalFailure",
+              "ServiceUnavailable", "KMSThrottlingException"}
+
+
+def _raise_translated(exc: ClientError) -> None:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in _TRANSIENT:
+        raise TransientError(f"send throttled or failed for now: {code}") from None
+    raise PermanentSendFailure(code) from None
+
+
+class AwsNotifier:
+    def __init__(self, sns: Any, sesv2: Any, configuration_set: str | None = None) -> None:
+        self._sns = sns
+        self._ses = sesv2
+        self._configuration_set = configuration_set
+
+    def send_sms(self, message: SmsMessage) -> str:
+        try:
+            response = self._sns.publish(
+                PhoneNumber=message.phone,
+                Message=message.text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+                    "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": message.sender_id},
+                },
+            )
+        except ClientError as exc:
+            _raise_translated(exc)
+        return response["MessageId"]
+
+    def send_email(self, message: EmailMessage) -> str:
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": message.sender,
+            "Destination": {"ToAddresses": [message.to]},
+        }
+        if message.attachments:
+            kwargs["Content"] = {"Raw": {"Data": _mime(message)}}
+        else:
+            kwargs["Content"] = {
+                "Simple": {
+                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": message.text, "Charset": "UTF-8"},
+                        "Html": {"Data": message.html, "Charset": "UTF-8"},
+                    },
+                }
+            }
+        if self._configuration_set:
+            kwargs["ConfigurationSetName"] = self._configuration_set
+        try:
+            response = self._ses.send_email(**kwargs)
+        except ClientError as exc:
+            _raise_translated(exc)
+        return response["MessageId"]
+
+
+def _mime(message: EmailMessage) -> bytes:
+    root = MIMEMultipart("mixed")
+    root["Subject"] = message.subject
+    root["From"] = message.sender
+    root["To"] = message.to
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(message.text, "plain", "utf-8"))
+    body.attach(MIMEText(message.html, "html", "utf-8"))
+    root.attach(body)
+    for name, content_type, data in message.attachments:
+        part = MIMEApplication(data, _subtype=content_type.split("/", 1)[1])
+        part.add_header("Content-Disposition", "attachment", filename=name)
+        root.attach(part)
+    return root.as_bytes()

@@ -1,0 +1,14 @@
+"""Reports go to the tenant's private, encrypted S3 bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class S3ReportStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)

@@ -1,0 +1,108 @@
+"""The contact ladder: what happens next for one patient's recall cycle. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from revisit.domain.send_window import next_send_time
+from revisit.models.common import Channel
+from revisit.models.entities import AttemptOutcome, CycleStatus, Patient, RecallCycle
+from revisit.models.tenant import Clinic, LadderStep
+
+
+@dataclass(frozen=True)
+class StopCycle:
+    """The patient booked, declined or opted out: nothing more is sent."""
+
+    status: CycleStatus
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaitUntil:
+    at: datetime
+    why: str  # "ladder" (the step is not due yet) or "send_window"
+
+
+@dataclass(frozen=True)
+class SkipStep:
+    step: LadderStep
+    outcome: AttemptOutcome
+
+
+@dataclass(frozen=True)
+class ContactNow:
+    step: LadderStep
+
+
+@dataclass(frozen=True)
+class LadderFinished:
+    pass
+
+
+LadderAction = StopCycle | WaitUntil | SkipStep | ContactNow | LadderFinished
+
+
+def next_ladder_action(
+    *,
+    cycle: RecallCycle,
+    patient: Patient,
+    ladder: list[LadderStep],
+    clinic: Clinic,
+    now: datetime,
+    has_upcoming_appointment: bool,
+) -> LadderAction:
+    """Checked before every contact, in this order: stop, timing, channel, send window."""
+    if not cycle.status.is_open:
+        return StopCycle(cycle.status, "cycle already closed")
+    if has_upcoming_appointment:
+        return StopCycle(CycleStatus.BOOKED, "patient has an upcoming appointment")
+    if patient.opted_out:
+        return StopCycle(CycleStatus.OPTED_OUT, "patient opted out")
+    if cycle.step_index >= len(ladder):
+        return LadderFinished()
+    if now < cycle.next_contact_at:
+        return WaitUntil(cycle.next_contact_at, "ladder")
+    step = ladder[cycle.step_index]
+    skip = _channel_unusable(step.channel, patient)
+    if skip is not None:
+        return SkipStep(step, skip)
+    if step.channel.reaches_patient:
+        opens = next_send_time(now, clinic.send_window, clinic.time_zone)
+        if opens > now:
+            return WaitUntil(opens, "send_window")
+    return ContactNow(step)
+
+
+def _channel_unusable(channel: Channel, patient: Patient) -> AttemptOutcome | None:
+    if channel == Channel.SMS:
+        if not patient.phone:
+            return AttemptOutcome.SKIPPED_NO_ADDRESS
+        if not patient.sms_consent:
+            return AttemptOutcome.SKIPPED_NO_CONSENT
+    elif channel == Channel.EMAIL:
+        if not patient.email:
+            return AttemptOutcome.SKIPPED_NO_ADDRESS
+        if not patient.email_consent:
+            return AttemptOutcome.SKIPPED_NO_CONSENT
+    elif channel == Channel.CALL_TASK and not patient.phone:
+        return AttemptOutcome.SKIPPED_NO_ADDRESS
+    return None
+
+
+def next_contact_after(
+    ladder: list[LadderStep], next_index: int, now: datetime, last_contact_at: datetime | None
+) -> datetime:
+    """When the step at `next_index` falls due: its delay counts from the last real contact,
+    so a skipped channel costs the patient no waiting time."""
+    if next_index >= len(ladder) or last_contact_at is None:
+        return now
+    return max(now, last_contact_at + timedelta(days=ladder[next_index].after_days))
+
+
+def status_after_contact(channel: Channel) -> CycleStatus:
+    """R16: "Contacted" after each attempt; the last rungs put the patient in manual review (R15)."""
+    if channel in (Channel.MANUAL_REVIEW, Channel.ADMIN_TASK):
+        return CycleStatus.MANUAL_REVIEW
+    return CycleStatus.CONTACTED

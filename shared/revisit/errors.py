@@ -1,0 +1,34 @@
+"""Domain errors. Adapters translate AWS error codes into these; the API maps them to responses."""
+
+
+class RevisitError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class NotFound(RevisitError):
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} {key} not found")
+        self.kind = kind
+        self.key = key
+
+
+class Conflict(RevisitError):
+    """A conditional write lost: the record changed, or the transition is not allowed."""
+
+
+class TransitionRejected(Conflict):
+    def __init__(self, kind: str, key: str, to_status: str) -> None:
+        super().__init__(f"{kind} {key} cannot move to {to_status}")
+        self.to_status = to_status
+
+
+class TransientError(RevisitError):
+    """Throttling or a passing fault: Step Functions retries the step."""
+
+
+class ConfigError(RevisitError):
+    """A tenant file or setting is invalid; the message names the file and the field."""
+
+
+class InvalidStepInput(RevisitError):
+    """A workflow step got input it cannot use; the message names the field. Not retried."""

@@ -1,0 +1,118 @@
+"""What every Lambda handler shares: settings validated at cold start, Powertools, the tenant context.
+
+A handler is a few lines:
+
+    @step(RecallRef)
+    def lambda_handler(request, ctx):
+        return create_recall_tasks(request, ctx)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from revisit.adapters.dynamo import TenantTables
+from revisit.adapters.eligibility import StoredCoverageEligibility
+from revisit.adapters.messaging import AwsNotifier
+from revisit.adapters.reports import S3ReportStore
+from revisit.config import describe_validation_error, load_tenant
+from revisit.errors import ConfigError, InvalidStepInput
+from revisit.services.context import TenantContext
+
+# Most steps publish no metric of their own; the cold-start metric is enough. Not a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="Revisit")
+
+__all__ = ["MetricUnit", "logger", "metrics", "step", "tenant_context", "tracer"]
+
+
+class Settings(BaseModel):
+    """The function's environment. A missing or wrong value fails the cold start, not the first patient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    table_name: str
+    reports_bucket: str
+    tenant_config_path: str = "/opt/tenant/tenant.json"
+    ses_configuration_set: str | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error("environment", exc)) from None
+
+
+_contexts: dict[Settings, TenantContext] = {}
+
+
+def tenant_context() -> TenantContext:
+    """Built once per execution environment (and per settings, offline, where tenants come and go)."""
+    settings = Settings.from_environment()
+    context = _contexts.get(settings)
+    if context is None:
+        config = load_tenant(settings.tenant_config_path)
+        if config.tenant_id != settings.tenant_id:
+            raise ConfigError(f"{settings.tenant_config_path}: tenant_id {config.tenant_id!r} is not {settings.tenant_id!r}")
+        table = boto3.resource("dynamodb").Table(settings.table_name)
+        context = TenantContext(
+            config=config,
+            tables=TenantTables(table, config),
+            notifier=AwsNotifier(boto3.client("sns"), boto3.client("sesv2"), settings.ses_configuration_set),
+            eligibility=StoredCoverageEligibility(),
+            reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
+        )
+        _contexts[settings] = context
+        metrics.set_default_dimensions(tenant=config.tenant_id)
+    return context
+
+
+def reset_contexts() -> None:
+    """Offline only: forget clients made for an earlier emulated account."""
+    _contexts.clear()
+
+
+def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None = None):
+    """Wraps a workflow step: correlation id = execution name, tracing, metrics, typed input and output."""
+
+    def decorate(service_call: Callable[[Any, TenantContext], BaseModel]):
+        @functools.wraps(service_call)
+        def handler(event: dict, context: Any) -> dict:
+            try:
+                request = request_model.model_validate(event)
+            except ValidationError as exc:
+                raise InvalidStepInput(describe_validation_error("step input", exc)) from None
+            result = service_call(request, tenant_context())
+            if on_result is not None:
+                on_result(result)
+            return result.model_dump(mode="json")
+
+        wrapped = logger.inject_lambda_context(correlation_id_path="execution_name")(
+            tracer.capture_lambda_handler(metrics.log_metrics(handler))
+        )
+
+        @functools.wraps(service_call)
+        def lambda_handler(event: dict, context: Any) -> dict:
+            try:
+                return wrapped(event, context)
+            finally:
+                metrics.clear_metrics()  # flushed already; with metrics disabled (offline) they would pile up
+
+        return lambda_handler
+
+    return decorate

@@ -1,0 +1,56 @@
+"""Small value types shared by every model."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, EmailStr, StringConstraints
+
+
+class Language(StrEnum):
+    EN = "en"
+    ES = "es"
+    BG = "bg"
+    RU = "ru"
+
+
+class Channel(StrEnum):
+    """A rung of the contact ladder. The first two reach the patient; the rest are staff work."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    CALL_TASK = "call_task"
+    MANUAL_REVIEW = "manual_review"
+    ADMIN_TASK = "admin_task"
+
+    @property
+    def reaches_patient(self) -> bool:
+        return self in (Channel.SMS, Channel.EMAIL)
+
+
+class Role(StrEnum):
+    FRONT_DESK = "front_desk"
+    HYGIENIST = "hygienist"
+    LEAD_DENTIST = "lead_dentist"
+    OFFICE_ADMIN = "office_admin"
+    ADMINISTRATOR = "administrator"
+    SENIOR_REGISTRAR = "senior_registrar"
+    REGISTRAR = "registrar"
+
+
+def _e164(value: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number in E.164 form (+<country><number>): {exc}") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("not a valid phone number for its country")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+PhoneE164 = Annotated[str, AfterValidator(_e164)]
+Email = EmailStr
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+"""Ids that appear in keys and execution names: lower-case, digits, dashes; never personal data."""

@@ -1,0 +1,220 @@
+"""The records Revisit keeps: patients, recall cycles, staff tasks, communication attempts, appointments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, Role
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientStatus(StrEnum):
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    FOLLOW_UP = "Follow-up"
+
+
+class RecallStatus(StrEnum):
+    """The patient's recall state as front-desk staff see it (R7, R16)."""
+
+    PENDING = "Pending recall"
+    CONTACTED = "Contacted"
+    BOOKED = "Booked"
+    DECLINED = "Declined"
+    OPTED_OUT = "Opted out"
+    MANUAL_REVIEW = "Manual review"
+    NOT_NEEDED = "Not needed"
+
+
+class RecallItem(Record):
+    recall_type: Identifier
+    last_done: date
+
+
+class InsurancePolicy(Record):
+    payer: str
+    member_id: str
+    plan: str = ""
+    valid_from: date
+    valid_to: date | None = None
+    covered_recall_types: list[Identifier] = []
+    coverage_percent: int = Field(default=100, ge=0, le=100)
+
+
+class Patient(Record):
+    patient_id: Identifier
+    clinic_id: Identifier
+    first_name: str = Field(min_length=1)
+    last_name: str = Field(min_length=1)
+    date_of_birth: date
+    language: Language
+    phone: PhoneE164 | None = None
+    email: Email | None = None
+    sms_consent: bool = False
+    email_consent: bool = False
+    opted_out: bool = False
+    """Opted out of all recall messages."""
+    status: PatientStatus = PatientStatus.ACTIVE
+    recall_status: RecallStatus | None = None
+    last_visit: date | None = None
+    recalls: list[RecallItem] = []
+    insurance: list[InsurancePolicy] = []
+    next_appointment_at: AwareDatetime | None = None
+    recall_cycle_id: str | None = None
+    """The due date of the latest recall cycle opened for this patient (never reopened)."""
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class CycleStatus(StrEnum):
+    PENDING = "Pending"
+    CONTACTED = "Contacted"
+    MANUAL_REVIEW = "ManualReview"
+    BOOKED = "Booked"
+    DECLINED = "Declined"
+    OPTED_OUT = "OptedOut"
+    NOT_NEEDED = "NotNeeded"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CycleStatus.PENDING, CycleStatus.CONTACTED, CycleStatus.MANUAL_REVIEW)
+
+
+class CoverageStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    UNKNOWN = "unknown"
+
+
+class EligibilityResult(Record):
+    status: CoverageStatus
+    payer: str | None = None
+    plan: str | None = None
+    coverage_percent: int | None = None
+    checked_at: AwareDatetime
+    source: str
+
+
+class RecallCycle(Record):
+    """One patient's walk through the contact ladder for one due date."""
+
+    patient_id: Identifier
+    cycle_id: str
+    """The recall due date, ISO: one cycle per patient and due date."""
+    clinic_id: Identifier
+    patient_name: str
+    recall_due_date: date
+    recall_types: list[Identifier]
+    status: CycleStatus = CycleStatus.PENDING
+    step_index: int = 0
+    next_contact_at: AwareDatetime
+    last_contact_at: AwareDatetime | None = None
+    last_channel: Channel | None = None
+    attempts: int = 0
+    days_since_last_visit: int | None = None
+    suggested_visit_date: date | None = None
+    eligibility: EligibilityResult | None = None
+    execution_name: str
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime | None = None
+    close_reason: str | None = None
+
+
+class TaskKind(StrEnum):
+    RECALL = "recall"  # R4: front desk books the recall
+    CHART_REVIEW = "chart_review"  # R8: hygienist reviews the chart
+    RECALL_CALL = "recall_call"  # ladder: front desk phones the patient
+    MANUAL_REVIEW = "manual_review"  # R15
+    ADMIN_FOLLOW_UP = "admin_follow_up"  # R27
+    LEAD_DENTIST_REVIEW = "lead_dentist_review"  # R12
+
+
+class TaskPriority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class CallResult(StrEnum):
+    BOOKED = "booked"
+    CALL_BACK = "call_back"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    DECLINED = "declined"
+
+
+class StaffTask(Record):
+    task_id: str
+    kind: TaskKind
+    role: Role
+    clinic_id: Identifier
+    priority: TaskPriority
+    status: TaskStatus = TaskStatus.OPEN
+    title: str
+    """Ids and counts only: the task list is read on shared screens."""
+    due_at: AwareDatetime
+    created_at: AwareDatetime
+    patient_id: Identifier | None = None
+    cycle_id: str | None = None
+    closed_at: AwareDatetime | None = None
+    result: CallResult | None = None
+    reason: str | None = None
+
+
+class AttemptOutcome(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    TASK_CREATED = "task_created"
+    SKIPPED_NO_CONSENT = "skipped_no_consent"
+    SKIPPED_NO_ADDRESS = "skipped_no_address"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+    """A previous try claimed the send and died before recording it; never sent again."""
+
+
+class CommunicationAttempt(Record):
+    """R24: every call, SMS and email attempt, on the patient's file. Doubles as the send ledger."""
+
+    patient_id: Identifier
+    cycle_id: str
+    step: Identifier
+    channel: Channel
+    outcome: AttemptOutcome
+    at: AwareDatetime
+    language: Language | None = None
+    message_id: str | None = None
+    task_id: str | None = None
+    sms_segments: int | None = None
+    sms_encoding: str | None = None
+    detail: str | None = None
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class Appointment(Record):
+    appointment_id: str
+    patient_id: Identifier
+    clinic_id: Identifier
+    appointment_type: str
+    starts_at: AwareDatetime
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    created_at: AwareDatetime

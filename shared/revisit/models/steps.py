@@ -1,0 +1,142 @@
+"""The input and output of every workflow step: what the ASL passes in, what the Lambda returns.
+
+State carries ids, dates and counts only. No names, phones, emails or notes travel through an
+execution, because ops read executions in the console.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from revisit.models.common import Channel, Identifier
+
+
+class StepModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StepRequest(StepModel):
+    execution_name: str
+    """The correlation id every log line of the step carries."""
+
+
+# --- Recall (one execution per patient and cycle) -------------------------------------------
+
+
+class RecallRef(StepRequest):
+    patient_id: Identifier
+    cycle_id: str
+
+
+class PrepareRecallRequest(StepRequest):
+    patient_id: Identifier
+    clinic_id: Identifier
+    recall_due_date: date
+
+
+class PrepareRecallResult(StepModel):
+    patient_id: Identifier
+    cycle_id: str
+    proceed: bool
+    reason: str
+    days_since_last_visit: int | None = None
+    suggested_visit_date: date | None = None
+    next_contact_at: str
+    """AWS timestamp (UTC, 'Z') for the ladder's Wait state."""
+
+
+class RecallTasksResult(StepModel):
+    task_ids: list[str]
+
+
+class VerifyInsuranceResult(StepModel):
+    coverage: str
+    source: str
+
+
+class ContactResult(StepModel):
+    cycle_id: str
+    outcome: Literal["wait", "stopped", "finished"]
+    next_contact_at: str
+    step: Identifier | None = None
+    channel: Channel | None = None
+    detail: str
+
+
+# --- Nightly sweep ---------------------------------------------------------------------------
+
+
+class SweepInput(StepModel):
+    """What starts a sweep: the schedule passes its scheduled time; a person may pass a run date."""
+
+    model_config = ConfigDict(extra="ignore")
+    run_date: date | None = None
+    scheduled_time: AwareDatetime | None = None
+
+
+class PlanSweepRequest(StepRequest):
+    input: SweepInput
+
+
+class ClinicSweep(StepModel):
+    clinic_id: Identifier
+    run_date: date
+    horizon_date: date
+
+
+class PlanSweepResult(StepModel):
+    run_date: date
+    horizon_date: date
+    clinics: list[ClinicSweep]
+
+
+class SelectDueRequest(StepRequest):
+    clinic_id: Identifier
+    run_date: date
+    horizon_date: date
+    page_token: str | None = None
+
+
+class RecallToStart(StepModel):
+    name: str
+    input: dict
+
+
+class SelectDueResult(StepModel):
+    recalls: list[RecallToStart]
+    next_page_token: str | None
+    items_read: int
+
+
+class RunDateRequest(StepRequest):
+    run_date: date
+
+
+class UpcomingCount(StepModel):
+    due_next_30_days: int
+    in_recall: int
+
+
+class ReportResult(StepModel):
+    keys: list[str]
+    rows: int
+
+
+class AlertResult(StepModel):
+    task_ids: list[str]
+    pending_cases: int
+
+
+class AdminSummaryRequest(StepRequest):
+    run_date: date
+    due_next_30_days: int
+    in_recall: int
+    report_keys: list[str]
+
+
+class AdminSummaryResult(StepModel):
+    sent: bool
+    message_id: str | None = None

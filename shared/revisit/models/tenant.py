@@ -1,0 +1,153 @@
+"""The tenant configuration: one clinic chain. Validated at synth, at load and at run time."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Madrid')") from None
+    return value
+
+
+class SendWindow(Strict):
+    """When patient messages may go out, in the clinic's local time."""
+
+    start: time = time(9, 0)
+    end: time = time(19, 0)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default=[0, 1, 2, 3, 4, 5], min_length=1)
+    """0 = Monday."""
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> SendWindow:
+        if self.start >= self.end:
+            raise ValueError("send_window.start must be before send_window.end")
+        return self
+
+
+class Clinic(Strict):
+    clinic_id: Identifier
+    name: str
+    time_zone: str
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    language: Language
+    phone: PhoneE164
+    address: str = ""
+    send_window: SendWindow = SendWindow()
+    working_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]
+
+    _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
+
+
+class RecallType(Strict):
+    recall_type: Identifier
+    interval_months: int = Field(ge=0)
+    interval_days: int = Field(default=0, ge=0)
+    labels: dict[Language, str]
+    """What the patient is due for, in each language ('check-up and cleaning')."""
+
+    @model_validator(mode="after")
+    def _positive_interval(self) -> RecallType:
+        if self.interval_months * 31 + self.interval_days <= 0:
+            raise ValueError("interval_months and interval_days must add up to a positive interval")
+        return self
+
+
+class LadderStep(Strict):
+    step: Identifier
+    channel: Channel
+    after_days: int = Field(ge=0)
+    """Days after the previous contact (or after the cycle opens, for the first step)."""
+
+
+class StaffMember(Strict):
+    staff_id: Identifier
+    name: str
+    role: Role
+    email: Email
+    clinic_id: Identifier | None = None
+    """None: works for the whole chain."""
+    alerts: bool = False
+
+
+class SweepSettings(Strict):
+    local_time: time = time(2, 0)
+    """When the nightly sweep runs, in the tenant's time zone."""
+    lead_days: int = Field(default=14, ge=0, le=90)
+    """A recall enters the ladder this many days before it falls due."""
+    page_size: int = Field(default=200, ge=1, le=1000)
+    max_concurrency: int = Field(default=20, ge=1, le=1000)
+
+
+class ReportSettings(Strict):
+    daily_local_time: time = time(6, 0)
+
+
+class TenantConfig(Strict):
+    tenant_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,19}$")]
+    name: str
+    time_zone: str
+    default_language: Language = Language.EN
+    sender_email: Email
+    admin_email: Email
+    sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
+    clinics: list[Clinic] = Field(min_length=1)
+    recall_types: list[RecallType] = Field(min_length=1)
+    contact_ladder: list[LadderStep] = Field(min_length=1)
+    staff: list[StaffMember] = []
+    refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
+    sweep: SweepSettings = SweepSettings()
+    reports: ReportSettings = ReportSettings()
+
+    _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TenantConfig:
+        for name, ids in (
+            ("clinics", [c.clinic_id for c in self.clinics]),
+            ("recall_types", [r.recall_type for r in self.recall_types]),
+            ("contact_ladder", [s.step for s in self.contact_ladder]),
+            ("staff", [s.staff_id for s in self.staff]),
+        ):
+            if len(ids) != len(set(ids)):
+                raise ValueError(f"{name}: ids must be unique")
+        clinic_ids = {c.clinic_id for c in self.clinics}
+        for member in self.staff:
+            if member.clinic_id is not None and member.clinic_id not in clinic_ids:
+                raise ValueError(f"staff {member.staff_id}: unknown clinic_id {member.clinic_id!r}")
+        languages = {c.language for c in self.clinics} | {self.default_language}
+        for rt in self.recall_types:
+            missing = languages - set(rt.labels)
+            if missing:
+                raise ValueError(f"recall_types {rt.recall_type}: labels missing for {sorted(missing)}")
+        return self
+
+    def clinic(self, clinic_id: str) -> Clinic:
+        for clinic in self.clinics:
+            if clinic.clinic_id == clinic_id:
+                return clinic
+        raise KeyError(clinic_id)
+
+    def recall_type(self, recall_type: str) -> RecallType:
+        for rt in self.recall_types:
+            if rt.recall_type == recall_type:
+                return rt
+        raise KeyError(recall_type)
+
+    def staff_with_role(self, role: Role, clinic_id: str | None = None) -> list[StaffMember]:
+        return [
+            s for s in self.staff if s.role == role and (clinic_id is None or s.clinic_id in (None, clinic_id))
+        ]

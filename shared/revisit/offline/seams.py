@@ -1,0 +1,168 @@
+"""Every hook into moto's private Step Functions interpreter, in one place. moto is pinned (pyproject);
+tests/workflows/test_seams.py fails loudly if any of these stops working after an upgrade.
+
+1. Wait states and Retry back-offs sleep in virtual time instead of real time.
+2. Timestamp waits compare with the virtual clock (moto compares with naive datetime.now()).
+3. Lambda tasks go to the in-process handlers; other AWS clients are cached, not rebuilt per task.
+4. Starting and ending executions is counted, so the driver knows when everything is asleep.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_factory,  # noqa: F401  (imports every service module, so each copy gets patched)
+    state_task_service_sfn,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.asl.eval.event import event_manager
+from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
+from moto.stepfunctions.parser.backend import execution as backend_execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from revisit.offline.lambda_dispatch import InProcessLambda
+from revisit.offline.virtual_time import VirtualClock
+
+_installed: dict[str, Any] = {}
+_active: dict[str, Any] = {}
+
+
+def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
+    """Points the interpreter at `clock` and `lambdas`. Idempotent; `uninstall` restores moto."""
+    _active["clock"] = clock
+    _active["lambdas"] = lambdas
+    _active["clients"] = {}
+    if _installed:
+        return
+
+    _installed["wait_interval"] = WaitFunction._wait_interval
+    _installed["timestamp_seconds"] = Timestamp._get_wait_seconds
+    _installed["retrier_time"] = retrier_decl.time
+    _installed["worker_start"] = ExecutionWorker.start
+    _installed["worker_logic"] = ExecutionWorker._execution_logic
+
+    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        _active["clock"].sleep(wait_seconds)
+
+    def timestamp_seconds(self: Any, env: Any) -> int:
+        self.string.eval(env=env)
+        timestamp_str: str = env.stack.pop()
+        timestamp = self._from_timestamp_string(timestamp=timestamp_str)
+        if timestamp is None:
+            from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+                FailureEventException,
+            )
+
+            raise FailureEventException(self._create_failure_event(env, timestamp_str))
+        wake = timestamp.replace(tzinfo=_dt.UTC)
+        return int((wake - _active["clock"].now()).total_seconds())
+
+    retrier_time = types.SimpleNamespace(sleep=lambda seconds: _active["clock"].sleep(seconds),
+                                         time=lambda: _active["clock"].now().timestamp())
+
+    def worker_start(self: Any) -> None:
+        _active["clock"].execution_started()
+        _installed["worker_start"](self)
+
+    def worker_logic(self: Any) -> None:
+        try:
+            _installed["worker_logic"](self)
+        finally:
+            _active["clock"].execution_finished()
+
+    class VirtualDatetime(_dt.datetime):
+        """Execution start and stop dates and history timestamps read the virtual clock too."""
+
+        @classmethod
+        def now(cls, tz: Any = None) -> _dt.datetime:  # type: ignore[override]
+            current = _active["clock"].now()
+            return current.astimezone(tz) if tz else current.replace(tzinfo=None)
+
+    virtual_datetime_module = types.SimpleNamespace(
+        **{name: getattr(_dt, name) for name in dir(_dt) if not name.startswith("__")}
+    )
+    virtual_datetime_module.datetime = VirtualDatetime
+    _installed["datetime_modules"] = [parser_models, backend_execution, event_manager]
+    for module in _installed["datetime_modules"]:
+        module.datetime = virtual_datetime_module
+
+    WaitFunction._wait_interval = wait_interval
+    Timestamp._get_wait_seconds = timestamp_seconds
+    retrier_decl.time = retrier_time
+    ExecutionWorker.start = worker_start
+    ExecutionWorker._execution_logic = worker_logic
+    _patch_client_factories(_client_for)
+
+
+class _AslParameters:
+    """moto's Step Functions integration passes ASL's PascalCase parameters (StateMachineArn) straight to
+    boto3, which wants camelCase (stateMachineArn), and returns boto3's camelCase where AWS returns
+    PascalCase. This adapter does both conversions, as the real service does."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method) or name.startswith("_") or name in ("meta", "exceptions"):
+            return method
+
+        def call(**parameters: Any) -> Any:
+            response = method(**{k[:1].lower() + k[1:]: v for k, v in parameters.items()})
+            return {k[:1].upper() + k[1:]: v for k, v in response.items()}
+
+        return call
+
+
+def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    if service == "lambda":
+        return _active["lambdas"]
+    clients = _active["clients"]
+    key = (region, service, threading.get_ident() % 8)
+    client = clients.get(key)
+    if client is None:
+        client = _installed["boto_client_for"](region=region, service=service, state_credentials=state_credentials)
+        if service in ("stepfunctions", "states"):
+            client = _AslParameters(client)
+        clients[key] = client
+    return client
+
+
+def _patch_client_factories(factory: Callable[..., Any]) -> None:
+    """The interpreter imports `boto_client_for` by name into several modules: replace every copy."""
+    _installed.setdefault("boto_client_for", moto_boto_client.boto_client_for)
+    original = _installed["boto_client_for"]
+    _installed.setdefault("patched_modules", [])
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = factory
+            _installed["patched_modules"].append(module)
+    for module in (lambda_eval_utils, state_task_service_sfn):
+        assert module.boto_client_for is factory, f"{module.__name__} no longer uses boto_client_for"
+
+
+def uninstall() -> None:
+    if not _installed:
+        return
+    WaitFunction._wait_interval = _installed.pop("wait_interval")
+    Timestamp._get_wait_seconds = _installed.pop("timestamp_seconds")
+    retrier_decl.time = _installed.pop("retrier_time")
+    ExecutionWorker.start = _installed.pop("worker_start")
+    ExecutionWorker._execution_logic = _installed.pop("worker_logic")
+    for module in _installed.pop("datetime_modules"):
+        module.datetime = _dt
+    original = _installed.pop("boto_client_for")
+    for module in _installed.pop("patched_modules"):
+        module.boto_client_for = original
+    _installed.clear()
+    _active.clear()

@@ -1,0 +1,52 @@
+"""Messages rendered from jinja2 templates in the patient's language, dates formatted for the locale."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from revisit.models.common import Language
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCALES = {Language.EN: "en_US", Language.ES: "es_ES", Language.BG: "bg_BG", Language.RU: "ru_RU"}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+def render(language: Language | str, name: str, **context: object) -> str:
+    """Renders templates/<language>/<name>.j2; unknown variables are errors, not blanks."""
+    language = Language(language)
+    env = _environment()
+    template = env.get_template(f"{language.value}/{name}.j2")
+    return template.render(locale=LOCALES[language], long_date=_long_date(language), **context).strip()
+
+
+def _long_date(language: Language):
+    def fmt(value: date) -> str:
+        return format_date(value, format="long", locale=LOCALES[language])
+
+    return fmt
+
+
+def render_report(name: str, **context: object) -> str:
+    """Staff-facing reports (templates/reports/), self-contained HTML."""
+    return _environment().get_template(f"reports/{name}.j2").render(**context)
+
+
+def template_names() -> list[str]:
+    return sorted(p.name.removesuffix(".j2") for p in (TEMPLATES / "en").glob("*.j2"))

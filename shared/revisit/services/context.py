@@ -1,0 +1,18 @@
+"""What a workflow step needs, passed in whole so tests can hand in fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from revisit.adapters.dynamo import TenantTables
+from revisit.models.tenant import TenantConfig
+from revisit.ports import EligibilityProvider, Notifier, ReportStore
+
+
+@dataclass
+class TenantContext:
+    config: TenantConfig
+    tables: TenantTables
+    notifier: Notifier
+    eligibility: EligibilityProvider
+    reports: ReportStore

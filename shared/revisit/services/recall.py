@@ -1,0 +1,303 @@
+"""The recall workflow's steps (R2-R10, R15, R16, R24, R27): what each Lambda of the Recall state machine does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from revisit import clock
+from revisit.adapters.eligibility import most_recent_policy
+from revisit.domain.ladder import (
+    ContactNow,
+    LadderFinished,
+    SkipStep,
+    StopCycle,
+    WaitUntil,
+    next_contact_after,
+    next_ladder_action,
+    status_after_contact,
+)
+from revisit.domain.naming import recall_task_id
+from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
+from revisit.domain.sms import sms_segments
+from revisit.errors import Conflict, NotFound, TransientError
+from revisit.models.common import Channel, Role
+from revisit.models.entities import (
+    AttemptOutcome,
+    CommunicationAttempt,
+    CycleStatus,
+    Patient,
+    RecallCycle,
+    StaffTask,
+    TaskKind,
+    TaskPriority,
+    TaskStatus,
+)
+from revisit.models.steps import (
+    ContactResult,
+    PrepareRecallRequest,
+    PrepareRecallResult,
+    RecallRef,
+    RecallTasksResult,
+    VerifyInsuranceResult,
+)
+from revisit.models.tenant import LadderStep
+from revisit.ports import EmailMessage, PermanentSendFailure, SmsMessage
+from revisit.rendering import render
+from revisit.services.context import TenantContext
+
+CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL)
+
+
+def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> PrepareRecallResult:
+    """R2 contact details, R3 days since the last visit, R7 'Pending recall', R10 the suggested visit date.
+    Opens the cycle (and takes the patient off the due index) exactly once."""
+    cycle_id = request.recall_due_date.isoformat()
+    try:
+        existing = ctx.tables.cycles.get(request.patient_id, cycle_id)
+        return _prepared(existing, "cycle already open (step retried)")
+    except NotFound:
+        pass
+    patient = ctx.tables.patients.get(request.patient_id)
+    clinic = ctx.config.clinic(patient.clinic_id)
+    now = clock.now()
+    today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
+    due_types = [item.recall_type for item in patient.recalls] or [ctx.config.recall_types[0].recall_type]
+    cycle = RecallCycle(
+        patient_id=patient.patient_id,
+        cycle_id=cycle_id,
+        clinic_id=patient.clinic_id,
+        patient_name=patient.display_name,
+        recall_due_date=request.recall_due_date,
+        recall_types=sorted(set(due_types)),
+        next_contact_at=now,
+        days_since_last_visit=days_since_last_visit(patient.last_visit, today),
+        suggested_visit_date=suggest_visit_date(request.recall_due_date, today, clinic),
+        execution_name=request.execution_name,
+        opened_at=now,
+    )
+    try:
+        ctx.tables.cycles.open(cycle)
+    except Conflict:
+        return _prepared(ctx.tables.cycles.get(request.patient_id, cycle_id), "cycle opened by an earlier try")
+    if ctx.tables.appointments.has_upcoming(patient.patient_id, now):
+        end_cycle(ctx, cycle, CycleStatus.BOOKED, "already booked when the cycle opened")
+        return _prepared(cycle.model_copy(update={"status": CycleStatus.BOOKED}), "already booked")
+    if patient.opted_out:
+        end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "opted out before the cycle opened")
+        return _prepared(cycle.model_copy(update={"status": CycleStatus.OPTED_OUT}), "opted out")
+    return _prepared(cycle, "cycle opened")
+
+
+def _prepared(cycle: RecallCycle, reason: str) -> PrepareRecallResult:
+    return PrepareRecallResult(
+        patient_id=cycle.patient_id,
+        cycle_id=cycle.cycle_id,
+        proceed=cycle.status.is_open,
+        reason=reason,
+        days_since_last_visit=cycle.days_since_last_visit,
+        suggested_visit_date=cycle.suggested_visit_date,
+        next_contact_at=clock.to_aws_timestamp(cycle.next_contact_at),
+    )
+
+
+def create_recall_tasks(request: RecallRef, ctx: TenantContext) -> RecallTasksResult:
+    """R4 a high-priority recall task for the front desk; R8 a chart review for the hygienist."""
+    cycle = ctx.tables.cycles.get(request.patient_id, request.cycle_id)
+    now = clock.now()
+    visit_at = datetime.combine(cycle.suggested_visit_date or cycle.recall_due_date, datetime.min.time(), tzinfo=now.tzinfo)
+    tasks = [
+        _cycle_task(cycle, TaskKind.RECALL, Role.FRONT_DESK, TaskPriority.HIGH, now + timedelta(days=1), now,
+                    f"Recall due {cycle.recall_due_date}: book patient {cycle.patient_id}"),
+        _cycle_task(cycle, TaskKind.CHART_REVIEW, Role.HYGIENIST, TaskPriority.NORMAL,
+                    max(now, visit_at - timedelta(days=1)), now,
+                    f"Review chart of patient {cycle.patient_id} before the recall visit"),
+    ]
+    for task in tasks:
+        ctx.tables.tasks.create(task)
+    return RecallTasksResult(task_ids=[t.task_id for t in tasks])
+
+
+def verify_insurance(request: RecallRef, ctx: TenantContext) -> VerifyInsuranceResult:
+    """R9: coverage for the recall visit, from the tenant's eligibility provider."""
+    cycle = ctx.tables.cycles.get(request.patient_id, request.cycle_id)
+    patient = ctx.tables.patients.get(request.patient_id)
+    result = ctx.eligibility.verify(
+        patient, most_recent_policy(patient.insurance), cycle.suggested_visit_date or cycle.recall_due_date
+    )
+    ctx.tables.cycles.save_details(cycle, eligibility=result)
+    return VerifyInsuranceResult(coverage=result.status.value, source=result.source)
+
+
+@dataclass
+class _Progress:
+    cycle: RecallCycle
+    patient: Patient
+
+
+def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
+    """One rung of the ladder (R5, R6, R15, R16, R24, R27). Before every contact: stop if the patient
+    booked, declined or opted out; wait for the send window; skip a channel without consent or address.
+    Returns when the caller must wait (for the next rung or the send window) or the cycle is over."""
+    ladder = ctx.config.contact_ladder
+    for _ in range(len(ladder) + 2):
+        cycle = ctx.tables.cycles.get(request.patient_id, request.cycle_id)
+        patient = ctx.tables.patients.get(request.patient_id)
+        clinic = ctx.config.clinic(cycle.clinic_id)
+        now = clock.now()
+        action = next_ladder_action(
+            cycle=cycle,
+            patient=patient,
+            ladder=ladder,
+            clinic=clinic,
+            now=now,
+            has_upcoming_appointment=ctx.tables.appointments.has_upcoming(patient.patient_id, now),
+        )
+        if isinstance(action, StopCycle):
+            end_cycle(ctx, cycle, action.status, action.reason)
+            return ContactResult(cycle_id=cycle.cycle_id, outcome="stopped", next_contact_at=clock.to_aws_timestamp(now),
+                                 detail=f"{action.status.value}: {action.reason}")
+        if isinstance(action, LadderFinished):
+            return ContactResult(cycle_id=cycle.cycle_id, outcome="finished", next_contact_at=clock.to_aws_timestamp(now),
+                                 detail=f"ladder finished in {cycle.status.value}")
+        if isinstance(action, WaitUntil):
+            return ContactResult(cycle_id=cycle.cycle_id, outcome="wait", next_contact_at=clock.to_aws_timestamp(action.at),
+                                 detail=f"waiting for {action.why}")
+        if isinstance(action, SkipStep):
+            _record_once(ctx, cycle, action.step, action.outcome, now)
+            _advance(ctx, cycle, now, contacted=False, channel=action.step.channel)
+            continue
+        assert isinstance(action, ContactNow)
+        outcome = _contact(ctx, cycle, patient, action.step, now)
+        _advance(ctx, cycle, now, contacted=outcome in (AttemptOutcome.SENT, AttemptOutcome.TASK_CREATED,
+                                                         AttemptOutcome.UNCONFIRMED), channel=action.step.channel)
+        last_rung = cycle.step_index + 1 >= len(ladder)
+        return ContactResult(
+            cycle_id=cycle.cycle_id,
+            outcome="finished" if last_rung else "wait",
+            next_contact_at=clock.to_aws_timestamp(next_contact_after(ladder, cycle.step_index + 1, now, now)),
+            step=action.step.step,
+            channel=action.step.channel,
+            detail=outcome.value,
+        )
+    raise RuntimeError("ladder did not settle")  # a bug, not a patient's state
+
+
+def _advance(ctx: TenantContext, cycle: RecallCycle, now: datetime, *, contacted: bool, channel: Channel) -> None:
+    next_index = cycle.step_index + 1
+    last_contact = now if contacted else cycle.last_contact_at
+    try:
+        ctx.tables.cycles.record_progress(
+            cycle,
+            step_index=next_index,
+            next_contact_at=next_contact_after(ctx.config.contact_ladder, next_index, now, last_contact),
+            status=status_after_contact(channel) if contacted else None,
+            contacted_at=now if contacted else None,
+            channel=channel.value,
+        )
+    except Conflict:
+        pass  # another try advanced it, or the patient booked meanwhile: the next read sees which
+
+
+def _record_once(ctx: TenantContext, cycle: RecallCycle, step: LadderStep, outcome: AttemptOutcome, now: datetime) -> None:
+    attempt = CommunicationAttempt(patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, step=step.step,
+                                   channel=step.channel, outcome=outcome, at=now)
+    ctx.tables.attempts.claim(attempt)
+
+
+def _contact(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: LadderStep, now: datetime) -> AttemptOutcome:
+    """Claims the ledger row, then sends once. A claim found from an earlier try is never sent again."""
+    claim = CommunicationAttempt(patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, step=step.step,
+                                 channel=step.channel, outcome=AttemptOutcome.SENDING, at=now,
+                                 language=patient.language if step.channel.reaches_patient else None)
+    earlier = ctx.tables.attempts.claim(claim)
+    if earlier is not None:
+        if earlier.outcome == AttemptOutcome.SENDING:
+            # An earlier try died between claiming and recording: the message may have gone. Never twice.
+            ctx.tables.attempts.record(earlier.model_copy(update={"outcome": AttemptOutcome.UNCONFIRMED,
+                                                                   "detail": "earlier try died mid-send"}))
+            return AttemptOutcome.UNCONFIRMED
+        return earlier.outcome
+    try:
+        done = _deliver(ctx, cycle, patient, step, claim, now)
+    except TransientError:
+        ctx.tables.attempts.release(claim)
+        raise
+    except PermanentSendFailure as exc:
+        done = claim.model_copy(update={"outcome": AttemptOutcome.FAILED, "detail": f"provider refused: {exc}"})
+    ctx.tables.attempts.record(done)
+    return done.outcome
+
+
+def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: LadderStep,
+             claim: CommunicationAttempt, now: datetime) -> CommunicationAttempt:
+    config = ctx.config
+    if step.channel in (Channel.SMS, Channel.EMAIL):
+        context = _message_context(ctx, cycle, patient)
+        if step.channel == Channel.SMS:
+            text = render(patient.language, "recall_sms.txt", **context)
+            segments = sms_segments(text)
+            assert patient.phone is not None
+            message_id = ctx.notifier.send_sms(SmsMessage(patient.phone, text, config.sms_sender_id))
+            return claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id,
+                                            "sms_segments": segments.segments, "sms_encoding": segments.encoding})
+        assert patient.email is not None
+        message_id = ctx.notifier.send_email(EmailMessage(
+            to=patient.email,
+            sender=config.sender_email,
+            subject=render(patient.language, "recall_email_subject.txt", **context),
+            text=render(patient.language, "recall_email.txt", **context),
+            html=render(patient.language, "recall_email.html", **context),
+        ))
+        return claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id})
+    kind, role, priority, title = {
+        Channel.CALL_TASK: (TaskKind.RECALL_CALL, Role.FRONT_DESK, TaskPriority.HIGH,
+                            f"Call patient {cycle.patient_id}: recall due {cycle.recall_due_date}, no booking yet"),
+        Channel.MANUAL_REVIEW: (TaskKind.MANUAL_REVIEW, Role.FRONT_DESK, TaskPriority.NORMAL,
+                                f"Manual review: patient {cycle.patient_id} not reached by the recall ladder"),
+        Channel.ADMIN_TASK: (TaskKind.ADMIN_FOLLOW_UP, Role.OFFICE_ADMIN, TaskPriority.NORMAL,
+                             f"Follow up non-responding patient {cycle.patient_id} (recall {cycle.recall_due_date})"),
+    }[step.channel]
+    task = _cycle_task(cycle, kind, role, priority, now, now, title)
+    ctx.tables.tasks.create(task)
+    return claim.model_copy(update={"outcome": AttemptOutcome.TASK_CREATED, "task_id": task.task_id})
+
+
+def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient) -> dict:
+    clinic = ctx.config.clinic(cycle.clinic_id)
+    labels = [ctx.config.recall_type(rt).labels.get(patient.language) or ctx.config.recall_type(rt).labels[
+        ctx.config.default_language] for rt in cycle.recall_types if _known_type(ctx, rt)]
+    return {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone,
+        "clinic_address": clinic.address,
+        "due_for": " + ".join(labels) if labels else "check-up",
+        "due_date": cycle.recall_due_date,
+        "suggested_date": cycle.suggested_visit_date or cycle.recall_due_date,
+    }
+
+
+def _known_type(ctx: TenantContext, recall_type: str) -> bool:
+    return any(rt.recall_type == recall_type for rt in ctx.config.recall_types)
+
+
+def _cycle_task(cycle: RecallCycle, kind: TaskKind, role: Role, priority: TaskPriority, due_at: datetime,
+                now: datetime, title: str) -> StaffTask:
+    return StaffTask(
+        task_id=recall_task_id(kind.value, cycle.patient_id, cycle.cycle_id),
+        kind=kind, role=role, clinic_id=cycle.clinic_id, priority=priority, title=title,
+        due_at=due_at, created_at=now, patient_id=cycle.patient_id, cycle_id=cycle.cycle_id,
+    )
+
+
+def end_cycle(ctx: TenantContext, cycle: RecallCycle, status: CycleStatus, reason: str) -> bool:
+    """Closes the cycle and cancels its open front-desk work (R23: nothing temporary outlives the cycle)."""
+    now = clock.now()
+    closed = ctx.tables.cycles.close(cycle, status, reason, now)
+    for kind in CYCLE_TASK_KINDS:
+        ctx.tables.tasks.close(recall_task_id(kind.value, cycle.patient_id, cycle.cycle_id), TaskStatus.CANCELLED, now,
+                               reason=f"cycle {status.value}")
+    return closed

@@ -1,0 +1,190 @@
+"""The nightly sweep's steps: R1 select who is due, R11 the daily report, R12 the lead dentist's alert,
+R13 the 30-day count, R14 the administrator's summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from revisit import clock
+from revisit.adapters import dynamo_keys as keys
+from revisit.domain.naming import recall_execution_name
+from revisit.models.common import Role
+from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
+from revisit.models.steps import (
+    AdminSummaryRequest,
+    AdminSummaryResult,
+    AlertResult,
+    ClinicSweep,
+    PlanSweepRequest,
+    PlanSweepResult,
+    RecallToStart,
+    ReportResult,
+    RunDateRequest,
+    SelectDueRequest,
+    SelectDueResult,
+    UpcomingCount,
+)
+from revisit.ports import EmailMessage
+from revisit.rendering import render, render_report
+from revisit.services.context import TenantContext
+
+UPCOMING_DAYS = 30
+REPORT_COLUMNS = [
+    "clinic_id", "patient_id", "patient_name", "recall_due_date", "days_overdue", "status", "rung",
+    "attempts", "last_channel", "last_contact_at", "suggested_visit_date", "coverage", "execution_name",
+]
+
+
+def plan_sweep(request: PlanSweepRequest, ctx: TenantContext) -> PlanSweepResult:
+    zone = ZoneInfo(ctx.config.time_zone)
+    sweep = request.input
+    run_date = sweep.run_date or (sweep.scheduled_time or clock.now()).astimezone(zone).date()
+    horizon = run_date + timedelta(days=ctx.config.sweep.lead_days)
+    return PlanSweepResult(
+        run_date=run_date,
+        horizon_date=horizon,
+        clinics=[ClinicSweep(clinic_id=c.clinic_id, run_date=run_date, horizon_date=horizon) for c in ctx.config.clinics],
+    )
+
+
+def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> SelectDueResult:
+    """R1: one page of the clinic's due patients, from the sparse due index (a Query, never a Scan),
+    each with the deterministic execution name that makes a re-run start nothing twice."""
+    entries, next_token, items_read = ctx.tables.patients.due_page(
+        request.clinic_id, request.horizon_date, ctx.config.sweep.page_size, request.page_token
+    )
+    recalls = []
+    for entry in entries:
+        due = date.fromisoformat(entry["recall_due_date"])
+        recalls.append(
+            RecallToStart(
+                name=recall_execution_name(entry["patient_id"], due),
+                input={"patient_id": entry["patient_id"], "clinic_id": entry["clinic_id"],
+                       "recall_due_date": due.isoformat()},
+            )
+        )
+    return SelectDueResult(recalls=recalls, next_page_token=next_token, items_read=items_read)
+
+
+def count_upcoming(request: RunDateRequest, ctx: TenantContext) -> UpcomingCount:
+    """R13: patients whose recall falls due within 30 days and who are not in a cycle yet,
+    plus those already in one."""
+    horizon = request.run_date + timedelta(days=UPCOMING_DAYS)
+    due = sum(ctx.tables.patients.count_due(c.clinic_id, horizon) for c in ctx.config.clinics)
+    in_recall = sum(1 for c in ctx.config.clinics for _ in ctx.tables.cycles.open_cycles(c.clinic_id))
+    return UpcomingCount(due_next_30_days=due, in_recall=in_recall)
+
+
+def _open_cycles(ctx: TenantContext) -> list[RecallCycle]:
+    return [cycle for c in ctx.config.clinics for cycle in ctx.tables.cycles.open_cycles(c.clinic_id)]
+
+
+def report_rows(cycles: list[RecallCycle], run_date) -> list[dict]:
+    rows = []
+    for cycle in sorted(cycles, key=lambda c: (c.clinic_id, c.recall_due_date, c.patient_id)):
+        rows.append({
+            "clinic_id": cycle.clinic_id,
+            "patient_id": cycle.patient_id,
+            "patient_name": cycle.patient_name,
+            "recall_due_date": cycle.recall_due_date.isoformat(),
+            "days_overdue": max(0, (run_date - cycle.recall_due_date).days),
+            "status": cycle.status.value,
+            "rung": cycle.step_index,
+            "attempts": cycle.attempts,
+            "last_channel": cycle.last_channel.value if cycle.last_channel else "",
+            "last_contact_at": cycle.last_contact_at.isoformat() if cycle.last_contact_at else "",
+            "suggested_visit_date": cycle.suggested_visit_date.isoformat() if cycle.suggested_visit_date else "",
+            "coverage": cycle.eligibility.status.value if cycle.eligibility else "",
+            "execution_name": cycle.execution_name,
+        })
+    return rows
+
+
+def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportResult:
+    """R11: every patient needing recall (every open cycle), as CSV, JSON and a self-contained HTML page."""
+    rows = report_rows(_open_cycles(ctx), request.run_date)
+    base = f"reports/recall-daily/{request.run_date.isoformat()}"
+    by_clinic: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
+    for row in rows:
+        by_clinic[row["clinic_id"]][row["status"]] += 1
+    statuses = [s.value for s in CycleStatus if s.is_open]
+    summary = {"tenant_id": ctx.config.tenant_id, "run_date": request.run_date.isoformat(),
+               "generated_at": clock.now().isoformat(), "patients_needing_recall": len(rows),
+               "by_clinic": {k: dict(v) for k, v in by_clinic.items()}}
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    totals = {clinic_id: sum(counts.values()) for clinic_id, counts in by_clinic.items()}
+    html = render_report("recall_daily.html", summary=summary, rows=rows, columns=REPORT_COLUMNS,
+                         statuses=statuses, clinics=ctx.config.clinics, by_clinic=by_clinic, totals=totals,
+                         largest_clinic_total=max([1, *totals.values()]))
+    outputs = {
+        f"{base}.csv": (buffer.getvalue().encode("utf-8"), "text/csv; charset=utf-8"),
+        f"{base}.json": (json.dumps({**summary, "rows": rows}, ensure_ascii=False, indent=1).encode("utf-8"),
+                         "application/json"),
+        f"{base}.html": (html.encode("utf-8"), "text/html; charset=utf-8"),
+    }
+    for key, (body, content_type) in outputs.items():
+        ctx.reports.put(key, body, content_type)
+    return ReportResult(keys=list(outputs), rows=len(rows))
+
+
+def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResult:
+    """R12: a review task (and an email, if they asked for alerts) for each clinic's lead dentist.
+    The task id is per clinic and night, so a re-run sweep neither duplicates the task nor the email."""
+    now = clock.now()
+    counts: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
+    for cycle in _open_cycles(ctx):
+        counts[cycle.clinic_id][cycle.status] += 1
+    task_ids, pending_total = [], 0
+    for clinic in ctx.config.clinics:
+        pending = sum(counts[clinic.clinic_id].values())
+        if pending == 0:
+            continue
+        pending_total += pending
+        task = StaffTask(
+            task_id=f"{TaskKind.LEAD_DENTIST_REVIEW.value}-{clinic.clinic_id}-{request.run_date:%Y%m%d}",
+            kind=TaskKind.LEAD_DENTIST_REVIEW, role=Role.LEAD_DENTIST, clinic_id=clinic.clinic_id,
+            priority=TaskPriority.NORMAL, title=f"Review {pending} pending recall cases",
+            due_at=now + timedelta(hours=8), created_at=now,
+        )
+        task_ids.append(task.task_id)
+        if not ctx.tables.tasks.create(task):
+            continue  # created by an earlier try: its email went with it (staff alerts are at most once)
+        for dentist in ctx.config.staff_with_role(Role.LEAD_DENTIST, clinic.clinic_id):
+            if dentist.alerts:
+                language = clinic.language
+                context = {"clinic_name": clinic.name, "pending_cases": pending,
+                           "manual_review": counts[clinic.clinic_id][CycleStatus.MANUAL_REVIEW]}
+                ctx.notifier.send_email(EmailMessage(
+                    to=str(dentist.email), sender=ctx.config.sender_email,
+                    subject=render(language, "lead_dentist_alert_subject.txt", **context),
+                    text=render(language, "lead_dentist_alert.txt", **context),
+                    html="<p>" + render(language, "lead_dentist_alert.txt", **context) + "</p>",
+                ))
+    return AlertResult(task_ids=task_ids, pending_cases=pending_total)
+
+
+def email_admin_summary(request: AdminSummaryRequest, ctx: TenantContext) -> AdminSummaryResult:
+    """R14: the administrator's summary with the 30-day count. Sent once per night, whatever is re-run."""
+    marker = keys.notice("admin-summary", request.run_date.isoformat())
+    if not ctx.tables.notices.claim(marker):
+        return AdminSummaryResult(sent=False)
+    language = ctx.config.default_language
+    context = {"tenant_name": ctx.config.name, "run_date": request.run_date,
+               "due_next_30_days": request.due_next_30_days, "in_recall": request.in_recall,
+               "report_keys": request.report_keys}
+    text = render(language, "admin_summary.txt", **context)
+    message_id = ctx.notifier.send_email(EmailMessage(
+        to=str(ctx.config.admin_email), sender=ctx.config.sender_email,
+        subject=render(language, "admin_summary_subject.txt", **context),
+        text=text, html="<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>",
+    ))
+    return AdminSummaryResult(sent=True, message_id=message_id)
