@@ -194,42 +194,37 @@ class PatientRepository:
 
 
 class RecallCycleRepository:
+    """Each write is one conditional item write, ordered so that a crash between two of them is harmless and
+    the retried step finishes the job. (No TransactWriteItems: nothing here needs two items to change as one,
+    and single-item writes cost one write unit where a transaction costs two.)"""
+
     def __init__(self, table: Any) -> None:
         self._table = table
-        self._client = table.meta.client
 
     def open(self, cycle: RecallCycle) -> None:
-        """Creates the cycle and takes the patient out of the due index, in one transaction.
-        A second open of the same cycle raises Conflict."""
+        """Creates the cycle once (a second open raises Conflict), then takes the patient off the due index."""
         item = (
             keys.cycle(cycle.patient_id, cycle.cycle_id)
             | to_item(cycle)
             | keys.open_cycle_entry(cycle.clinic_id, cycle.recall_due_date, cycle.patient_id)
         )
         with translated_errors("recall cycle", cycle.execution_name):
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": _serialize(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table.name,
-                            "Key": _serialize(keys.patient(cycle.patient_id)),
-                            "UpdateExpression": "SET recall_cycle_id = :c, recall_status = :s REMOVE due_pk, due_sk",
-                            "ConditionExpression": "attribute_exists(pk) AND "
-                            "(attribute_not_exists(recall_cycle_id) OR recall_cycle_id < :c)",
-                            "ExpressionAttributeValues": _serialize(
-                                {":c": cycle.cycle_id, ":s": RecallStatus.PENDING.value}
-                            ),
-                        }
-                    },
-                ]
-            )
+            self._table.put_item(Item=item, ConditionExpression=Attr(keys.PK).not_exists())
+        self.mark_patient_in_cycle(cycle)
+
+    def mark_patient_in_cycle(self, cycle: RecallCycle) -> None:
+        """Idempotent: a retried step calls it again. Never moves the patient back to an older cycle."""
+        try:
+            with translated_errors("patient", cycle.patient_id):
+                self._table.update_item(
+                    Key=keys.patient(cycle.patient_id),
+                    UpdateExpression="SET recall_cycle_id = :c, recall_status = :s REMOVE due_pk, due_sk",
+                    ConditionExpression="attribute_exists(pk) AND "
+                    "(attribute_not_exists(recall_cycle_id) OR recall_cycle_id <= :c)",
+                    ExpressionAttributeValues={":c": cycle.cycle_id, ":s": RecallStatus.PENDING.value},
+                )
+        except Conflict:
+            pass  # the patient is already in a newer cycle
 
     def get(self, patient_id: str, cycle_id: str) -> RecallCycle:
         with translated_errors("recall cycle", f"{patient_id}/{cycle_id}"):
@@ -263,64 +258,49 @@ class RecallCycleRepository:
         if contacted_at is not None:
             sets += ["last_contact_at = :contacted", "last_channel = :channel", "attempts = attempts + :one"]
             values |= {":contacted": contacted_at.isoformat(), ":channel": channel, ":one": 1}
-        transact = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": _serialize(keys.cycle(cycle.patient_id, cycle.cycle_id)),
-                    "UpdateExpression": "SET " + ", ".join(sets),
-                    "ConditionExpression": "step_index = :expected AND #status IN (:o0, :o1, :o2)",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": _serialize(_expand_open(values)),
-                }
-            }
-        ]
-        if status is not None:
-            transact.append(self._patient_status_update(cycle, status))
         with translated_errors("recall cycle", cycle.execution_name):
-            self._client.transact_write_items(TransactItems=transact)
+            self._table.update_item(
+                Key=keys.cycle(cycle.patient_id, cycle.cycle_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="step_index = :expected AND #status IN (:o0, :o1, :o2)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_expand_open(values),
+            )
+        if status is not None:
+            self._set_patient_status(cycle, status)
 
     def close(self, cycle: RecallCycle, status: CycleStatus, reason: str, at: datetime) -> bool:
         """Ends an open cycle (booked, declined, opted out, not needed). False if it was already closed:
         a cycle never leaves Booked for Contacted, or any closed state for another."""
-        transact = [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": _serialize(keys.cycle(cycle.patient_id, cycle.cycle_id)),
-                    "UpdateExpression": "SET #status = :status, closed_at = :at, close_reason = :reason "
-                    "REMOVE open_pk, open_sk",
-                    "ConditionExpression": "#status IN (:o0, :o1, :o2)",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": _serialize(
-                        _expand_open(
-                            {":status": status.value, ":at": at.isoformat(), ":reason": reason, ":open": OPEN_STATUSES}
-                        )
-                    ),
-                }
-            },
-            self._patient_status_update(cycle, status),
-        ]
         try:
             with translated_errors("recall cycle", cycle.execution_name):
-                self._client.transact_write_items(TransactItems=transact)
+                self._table.update_item(
+                    Key=keys.cycle(cycle.patient_id, cycle.cycle_id),
+                    UpdateExpression="SET #status = :status, closed_at = :at, close_reason = :reason "
+                    "REMOVE open_pk, open_sk",
+                    ConditionExpression="#status IN (:o0, :o1, :o2)",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=_expand_open(
+                        {":status": status.value, ":at": at.isoformat(), ":reason": reason, ":open": OPEN_STATUSES}
+                    ),
+                )
         except Conflict:
             return False
+        self._set_patient_status(cycle, status)
         return True
 
-    def _patient_status_update(self, cycle: RecallCycle, status: CycleStatus) -> dict:
-        """The patient's recall status follows its latest cycle only."""
-        return {
-            "Update": {
-                "TableName": self._table.name,
-                "Key": _serialize(keys.patient(cycle.patient_id)),
-                "UpdateExpression": "SET recall_status = :rs",
-                "ConditionExpression": "recall_cycle_id = :c",
-                "ExpressionAttributeValues": _serialize(
-                    {":rs": CYCLE_STATUS_TO_RECALL_STATUS[status].value, ":c": cycle.cycle_id}
-                ),
-            }
-        }
+    def _set_patient_status(self, cycle: RecallCycle, status: CycleStatus) -> None:
+        """The patient's recall status mirrors its latest cycle only (an older cycle never overwrites it)."""
+        try:
+            with translated_errors("patient", cycle.patient_id):
+                self._table.update_item(
+                    Key=keys.patient(cycle.patient_id),
+                    UpdateExpression="SET recall_status = :rs",
+                    ConditionExpression="recall_cycle_id = :c",
+                    ExpressionAttributeValues={":rs": CYCLE_STATUS_TO_RECALL_STATUS[status].value, ":c": cycle.cycle_id},
+                )
+        except Conflict:
+            pass
 
     def save_details(self, cycle: RecallCycle, **fields: Any) -> None:
         """Fills in facts found along the way (eligibility, suggested date); never touches status."""
@@ -479,11 +459,6 @@ def _expand_open(values: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB has no list parameter for IN: spread the open statuses over :o0..:o2."""
     statuses = values.pop(":open")
     return values | {f":o{i}": s for i, s in enumerate(statuses)}
-
-
-def _serialize(values: dict[str, Any]) -> dict[str, Any]:
-    """The table resource's client serializes native values itself (boto3 registers that on it)."""
-    return values
 
 
 def _json_default(value: Any) -> Any:

@@ -56,9 +56,11 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
     cycle_id = request.recall_due_date.isoformat()
     try:
         existing = ctx.tables.cycles.get(request.patient_id, cycle_id)
-        return _prepared(existing, "cycle already open (step retried)")
     except NotFound:
         pass
+    else:
+        ctx.tables.cycles.mark_patient_in_cycle(existing)  # finish what a crashed try may have left undone
+        return _prepared(existing, "cycle already open (step retried)")
     patient = ctx.tables.patients.get(request.patient_id)
     clinic = ctx.config.clinic(patient.clinic_id)
     now = clock.now()

@@ -1,0 +1,99 @@
+"""The `revisit` command: `demo`, `executions`, `check-tenant`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from revisit.errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="revisit", description="Revisit: patient recall for clinic chains")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the demo tenant offline: a nightly sweep and six weeks of recall")
+    demo.add_argument("--out", type=Path, default=Path("out"))
+    demo.add_argument("--patients", type=int, default=5000)
+    demo.add_argument("--days", type=int, default=42)
+    demo.add_argument("--tenant", type=Path, default=None, help="tenant file (default: tenants/demo.yaml)")
+
+    executions = commands.add_parser("executions", help="list or show the executions of the last offline run")
+    executions.add_argument("name", nargs="?", help="an execution name: show its step history")
+    executions.add_argument("--out", type=Path, default=Path("out"))
+    executions.add_argument("--machine", choices=["recall", "sweep"])
+    executions.add_argument("--status", choices=["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"])
+    executions.add_argument("--limit", type=int, default=50)
+
+    check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
+    check.add_argument("files", nargs="+", type=Path)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        if args.command == "executions":
+            return _executions(args)
+        return _check(args)
+    except ConfigError as exc:
+        print(f"revisit: {exc}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from revisit.offline.demo import DemoOptions, run_demo
+
+    if args.patients < 1 or args.days < 1:
+        print("revisit: --patients and --days must be positive", file=sys.stderr)
+        return 2
+    options = DemoOptions(out=args.out, patients=args.patients, days=args.days)
+    if args.tenant:
+        options.tenant_file = args.tenant
+    summary = run_demo(options, progress=lambda line: print(line, flush=True))
+    print((args.out / "summary.md").read_text())
+    return 0 if not summary["lambda_errors"] else 1
+
+
+def _executions(args: argparse.Namespace) -> int:
+    path = args.out / "executions.jsonl"
+    if not path.exists():
+        print(f"revisit: {path} not found: run `revisit demo --out {args.out}` first", file=sys.stderr)
+        return 2
+    with path.open() as handle:
+        records = [json.loads(line) for line in handle]
+    if args.name:
+        record = next((r for r in records if r["name"] == args.name), None)
+        if record is None:
+            print(f"revisit: no execution named {args.name!r}", file=sys.stderr)
+            return 2
+        print(f"{record['name']}  {record['machine']}  {record['status']}  {record['start']} -> {record['stop']}")
+        print(f"{'ID':>4}  {'TYPE':<28} {'STEP':<22} {'TIMESTAMP':<26} ERROR")
+        for event in record["events"]:
+            print(f"{event['id']:>4}  {event['type']:<28} {event['step'] or '':<22} {event['at']:<26} "
+                  f"{event['error'] or ''} {event['cause'] or ''}".rstrip())
+        return 0
+    shown = [r for r in records if (not args.machine or r["machine"] == args.machine)
+             and (not args.status or r["status"] == args.status)]
+    print(f"{'NAME':<40} {'MACHINE':<8} {'STATUS':<10} {'STARTED':<26} {'ENDED':<26} EVENTS")
+    for record in shown[: args.limit]:
+        print(f"{record['name']:<40} {record['machine']:<8} {record['status']:<10} {record['start']:<26} "
+              f"{record['stop'] or '':<26} {len(record['events'])}")
+    if len(shown) > args.limit:
+        print(f"... {len(shown) - args.limit} more (use --limit, --machine, --status)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from revisit.config import load_tenant
+
+    for path in args.files:
+        config = load_tenant(path)
+        print(f"{path}: tenant {config.tenant_id}, {len(config.clinics)} clinics, "
+              f"{len(config.contact_ladder)} ladder steps: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""`make demo`: a synthetic chain, a night's recall sweep and the weeks of contact that follow, offline.
+
+Writes to the output folder: reports/ (from the emulated S3 bucket), outbox.html and outbox.jsonl (every
+SMS and email as the emulated SNS and SES received them), summary.md and summary.json (every figure
+computed from the stored data), executions.jsonl (for `revisit executions`)."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from revisit.domain.sms import sms_segments
+from revisit.lambda_runtime import tenant_context
+from revisit.models.entities import AttemptOutcome, CycleStatus
+from revisit.offline.driver import Driver
+from revisit.offline.simulation import Simulation
+from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
+from revisit.offline.synthetic import generate
+
+PRICING = json.loads((Path(__file__).resolve().parents[1] / "pricing.json").read_text())
+DEFAULT_START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class DemoOptions:
+    out: Path
+    tenant_file: Path = ROOT / "tenants" / "demo.yaml"
+    patients: int = 5000
+    days: int = 42
+    start: datetime = DEFAULT_START
+    seed: int = 7
+
+
+def run_demo(options: DemoOptions, progress=print) -> dict[str, Any]:
+    started = time.monotonic()
+    options.out.mkdir(parents=True, exist_ok=True)
+    with OfflineStack(options.tenant_file, options.start) as stack:
+        ctx = tenant_context()
+        patients, appointments = generate(stack.config, options.patients, options.start.date(), options.seed)
+        stack.tables.patients.save_many(patients)
+        for appointment in appointments:
+            ctx.tables.appointments.save(appointment)
+        progress(f"seeded {len(patients)} patients in {len(stack.config.clinics)} clinics "
+                 f"({len(appointments)} already booked) at virtual {options.start:%Y-%m-%d %H:%M}Z")
+
+        simulation = Simulation(ctx, patients)
+        nights = Counter()
+
+        def on_schedule(spec, at, arn):
+            nights["sweeps"] += 1
+
+        driver = Driver(stack, on_schedule=on_schedule)
+        end = options.start + timedelta(days=options.days)
+        day = options.start.replace(hour=22, minute=0)
+        while day < end:
+            driver.call_at(day, lambda at=day: simulation.evening(at))
+            day += timedelta(days=1)
+        checkpoint = options.start
+        while checkpoint < end:
+            checkpoint = min(end, checkpoint + timedelta(days=7))
+            driver.run_until(checkpoint)
+            progress(f"  virtual {checkpoint:%Y-%m-%d}: {nights['sweeps']} nightly sweeps, "
+                     f"{stack.clock.running} recall executions open, "
+                     f"{sum(stack.lambdas.invocations.values())} Lambda invocations, "
+                     f"{time.monotonic() - started:.0f}s elapsed")
+        summary = _write_outputs(stack, ctx, options, simulation, time.monotonic() - started)
+    progress(f"done in {time.monotonic() - started:.0f}s; see {options.out}/summary.md")
+    return summary
+
+
+def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: Simulation, elapsed: float) -> dict:
+    out = options.out
+    s3 = stack.client("s3")
+    for obj in s3.list_objects_v2(Bucket=stack.names["bucket"]).get("Contents", []):
+        target = out / obj["Key"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(s3.get_object(Bucket=stack.names["bucket"], Key=obj["Key"])["Body"].read())
+
+    executions = _dump_executions(stack, out / "executions.jsonl")
+    outbox = _write_outbox(out)
+
+    cycles: list[dict] = []
+    statuses: Counter[str] = Counter()
+    attempts: Counter[str] = Counter()
+    languages_by_channel: dict[str, set] = {"sms": set(), "email": set()}
+    segments_by_country: Counter[str] = Counter()
+    country_of = {c.clinic_id: c.country for c in ctx.config.clinics}
+    for item in _scan(stack.table):  # the demo reads everything back once, at the end, to report it
+        sk = item["sk"]
+        if sk.startswith("CYCLE#"):
+            statuses[item["status"]] += 1
+            cycles.append(item)
+        elif sk.startswith("ATTEMPT#"):
+            attempts[f"{item['channel']}:{item['outcome']}"] += 1
+            if item["outcome"] == AttemptOutcome.SENT.value and item["channel"] in languages_by_channel:
+                languages_by_channel[item["channel"]].add(item.get("language"))
+            if item.get("sms_segments"):
+                segments_by_country[item["pk"]] += int(item["sms_segments"])
+    clinic_of_patient = {}
+    for item in cycles:
+        clinic_of_patient[item["pk"]] = item["clinic_id"]
+    segments = sum(segments_by_country.values())
+    sms_cost = sum(n * PRICING["sms_per_segment_by_country"][country_of[clinic_of_patient.get(pk, ctx.config.clinics[0].clinic_id)]]
+                   for pk, n in segments_by_country.items())
+    transitions = executions["transitions"]
+    invocations = sum(stack.lambdas.invocations.values())
+    emails = attempts["email:sent"]
+    recalled = max(1, len(cycles))
+    aws_cost = (
+        transitions * PRICING["step_functions_standard_per_transition"]
+        + invocations * (PRICING["lambda_per_request"] + PRICING["lambda_per_gb_second"]
+                         * PRICING["lambda_memory_gb"] * PRICING["lambda_assumed_ms_per_invocation"] / 1000)
+        + emails * PRICING["ses_per_email"]
+    )
+    summary = {
+        "tenant": ctx.config.tenant_id,
+        "virtual_period": f"{options.start:%Y-%m-%d} to {(options.start + timedelta(days=options.days)):%Y-%m-%d}",
+        "patients": options.patients,
+        "due_cycles_opened": len(cycles),
+        "contacted_by_channel": {ch: attempts[f"{ch}:sent"] + attempts[f"{ch}:task_created"]
+                                 for ch in ("sms", "email", "call_task", "manual_review", "admin_task")},
+        "skipped": {k: v for k, v in attempts.items() if "skipped" in k},
+        "failed_or_unconfirmed": {k: v for k, v in attempts.items() if k.endswith(("failed", "unconfirmed"))},
+        "cycles_by_status": dict(statuses),
+        "booked": statuses[CycleStatus.BOOKED.value],
+        "declined": statuses[CycleStatus.DECLINED.value],
+        "opted_out": statuses[CycleStatus.OPTED_OUT.value],
+        "in_manual_review": statuses[CycleStatus.MANUAL_REVIEW.value],
+        "messages": {"sms": outbox["sms"], "email": outbox["email"]},
+        "sms_segments": segments,
+        "languages_messaged": {ch: sorted(v for v in langs if v) for ch, langs in languages_by_channel.items()},
+        "simulated_actions": dict(simulation.actions),
+        "executions": executions["by_machine"],
+        "state_transitions": transitions,
+        "lambda_invocations": invocations,
+        "lambda_errors": dict(stack.lambdas.errors),
+        "estimated_cost_per_1000_recalled_usd": {
+            "aws_compute_and_email": round(aws_cost / recalled * 1000, 4),
+            "sms": round(sms_cost / recalled * 1000, 2),
+        },
+        "wall_clock_seconds": round(elapsed, 1),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    (out / "summary.md").write_text(_summary_markdown(summary))
+    return summary
+
+
+def _scan(table) -> list[dict]:
+    items, start = [], None
+    while True:
+        page = table.scan(**({"ExclusiveStartKey": start} if start else {}))
+        items += page["Items"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items
+
+
+def _dump_executions(stack: OfflineStack, path: Path) -> dict:
+    sfn = stack.client("stepfunctions")
+    by_machine: dict[str, Counter] = {}
+    transitions = 0
+    with path.open("w") as handle:
+        for machine, arn in stack.state_machine_arns.items():
+            counts = by_machine.setdefault(machine, Counter())
+            paginator = sfn.get_paginator("list_executions")
+            for page in paginator.paginate(stateMachineArn=arn):
+                for execution in page["executions"]:
+                    counts[execution["status"]] += 1
+                    events = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+                    transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
+                    handle.write(json.dumps({
+                        "machine": machine, "name": execution["name"], "status": execution["status"],
+                        "start": execution["startDate"].isoformat(),
+                        "stop": execution["stopDate"].isoformat() if execution.get("stopDate") else None,
+                        "events": [_event(e) for e in events],
+                    }, default=str) + "\n")
+    return {"by_machine": {m: dict(c) for m, c in by_machine.items()}, "transitions": transitions}
+
+
+def _event(event: dict) -> dict:
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    return {"id": event["id"], "type": event["type"], "at": event["timestamp"].isoformat(),
+            "step": details.get("name"), "error": details.get("error"), "cause": (details.get("cause") or "")[:300] or None}
+
+
+def _write_outbox(out: Path) -> dict:
+    sms = list(sns_backends[ACCOUNT][REGION].sms_messages.items())
+    emails = ses_backends[ACCOUNT]["us-east-1"].sent_messages
+    rows = []
+    with (out / "outbox.jsonl").open("w") as handle:
+        for message_id, (phone, text) in sms:
+            seg = sms_segments(text)
+            record = {"channel": "sms", "id": message_id, "to": phone, "text": text,
+                      "encoding": seg.encoding, "segments": seg.segments}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rows.append(record)
+        for message in emails:
+            to = ", ".join(getattr(message, "destinations", {}).get("ToAddresses", []))
+            record = {"channel": "email", "id": message.id, "to": to, "subject": getattr(message, "subject", ""),
+                      "body": getattr(message, "body", "")}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rows.append(record)
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Revisit outbox</title><style>"
+             "body{font-family:system-ui,Arial;margin:2em} .m{border:1px solid #ccd;border-radius:6px;padding:.6em;"
+             "margin:.6em 0;max-width:50em} .h{color:#556;font-size:.85em} iframe{width:100%;height:22em;border:0}"
+             "</style></head><body>",
+             f"<h1>Outbox: {len(sms)} SMS, {len(emails)} emails</h1>",
+             "<p>Every message as the emulated SNS and SES received it, in sending order.</p>"]
+    for row in rows:
+        if row["channel"] == "sms":
+            parts.append(f"<div class='m'><div class='h'>SMS to {html.escape(row['to'])} · {row['encoding']}, "
+                         f"{row['segments']} segment(s)</div>{html.escape(row['text'])}</div>")
+        else:
+            parts.append(f"<div class='m'><div class='h'>Email to {html.escape(row['to'])}</div>"
+                         f"<b>{html.escape(row['subject'])}</b><iframe srcdoc=\"{html.escape(row['body'])}\"></iframe></div>")
+    parts.append("</body></html>")
+    (out / "outbox.html").write_text("\n".join(parts))
+    return {"sms": len(sms), "email": len(emails)}
+
+
+def _summary_markdown(summary: dict) -> str:
+    lines = [f"# Revisit demo: tenant `{summary['tenant']}`, {summary['virtual_period']} (virtual time)", "",
+             "| figure | value |", "|---|---|"]
+    for key in ("patients", "due_cycles_opened", "booked", "declined", "opted_out", "in_manual_review",
+                "sms_segments", "state_transitions", "lambda_invocations", "wall_clock_seconds"):
+        lines.append(f"| {key.replace('_', ' ')} | {summary[key]} |")
+    for channel, count in summary["contacted_by_channel"].items():
+        lines.append(f"| contacted by {channel.replace('_', ' ')} | {count} |")
+    for channel, count in summary["messages"].items():
+        lines.append(f"| {channel} messages sent | {count} |")
+    for key, count in {**summary["skipped"], **summary["failed_or_unconfirmed"]}.items():
+        lines.append(f"| {key.replace(':', ' ').replace('_', ' ')} | {count} |")
+    for status, count in sorted(summary["cycles_by_status"].items()):
+        lines.append(f"| cycles {status} | {count} |")
+    for action, count in sorted(summary["simulated_actions"].items()):
+        lines.append(f"| simulated: {action} | {count} |")
+    for machine, counts in summary["executions"].items():
+        lines.append(f"| {machine} executions | {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} |")
+    cost = summary["estimated_cost_per_1000_recalled_usd"]
+    lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")
+    lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")
+    lines.append(f"| languages messaged | {summary['languages_messaged']} |")
+    return "\n".join(lines) + "\n"

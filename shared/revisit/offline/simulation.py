@@ -1,0 +1,93 @@
+"""Simulated patients and staff for the demo. Each evening they react to what reached them that day:
+some book, some decline, some reply STOP; the front desk works its call queue. Deterministic by patient id.
+They act only through the same services the booking API uses; the outcome is what the workflows do next."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from revisit.models.common import Role
+from revisit.models.entities import CallResult, Patient
+from revisit.offline.stack import ACCOUNT, REGION
+from revisit.services import patient_actions
+from revisit.services.context import TenantContext
+
+# Probabilities per message received: (book, decline, opt out)
+REACTIONS = {"sms": (0.22, 0.04, 0.03), "email": (0.12, 0.03, 0.0)}
+CALL_OUTCOMES = ((CallResult.BOOKED, 0.35), (CallResult.DECLINED, 0.10), (CallResult.NO_ANSWER, 0.40),
+                 (CallResult.CALL_BACK, 0.15))
+
+
+def _draw(*parts: str) -> float:
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+class Simulation:
+    def __init__(self, ctx: TenantContext, patients: list[Patient]) -> None:
+        self.ctx = ctx
+        self._by_phone = {p.phone: p.patient_id for p in patients if p.phone}
+        self._by_email = {str(p.email): p.patient_id for p in patients if p.email}
+        self._clinic_of = {p.patient_id: p.clinic_id for p in patients}
+        self._sms_seen = 0
+        self._email_seen = 0
+        self.actions: Counter[str] = Counter()
+
+    def evening(self, now: datetime) -> None:
+        """Patients answer today's messages; the front desk calls today's queue."""
+        sms = list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+        emails = ses_backends[ACCOUNT]["us-east-1"].sent_messages
+        for phone, _text in sms[self._sms_seen:]:
+            if phone in self._by_phone:
+                self._react(self._by_phone[phone], "sms", now)
+        for message in emails[self._email_seen:]:
+            for address in getattr(message, "destinations", {}).get("ToAddresses", []):
+                if address in self._by_email:
+                    self._react(self._by_email[address], "email", now)
+        self._sms_seen, self._email_seen = len(sms), len(emails)
+        self._work_call_queue(now)
+
+    def _react(self, patient_id: str, channel: str, now: datetime) -> None:
+        book, decline, stop = REACTIONS[channel]
+        draw = _draw(patient_id, channel, now.date().isoformat())
+        if draw < book:
+            self._book(patient_id, now, f"booked after {channel}")
+        elif draw < book + decline:
+            if patient_actions.decline_recall(self.ctx, patient_id, "no-time"):
+                self.actions[f"declined after {channel}"] += 1
+        elif draw < book + decline + stop:
+            patient_actions.opt_out(self.ctx, patient_id)
+            self.actions[f"opted out (replied STOP to {channel})"] += 1
+
+    def _book(self, patient_id: str, now: datetime, why: str) -> None:
+        if patient_actions.open_cycle(self.ctx, patient_id) is None:
+            return
+        clinic = self.ctx.config.clinic(self._clinic_of[patient_id])
+        day = (now + timedelta(days=7 + int(_draw(patient_id, "day") * 14))).astimezone(ZoneInfo(clinic.time_zone)).date()
+        starts_at = datetime.combine(day, time(9 + int(_draw(patient_id, "hour") * 8), 0), tzinfo=ZoneInfo(clinic.time_zone))
+        patient_actions.book_appointment(self.ctx, patient_id, starts_at, "recall")
+        self.actions[why] += 1
+
+    def _work_call_queue(self, now: datetime) -> None:
+        for clinic in self.ctx.config.clinics:
+            for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.FRONT_DESK.value, limit=500):
+                if task.kind.value != "recall_call" or task.patient_id is None:
+                    continue
+                draw, cumulative = _draw(task.task_id, "call"), 0.0
+                for result, share in CALL_OUTCOMES:
+                    cumulative += share
+                    if draw < cumulative:
+                        break
+                if result == CallResult.BOOKED:
+                    patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED)
+                    self._book(task.patient_id, now, "booked on the front desk's call")
+                    continue
+                reason = "cost" if result == CallResult.DECLINED else None
+                patient_actions.record_call_outcome(self.ctx, task.task_id, result, reason)
+                self.actions[f"call: {result.value}"] += 1

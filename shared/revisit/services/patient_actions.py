@@ -1,0 +1,70 @@
+"""What patients and staff do that changes a recall: book, decline, opt out, a call's outcome.
+The booking API (and, offline, the demo's simulated patients and staff) call these."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from revisit import clock
+from revisit.errors import NotFound
+from revisit.models.entities import (
+    Appointment,
+    CallResult,
+    CycleStatus,
+    RecallCycle,
+    TaskStatus,
+)
+from revisit.services.context import TenantContext
+from revisit.services.recall import end_cycle
+
+
+def open_cycle(ctx: TenantContext, patient_id: str) -> RecallCycle | None:
+    patient = ctx.tables.patients.get(patient_id)
+    if patient.recall_cycle_id is None:
+        return None
+    try:
+        cycle = ctx.tables.cycles.get(patient_id, patient.recall_cycle_id)
+    except NotFound:
+        return None
+    return cycle if cycle.status.is_open else None
+
+
+def book_appointment(ctx: TenantContext, patient_id: str, starts_at: datetime, appointment_type: str) -> Appointment:
+    """Books the visit and ends the patient's open recall cycle as Booked: its execution sends nothing more."""
+    patient = ctx.tables.patients.get(patient_id)
+    appointment = Appointment(
+        appointment_id=f"a-{uuid.uuid4().hex[:12]}", patient_id=patient_id, clinic_id=patient.clinic_id,
+        appointment_type=appointment_type, starts_at=starts_at, created_at=clock.now(),
+    )
+    ctx.tables.appointments.save(appointment)
+    ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": starts_at}))
+    cycle = open_cycle(ctx, patient_id)
+    if cycle is not None:
+        end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")
+    return appointment
+
+
+def decline_recall(ctx: TenantContext, patient_id: str, reason: str) -> bool:
+    if reason not in ctx.config.refusal_reasons:
+        raise ValueError(f"refusal_reason: {reason!r} is not one of {ctx.config.refusal_reasons}")
+    cycle = open_cycle(ctx, patient_id)
+    return cycle is not None and end_cycle(ctx, cycle, CycleStatus.DECLINED, f"declined: {reason}")
+
+
+def opt_out(ctx: TenantContext, patient_id: str) -> None:
+    """Never another recall message: the flag is checked before every contact."""
+    ctx.tables.patients.set_opted_out(patient_id, True)
+    cycle = open_cycle(ctx, patient_id)
+    if cycle is not None:
+        end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "patient opted out")
+
+
+def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, reason: str | None = None) -> None:
+    """A front-desk call's result (R24 logs it on the patient file through the task's attempt row)."""
+    task = ctx.tables.tasks.get(task_id)
+    if result == CallResult.DECLINED and (reason is None or reason not in ctx.config.refusal_reasons):
+        raise ValueError(f"reason: a declined call needs one of {ctx.config.refusal_reasons}")
+    ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason)
+    if task.patient_id and result == CallResult.DECLINED:
+        decline_recall(ctx, task.patient_id, reason or "other")
