@@ -1,0 +1,28 @@
+from revisit.domain.sms import sms_segments
+
+
+def test_gsm7_fits_160_in_one_segment_then_153_per_part():
+    assert sms_segments("a" * 160).segments == 1
+    assert sms_segments("a" * 161).segments == 2
+    assert sms_segments("a" * 306).segments == 2
+    assert sms_segments("a" * 307).segments == 3
+    assert sms_segments("a" * 160).encoding == "GSM-7"
+
+
+def test_extension_characters_cost_two():
+    assert sms_segments("€" * 80).units == 160
+    assert sms_segments("€" * 81).segments == 2
+
+
+def test_one_cyrillic_letter_makes_the_whole_text_ucs2():
+    text = "a" * 69 + "Ж"
+    assert sms_segments(text).encoding == "UCS-2"
+    assert sms_segments(text).segments == 1
+    assert sms_segments(text + "b").segments == 2  # 71 > 70: parts of 67
+    assert sms_segments("Ж" * 134).segments == 2
+    assert sms_segments("Ж" * 135).segments == 3
+
+
+def test_spanish_accents_outside_gsm7_force_ucs2_but_n_tilde_does_not():
+    assert sms_segments("España").encoding == "GSM-7"
+    assert sms_segments("revisión").encoding == "UCS-2"

@@ -1,0 +1,36 @@
+from datetime import date
+
+import pytest
+from jinja2 import UndefinedError
+
+from revisit.domain.sms import sms_segments
+from revisit.models.common import Language
+from revisit.rendering import render, template_names
+
+CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", clinic_phone="+34915550100",
+               clinic_address="Calle 1", due_for="check-up", due_date=date(2026, 12, 1),
+               suggested_date=date(2026, 12, 2), tenant_name="Chain", run_date=date(2026, 11, 24),
+               due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1)
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_renders_in_every_language(language, name):
+    text = render(language, name, **CONTEXT)
+    assert text.strip()
+
+
+def test_a_missing_variable_is_an_error_not_a_blank():
+    with pytest.raises(UndefinedError):
+        render("en", "recall_sms.txt", first_name="Ana")
+
+
+def test_dates_are_formatted_for_the_locale():
+    assert "1 de diciembre de 2026" in render("es", "recall_sms.txt", **CONTEXT)
+    assert "December 1, 2026" in render("en", "recall_sms.txt", **CONTEXT)
+    assert "декабря 2026" in render("ru", "recall_sms.txt", **CONTEXT)
+
+
+def test_english_recall_sms_fits_one_segment_and_cyrillic_costs_more():
+    assert sms_segments(render("en", "recall_sms.txt", **CONTEXT)).segments == 1
+    assert sms_segments(render("bg", "recall_sms.txt", **CONTEXT)).encoding == "UCS-2"

@@ -1,0 +1,43 @@
+import pytest
+import yaml
+
+from revisit.cli import main
+from revisit.config import load_tenant
+from revisit.errors import ConfigError
+from tests.conftest import DEMO_TENANT
+
+
+def broken(tmp_path, mutate):
+    data = yaml.safe_load(DEMO_TENANT.read_text())
+    mutate(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+@pytest.mark.parametrize(("mutate", "field", "words"), [
+    (lambda d: d["clinics"][2].update(time_zone="Europe/Atlantis"), "clinics[2].time_zone", "unknown time zone"),
+    (lambda d: d["recall_types"][0].update(interval_months=0, interval_days=0), "recall_types[0]", "positive interval"),
+    (lambda d: d["recall_types"][1].update(interval_months=-3), "recall_types[1].interval_months", "greater than or equal"),
+    (lambda d: d["contact_ladder"][1].update(channel="pigeon"), "contact_ladder[1].channel", "sms"),
+    (lambda d: d["clinics"][0].update(phone="555-0100"), "clinics[0].phone", "phone"),
+    (lambda d: d.update(admin_email="not-an-email"), "admin_email", "email"),
+])
+def test_bad_tenant_files_name_the_file_and_field(tmp_path, mutate, field, words):
+    path = broken(tmp_path, mutate)
+    with pytest.raises(ConfigError) as error:
+        load_tenant(path)
+    message = str(error.value)
+    assert f"{path}: {field}" in message
+    assert words in message
+
+
+def test_cli_reports_bad_tenant_file_and_exits_2(tmp_path, capsys):
+    path = broken(tmp_path, lambda d: d["clinics"][0].update(time_zone="Mars/Base"))
+    assert main(["check-tenant", str(path)]) == 2
+    assert "clinics[0].time_zone: unknown time zone 'Mars/Base'" in capsys.readouterr().err
+
+
+def test_demo_tenant_is_valid(capsys):
+    assert main(["check-tenant", str(DEMO_TENANT)]) == 0
+    assert "4 clinics" in capsys.readouterr().out

@@ -1,0 +1,131 @@
+"""The Recall state machine, executed end to end on moto's interpreter with the real handlers, every branch."""
+
+from datetime import timedelta
+
+from revisit.lambda_runtime import tenant_context
+from revisit.models.entities import AttemptOutcome, CycleStatus, RecallStatus, TaskKind
+from revisit.services import patient_actions
+from tests.conftest import make_patient
+
+
+def save(harness, patient):
+    harness.stack.tables.patients.save(patient)
+    return patient
+
+
+def test_no_response_walks_the_whole_ladder_into_manual_review(harness):
+    patient = save(harness, make_patient())
+    arn = harness.start_recall(patient)
+    described = harness.finish(arn)
+    assert described["status"] == "SUCCEEDED"
+    states = harness.states(arn)
+    assert states[:4] == ["PrepareRecall", "StillNeeded", "CreateRecallTasks", "VerifyInsurance"]
+    assert states[-1] == "LadderFinished"
+    attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
+    assert [attempts[s].outcome for s in ("sms-1", "email-1", "call-1", "review", "admin")] == [
+        AttemptOutcome.SENT, AttemptOutcome.SENT, AttemptOutcome.TASK_CREATED, AttemptOutcome.TASK_CREATED,
+        AttemptOutcome.TASK_CREATED]
+    # One SMS, one email; the email came a week after the SMS, both inside Boston's send window.
+    assert len(harness.sms()) == 1 and len(harness.emails()) == 1
+    assert attempts["email-1"].at - attempts["sms-1"].at >= timedelta(days=7)
+    for step in ("sms-1", "email-1"):
+        local = attempts[step].at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+        assert 9 <= local.hour < 20
+    assert attempts["sms-1"].sms_segments == 1
+    cycle = harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30")
+    assert cycle.status == CycleStatus.MANUAL_REVIEW and cycle.attempts == 5
+    assert cycle.eligibility is not None and cycle.suggested_visit_date is not None
+    assert harness.ctx.tables.patients.get(patient.patient_id).recall_status == RecallStatus.MANUAL_REVIEW
+    kinds = {t.kind for role in ("front_desk", "hygienist", "office_admin")
+             for t in harness.ctx.tables.tasks.open_queue("boston", role)}
+    assert kinds == {TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW,
+                     TaskKind.ADMIN_FOLLOW_UP}
+
+
+def test_booking_after_the_sms_stops_the_ladder(harness):
+    patient = save(harness, make_patient())
+    arn = harness.start_recall(patient)
+    harness.advance(2)
+    assert len(harness.sms()) == 1
+    patient_actions.book_appointment(tenant_context(), patient.patient_id,
+                                     harness.stack.clock.now() + timedelta(days=10), "recall")
+    described = harness.finish(arn)
+    assert described["status"] == "SUCCEEDED"
+    assert harness.states(arn)[-1] == "CycleClosed"
+    assert len(harness.emails()) == 0
+    assert harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30").status == CycleStatus.BOOKED
+    # R23: the cycle's open front-desk work is cancelled with it
+    assert harness.ctx.tables.tasks.open_queue("boston", "front_desk") == []
+
+
+def test_decline_and_opt_out_stop_the_ladder(harness):
+    decliner = save(harness, make_patient("p-000002"))
+    quitter = save(harness, make_patient("p-000003"))
+    arns = [harness.start_recall(decliner), harness.start_recall(quitter)]
+    harness.advance(1)
+    patient_actions.decline_recall(tenant_context(), decliner.patient_id, "moved-away")
+    patient_actions.opt_out(tenant_context(), quitter.patient_id)
+    for arn in arns:
+        assert harness.finish(arn)["status"] == "SUCCEEDED"
+        assert harness.states(arn)[-1] == "CycleClosed"
+    assert harness.ctx.tables.cycles.get(decliner.patient_id, "2026-11-30").status == CycleStatus.DECLINED
+    assert harness.ctx.tables.cycles.get(quitter.patient_id, "2026-11-30").status == CycleStatus.OPTED_OUT
+    assert len(harness.sms()) == 2 and len(harness.emails()) == 0
+
+
+def test_opted_out_patient_is_never_contacted(harness):
+    patient = save(harness, make_patient(opted_out=True))
+    arn = harness.start_recall(patient)
+    assert harness.finish(arn)["status"] == "SUCCEEDED"
+    assert harness.states(arn)[-1] == "NotNeeded"
+    assert harness.sms() == [] and harness.emails() == []
+
+
+def test_a_channel_without_consent_is_skipped_and_the_next_one_goes_at_once(harness):
+    patient = save(harness, make_patient(sms_consent=False))
+    arn = harness.start_recall(patient)
+    harness.advance(1)
+    attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
+    assert attempts["sms-1"].outcome == AttemptOutcome.SKIPPED_NO_CONSENT
+    assert attempts["email-1"].outcome == AttemptOutcome.SENT
+    assert harness.sms() == [] and len(harness.emails()) == 1
+    harness.finish(arn)
+
+
+def test_a_missing_patient_fails_the_execution_visibly(harness):
+    arn = harness.start_recall(make_patient("p-404404"))
+    described = harness.finish(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "RecallFailed"
+
+
+def test_a_retried_contact_step_never_sends_twice(harness):
+    patient = save(harness, make_patient())
+    arn = harness.start_recall(patient)
+    harness.advance(1)
+    assert len(harness.sms()) == 1
+    # Step Functions retries the step (or a duplicate event replays it): same input, again and again.
+    request = {"execution_name": "recall-p-000001-20261130", "patient_id": patient.patient_id,
+               "cycle_id": "2026-11-30"}
+    for _ in range(3):
+        harness.stack.lambdas.invoke(FunctionName="revisit-demo-contact-patient",
+                                     Payload=__import__("json").dumps(request).encode())
+    assert len(harness.sms()) == 1
+    harness.finish(arn)
+    assert len(harness.sms()) == 1 and len(harness.emails()) == 1
+
+
+def test_a_claim_left_by_a_crashed_try_is_never_resent(harness):
+    from revisit.models.common import Channel
+    from revisit.models.entities import CommunicationAttempt
+
+    patient = save(harness, make_patient())
+    harness.ctx.tables.attempts.claim(CommunicationAttempt(
+        patient_id=patient.patient_id, cycle_id="2026-11-30", step="sms-1", channel=Channel.SMS,
+        outcome=AttemptOutcome.SENDING, at=harness.stack.clock.now()))
+    arn = harness.start_recall(patient)
+    harness.advance(1)
+    assert harness.sms() == []
+    attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
+    assert attempts["sms-1"].outcome == AttemptOutcome.UNCONFIRMED
+    harness.finish(arn)

@@ -1,0 +1,78 @@
+"""The nightly sweep: R1 selection by index, deterministic starts, and the reports (R11-R14)."""
+
+import json
+from datetime import date
+
+from revisit.models.entities import RecallItem
+from tests.conftest import make_patient
+
+
+def seed(harness):
+    due = [make_patient(f"p-{n:06d}", clinic, language=lang, phone=None, sms_consent=False, email=None)
+           for n, (clinic, lang) in enumerate([("boston", "en"), ("madrid", "es"), ("sofia", "bg"),
+                                               ("novosibirsk", "ru")])]
+    not_due = make_patient("p-000100", recalls=[RecallItem(recall_type="prophy", last_done=date(2026, 11, 1))])
+    opted_out = make_patient("p-000101", opted_out=True)
+    harness.stack.tables.patients.save_many([*due, not_due, opted_out])
+    return due
+
+
+def run_sweep(harness, name):
+    arn = harness.stack.start_execution("sweep", name, {"run_date": "2026-11-24"})
+    harness.driver.settle()
+    return harness.sfn.describe_execution(executionArn=arn)
+
+
+def recall_names(harness):
+    arn = harness.stack.state_machine_arns["recall"]
+    return sorted(e["name"] for e in harness.sfn.list_executions(stateMachineArn=arn)["executions"])
+
+
+def test_sweep_starts_one_recall_per_due_patient_and_a_rerun_starts_nothing(harness):
+    due = seed(harness)
+    first = run_sweep(harness, "sweep-1")
+    assert first["status"] == "SUCCEEDED"
+    expected = sorted(f"recall-{p.patient_id}-20261121" for p in due)
+    assert recall_names(harness) == expected
+    # Once in a cycle, a patient is off the due index; and a re-run races nothing: same names.
+    second = run_sweep(harness, "sweep-2")
+    assert second["status"] == "SUCCEEDED"
+    assert recall_names(harness) == expected
+
+
+def test_rerun_before_the_cycles_open_is_caught_by_the_execution_name(harness):
+    seed(harness)
+    select = harness.stack.lambdas
+    # Start the executions by name first, as an interrupted sweep would have.
+    for clinic in ("boston",):
+        result = json.loads(select.invoke(FunctionName="revisit-demo-select-due-patients", Payload=json.dumps(
+            {"execution_name": "t", "clinic_id": clinic, "run_date": "2026-11-24", "horizon_date": "2026-12-08"}
+        ).encode())["Payload"].read())
+        for recall in result["recalls"]:
+            harness.stack.start_execution("recall", recall["name"], recall["input"])
+    described = run_sweep(harness, "sweep-3")
+    assert described["status"] == "SUCCEEDED"
+    assert len(recall_names(harness)) == 4
+
+
+def test_sweep_writes_reports_counts_alerts_and_emails_the_administrator(harness):
+    seed(harness)
+    described = run_sweep(harness, "sweep-r")
+    output = json.loads(described["output"])
+    assert output["upcoming"]["in_recall"] == 4
+    assert output["report"]["rows"] == 4
+    s3 = harness.stack.client("s3")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=harness.stack.names["bucket"])["Contents"])
+    assert keys == [f"reports/recall-daily/2026-11-24.{ext}" for ext in ("csv", "html", "json")]
+    csv_text = s3.get_object(Bucket=harness.stack.names["bucket"], Key=keys[0])["Body"].read().decode()
+    assert len(csv_text.strip().splitlines()) == 5 and "p-000000" in csv_text
+    html = s3.get_object(Bucket=harness.stack.names["bucket"], Key=keys[1])["Body"].read().decode()
+    assert "<svg" in html and "Smile Circle Boston" in html
+    tasks = harness.ctx.tables.tasks.open_queue("boston", "lead_dentist")
+    assert [t.title for t in tasks] == ["Review 1 pending recall cases"]
+    subjects = [m.subject for m in harness.emails(patients_only=False)]
+    assert any("recall summary" in s.lower() for s in subjects)
+    # Re-running the night sends the administrator nothing new.
+    before = len(harness.emails(patients_only=False))
+    run_sweep(harness, "sweep-r2")
+    assert len(harness.emails(patients_only=False)) == before
