@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 export TZ := UTC
-# 5,000 is the goal (issue 2); the offline runtime does about 1,000 in 7 minutes today (see README).
+# 5,000 is the goal (issue 2); the offline runtime does about 1,000 in 4 minutes today (see README).
 DEMO_PATIENTS ?= 1000
 
 .PHONY: demo test lint bench clean

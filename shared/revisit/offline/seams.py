@@ -5,6 +5,8 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
 2. Timestamp waits compare with the virtual clock (moto compares with naive datetime.now()).
 3. Lambda tasks go to the in-process handlers; other AWS clients are cached, not rebuilt per task.
 4. Starting and ending executions is counted, so the driver knows when everything is asleep.
+5. (Speed only) moto's DynamoDB sorts the whole table with slow DynamoType comparisons on every Query;
+   Revisit's keys are all strings, so sorting by their raw values gives the same order, much faster.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.dynamodb.models.table import Table as MotoTable
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
@@ -50,6 +53,14 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["retrier_time"] = retrier_decl.time
     _installed["worker_start"] = ExecutionWorker.start
     _installed["worker_logic"] = ExecutionWorker._execution_logic
+    _installed["all_items"] = MotoTable.all_items
+
+    def all_items(self: Any) -> list:
+        items = [item for hash_set in self.items.values()
+                 for item in (hash_set.values() if self.range_key_attr else [hash_set])]
+        if all(item.hash_key.type == "S" and (item.range_key is None or item.range_key.type == "S") for item in items):
+            return sorted(items, key=lambda x: (x.hash_key.value, x.range_key.value if x.range_key else ""))
+        return _installed["all_items"](self)
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         _active["clock"].sleep(wait_seconds)
@@ -101,6 +112,7 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     retrier_decl.time = retrier_time
     ExecutionWorker.start = worker_start
     ExecutionWorker._execution_logic = worker_logic
+    MotoTable.all_items = all_items
     _patch_client_factories(_client_for)
 
 
@@ -159,6 +171,7 @@ def uninstall() -> None:
     retrier_decl.time = _installed.pop("retrier_time")
     ExecutionWorker.start = _installed.pop("worker_start")
     ExecutionWorker._execution_logic = _installed.pop("worker_logic")
+    MotoTable.all_items = _installed.pop("all_items")
     for module in _installed.pop("datetime_modules"):
         module.datetime = _dt
     original = _installed.pop("boto_client_for")

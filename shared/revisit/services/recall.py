@@ -83,13 +83,18 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         ctx.tables.cycles.open(cycle)
     except Conflict:
         return _prepared(ctx.tables.cycles.get(request.patient_id, cycle_id), "cycle opened by an earlier try")
-    if ctx.tables.appointments.has_upcoming(patient.patient_id, now):
+    if _has_upcoming(patient, now):
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "already booked when the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.BOOKED}), "already booked")
     if patient.opted_out:
         end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "opted out before the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.OPTED_OUT}), "opted out")
     return _prepared(cycle, "cycle opened")
+
+
+def _has_upcoming(patient: Patient, now: datetime) -> bool:
+    """The profile carries the next appointment (booking keeps it), so the check costs no extra read."""
+    return patient.next_appointment_at is not None and patient.next_appointment_at > now
 
 
 def _prepared(cycle: RecallCycle, reason: str) -> PrepareRecallResult:
@@ -154,7 +159,7 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
             ladder=ladder,
             clinic=clinic,
             now=now,
-            has_upcoming_appointment=ctx.tables.appointments.has_upcoming(patient.patient_id, now),
+            has_upcoming_appointment=_has_upcoming(patient, now),
         )
         if isinstance(action, StopCycle):
             end_cycle(ctx, cycle, action.status, action.reason)
