@@ -100,7 +100,10 @@ def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None
             result = service_call(request, tenant_context())
             if on_result is not None:
                 on_result(result)
-            return result.model_dump(mode="json")
+            output = result.model_dump(mode="json")
+            # Step results carry ids, dates, counts and outcomes only (models/steps.py), never patient data.
+            logger.info("step finished", extra={"step_result": output})
+            return output
 
         wrapped = logger.inject_lambda_context(correlation_id_path="execution_name")(
             tracer.capture_lambda_handler(metrics.log_metrics(handler))
