@@ -18,8 +18,7 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check shared functions tests bench
-	$(BIN)/ruff format --check shared functions tests bench
+	$(BIN)/ruff check --select F,E9,B --ignore B007,B023 shared functions tests bench
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py

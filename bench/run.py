@@ -12,7 +12,6 @@ import json
 import sys
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 from revisit.offline.stack import ROOT, OfflineStack
 from revisit.offline.synthetic import generate
