@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"revisit: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `revisit executions | head`
+        sys.stderr.close()
+        return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
