@@ -1,0 +1,26 @@
+"""Builds layers/build/python: the Lambda layer (Linux x86_64, Python 3.12 wheels + the revisit package,
+without the offline runtime). Run before `cdk deploy`; synth needs no Docker."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "layers" / "build" / "python"
+
+
+def main() -> int:
+    shutil.rmtree(TARGET.parent, ignore_errors=True)
+    TARGET.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(TARGET),
+                    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.12",
+                    "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")], check=True)
+    shutil.copytree(ROOT / "shared" / "revisit", TARGET / "revisit",
+                    ignore=shutil.ignore_patterns("offline", "__pycache__", "cli.py"))
+    print(f"layer built in {TARGET.parent}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

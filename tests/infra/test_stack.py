@@ -1,0 +1,81 @@
+"""cdk synth of a two-tenant app, with assertions on what each tenant's template must hold."""
+
+import json
+
+import aws_cdk as cdk
+import pytest
+import yaml
+from aws_cdk.assertions import Match, Template
+
+from app import build
+from tests.conftest import DEMO_TENANT
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("infra")
+    second = yaml.safe_load(DEMO_TENANT.read_text())
+    second.update(tenant_id="north", name="North Dental", time_zone="America/New_York")
+    (folder / "north.yaml").write_text(yaml.safe_dump(second, allow_unicode=True))
+    layer = folder / "layer" / "python"
+    layer.mkdir(parents=True)
+    app = cdk.App(outdir=str(folder / "cdk.out"))
+    stacks = build(app, [DEMO_TENANT, folder / "north.yaml"], layer.parent,
+                   cdk.Environment(account="123456789012", region="eu-west-1"))
+    return {stack.stack_name: Template.from_stack(stack) for stack in stacks}
+
+
+def test_one_stack_per_tenant(templates):
+    assert sorted(templates) == ["Revisit-demo", "Revisit-north"]
+
+
+def test_table_is_encrypted_with_a_customer_key_recoverable_and_protected(templates):
+    template = templates["Revisit-demo"]
+    template.has_resource_properties("AWS::DynamoDB::GlobalTable", {
+        "TableName": "revisit-demo",
+        "SSESpecification": Match.object_like({"SSEEnabled": True, "SSEType": "KMS"}),
+        "Replicas": [Match.object_like({
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "DeletionProtectionEnabled": True,
+        })],
+        "GlobalSecondaryIndexes": Match.array_with([Match.object_like({"IndexName": "gsi_due"})]),
+    })
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_state_machines_are_the_asl_files_inlined(templates):
+    machines = templates["Revisit-north"].find_resources("AWS::StepFunctions::StateMachine")
+    bodies = json.dumps(machines)
+    assert "PrepareRecall" in bodies and "SelectDuePatients" in bodies
+    assert "revisit-north-recall" in bodies
+    for machine in machines.values():
+        assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+        assert "LoggingConfiguration" in machine["Properties"]
+
+
+def test_every_function_has_its_own_role(templates):
+    template = templates["Revisit-demo"]
+    functions = template.find_resources("AWS::Lambda::Function")
+    roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
+    assert len(functions) == 10 and len(roles) == 10
+    for function in functions.values():
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_only_the_contact_step_may_send_sms(templates):
+    policies = templates["Revisit-demo"].find_resources("AWS::IAM::Policy")
+    senders = [name for name, policy in policies.items() if "sns:Publish" in json.dumps(policy)]
+    assert len(senders) == 1 and senders[0].startswith("ContactPatientRole")
+
+
+def test_nightly_sweep_is_scheduled_in_the_tenant_time_zone(templates):
+    templates["Revisit-north"].has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "cron(0 2 * * ? *)",
+        "ScheduleExpressionTimezone": "America/New_York",
+    })
+
+
+def test_alarms_on_failed_executions_and_unsent_messages(templates):
+    alarms = templates["Revisit-demo"].find_resources("AWS::CloudWatch::Alarm")
+    names = json.dumps(alarms)
+    assert "ExecutionsFailed" in names and "MessagesNotSent" in names
