@@ -1,4 +1,4 @@
-"""Builds layers/build/python: the Lambda layer (Linux x86_64, Python 3.12 wheels + the revisit package,
+"""Builds layers/build/python: the Lambda layer (Linux x86_64, Python 3.14 wheels + the revisit package,
 without the offline runtime). Run before `cdk deploy`; synth needs no Docker."""
 
 import shutil
@@ -14,7 +14,7 @@ def main() -> int:
     shutil.rmtree(TARGET.parent, ignore_errors=True)
     TARGET.mkdir(parents=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(TARGET),
-                    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.12",
+                    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
                     "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")], check=True)
     shutil.copytree(ROOT / "shared" / "revisit", TARGET / "revisit",
                     ignore=shutil.ignore_patterns("offline", "__pycache__", "cli.py"))

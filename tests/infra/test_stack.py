@@ -90,3 +90,16 @@ def test_templates_pass_cfn_lint(tmp_path_factory, templates):
         # W3005 (a DependsOn CDK writes that is also implied) is noise on CDK templates.
         matches = lint(body, config=ManualArgs(regions=["eu-west-1"], ignore_checks=["W3005"]))
         assert [str(m) for m in matches] == [], name
+
+
+def test_cdk_nag_aws_solutions_and_hipaa_have_no_unacknowledged_findings(tmp_path):
+    import cdk_nag
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=context)
+    layer = tmp_path / "layer" / "python"
+    layer.mkdir(parents=True)
+    build(app, [DEMO_TENANT], layer.parent, cdk.Environment(account="123456789012", region="eu-west-1"))
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app), cdk_nag.HIPAASecurityChecks(app))
+    assembly = app.synth()  # raises ValidationFailed on any finding without an acknowledgment (each has a reason)
+    assert [s.stack_name for s in assembly.stacks] == ["Revisit-demo"]
