@@ -19,7 +19,6 @@ from revisit.domain.recall_dates import next_due_recall
 from revisit.errors import Conflict, NotFound, TransientError
 from revisit.models.entities import (
     Appointment,
-    AppointmentStatus,
     CommunicationAttempt,
     CycleStatus,
     Patient,
@@ -433,9 +432,6 @@ class AppointmentRepository:
 
     def for_patient(self, patient_id: str) -> list[Appointment]:
         return [from_item(Appointment, i) for i in _query_prefix(self._table, patient_id, keys.appointments_prefix())]
-
-    def has_upcoming(self, patient_id: str, now: datetime) -> bool:
-        return any(a.status == AppointmentStatus.BOOKED and a.starts_at > now for a in self.for_patient(patient_id))
 
 
 def _query_prefix(table: Any, patient_id: str, prefix: str) -> list[dict]:

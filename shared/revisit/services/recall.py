@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -135,12 +134,6 @@ def verify_insurance(request: RecallRef, ctx: TenantContext) -> VerifyInsuranceR
     )
     ctx.tables.cycles.save_details(cycle, eligibility=result)
     return VerifyInsuranceResult(coverage=result.status.value, source=result.source)
-
-
-@dataclass
-class _Progress:
-    cycle: RecallCycle
-    patient: Patient
 
 
 def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
