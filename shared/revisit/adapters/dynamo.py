@@ -175,21 +175,9 @@ class PatientRepository:
         return entries, _encode_token(page.get("LastEvaluatedKey")), page.get("ScannedCount", len(entries))
 
     def count_due(self, clinic_id: str, horizon: date) -> int:
-        total, start = 0, None
-        while True:
-            kwargs: dict[str, Any] = {
-                "IndexName": keys.DUE_INDEX,
-                "KeyConditionExpression": Key("due_pk").eq(keys.due_partition(clinic_id))
-                & Key("due_sk").lt(keys.due_sort_upper_bound(horizon)),
-                "Select": "COUNT",
-            }
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            page = self._table.query(**kwargs)
-            total += page["Count"]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return total
+        return _count(self._table, IndexName=keys.DUE_INDEX,
+                      KeyConditionExpression=Key("due_pk").eq(keys.due_partition(clinic_id))
+                      & Key("due_sk").lt(keys.due_sort_upper_bound(horizon)))
 
 
 class RecallCycleRepository:
@@ -265,7 +253,7 @@ class RecallCycleRepository:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=_expand_open(values),
             )
-        if status is not None:
+        if status is not None and status != cycle.status:  # the patient already shows an unchanged status
             self._set_patient_status(cycle, status)
 
     def close(self, cycle: RecallCycle, status: CycleStatus, reason: str, at: datetime) -> bool:
@@ -329,6 +317,16 @@ class RecallCycleRepository:
             start = page.get("LastEvaluatedKey")
             if not start:
                 return
+
+    def count_open(self, clinic_id: str, status: CycleStatus | None = None) -> int:
+        """Open cycles at a clinic (in one status, if given), counted by DynamoDB: no items come back."""
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.OPEN_CYCLE_INDEX,
+            "KeyConditionExpression": Key("open_pk").eq(keys.open_cycle_partition(clinic_id)),
+        }
+        if status is not None:
+            kwargs["FilterExpression"] = Attr("status").eq(status.value)
+        return _count(self._table, **kwargs)
 
     def for_patient(self, patient_id: str) -> list[RecallCycle]:
         return [from_item(RecallCycle, i) for i in _query_prefix(self._table, patient_id, "CYCLE#")]
@@ -432,6 +430,16 @@ class AppointmentRepository:
 
     def for_patient(self, patient_id: str) -> list[Appointment]:
         return [from_item(Appointment, i) for i in _query_prefix(self._table, patient_id, keys.appointments_prefix())]
+
+
+def _count(table: Any, **query: Any) -> int:
+    total, start = 0, None
+    while True:
+        page = table.query(Select="COUNT", **query, **({"ExclusiveStartKey": start} if start else {}))
+        total += page["Count"]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return total
 
 
 def _query_prefix(table: Any, patient_id: str, prefix: str) -> list[dict]:

@@ -92,13 +92,18 @@ def _channel_unusable(channel: Channel, patient: Patient) -> AttemptOutcome | No
 
 
 def next_contact_after(
-    ladder: list[LadderStep], next_index: int, now: datetime, last_contact_at: datetime | None
+    ladder: list[LadderStep], next_index: int, now: datetime, last_contact_at: datetime | None,
+    clinic: Clinic | None = None,
 ) -> datetime:
     """When the step at `next_index` falls due: its delay counts from the last real contact,
-    so a skipped channel costs the patient no waiting time."""
-    if next_index >= len(ladder) or last_contact_at is None:
+    so a skipped channel costs the patient no waiting time. A step that messages the patient is
+    moved to the clinic's send window, so the workflow wakes once, when it can send."""
+    if next_index >= len(ladder):
         return now
-    return max(now, last_contact_at + timedelta(days=ladder[next_index].after_days))
+    due = now if last_contact_at is None else max(now, last_contact_at + timedelta(days=ladder[next_index].after_days))
+    if clinic is not None and ladder[next_index].channel.reaches_patient:
+        return next_send_time(due, clinic.send_window, clinic.time_zone)
+    return due
 
 
 def status_after_contact(channel: Channel) -> CycleStatus:

@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from dateutil.parser import isoparse
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from revisit.domain.sms import sms_segments
 from revisit.lambda_runtime import tenant_context
@@ -165,30 +167,42 @@ def _scan(table) -> list[dict]:
 
 
 def _dump_executions(stack: OfflineStack, path: Path) -> dict:
-    sfn = stack.client("stepfunctions")
+    """Every execution and its history, read from the emulated Step Functions store (as the outbox is read
+    from the emulated SNS and SES): the API would look each execution up by a linear search."""
+    backend = stepfunctions_parser_backends[ACCOUNT][REGION]
+    machine_of = {arn: machine for machine, arn in stack.state_machine_arns.items()}
     by_machine: dict[str, Counter] = {}
     transitions = 0
     with path.open("w") as handle:
-        for machine, arn in stack.state_machine_arns.items():
+        for state_machine in backend.state_machines:
+            machine = machine_of.get(state_machine.arn)
+            if machine is None:
+                continue
             counts = by_machine.setdefault(machine, Counter())
-            paginator = sfn.get_paginator("list_executions")
-            for page in paginator.paginate(stateMachineArn=arn):
-                for execution in page["executions"]:
-                    counts[execution["status"]] += 1
-                    events = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
-                    transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
-                    handle.write(json.dumps({
-                        "machine": machine, "name": execution["name"], "status": execution["status"],
-                        "start": execution["startDate"].isoformat(),
-                        "stop": execution["stopDate"].isoformat() if execution.get("stopDate") else None,
-                        "events": [_event(e) for e in events],
-                    }, default=str) + "\n")
+            for execution in sorted(state_machine.executions, key=lambda e: e.start_date, reverse=True):
+                status = execution.to_describe_output()["status"]
+                counts[status] += 1
+                events = execution.to_history_output()["events"]
+                transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
+                handle.write(json.dumps({
+                    "machine": machine, "name": execution.name, "status": status,
+                    "start": _utc(execution.start_date).isoformat(),
+                    "stop": _utc(execution.stop_date).isoformat() if execution.stop_date else None,
+                    "events": [_event(e) for e in events],
+                }, default=str) + "\n")
     return {"by_machine": {m: dict(c) for m, c in by_machine.items()}, "transitions": transitions}
+
+
+def _utc(moment: datetime | str) -> datetime:
+    """moto keeps some instants as ISO text and some as naive UTC datetimes."""
+    if isinstance(moment, str):
+        moment = isoparse(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _event(event: dict) -> dict:
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    return {"id": event["id"], "type": event["type"], "at": event["timestamp"].isoformat(),
+    return {"id": event["id"], "type": event["type"], "at": _utc(event["timestamp"]).isoformat(),
             "step": details.get("name"), "error": details.get("error"), "cause": (details.get("cause") or "")[:300] or None}
 
 

@@ -5,13 +5,20 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
 2. Timestamp waits compare with the virtual clock (moto compares with naive datetime.now()).
 3. Lambda tasks go to the in-process handlers; other AWS clients are cached, not rebuilt per task.
 4. Starting and ending executions is counted, so the driver knows when everything is asleep.
-5. (Speed only) moto's DynamoDB sorts the whole table with slow DynamoType comparisons on every Query;
-   Revisit's keys are all strings, so sorting by their raw values gives the same order, much faster.
+5. (Speed only) moto's DynamoDB Query walks (and our Scan sorted) the whole table: a Query is handed only
+   its partition's items (or, on an index, the items with that index key); a Scan sorts string keys by
+   their raw values, the same order as moto's slow DynamoType comparisons.
+6. (Speed only) moto encodes every DynamoDB item response by walking botocore's shape model, about
+   2 ms per call; item results are already in the wire format, so plain JSON gives the same body.
+7. (Speed only) The interpreter parses the ASL (ANTLR) on every execution and every JSONPath (ply) on
+   every use; both parses are pure functions of their text, so they are cached.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import json
 import sys
 import threading
 import types
@@ -27,6 +34,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.dynamodb.responses import DynamoResult
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
@@ -54,8 +64,44 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["worker_start"] = ExecutionWorker.start
     _installed["worker_logic"] = ExecutionWorker._execution_logic
     _installed["all_items"] = MotoTable.all_items
+    _installed["query"] = MotoTable.query
+    _installed["dynamo_result"] = DynamoResult.execute_result
+    _installed["asl_parse"] = AmazonStateLanguageParser.__dict__["parse"]
+    _installed["json_path_parse"] = moto_json_path.parse
+
+    def dynamo_result(self: Any, context: Any) -> Any:
+        if context.operation_model.name in ITEM_OPERATIONS and isinstance(self.result, dict):
+            try:
+                body = json.dumps({k: v for k, v in self.result.items() if v is not None})
+            except TypeError:  # binary or timestamp values: let moto encode them
+                pass
+            else:
+                return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+        return _installed["dynamo_result"](self, context)
+
+    _query_hint = threading.local()
+
+    def query(self: Any, hash_key: Any, range_comparison: Any, range_objs: Any, limit: Any, exclusive_start_key: Any,
+              scan_index_forward: Any, projection_expressions: Any, index_name: Any = None, *args: Any,
+              **kwargs: Any) -> Any:
+        _query_hint.value = (index_name, hash_key, kwargs.get("hash_key_conditions"))
+        try:
+            return _installed["query"](self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                                       scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+        finally:
+            _query_hint.value = None
 
     def all_items(self: Any) -> list:
+        hint = getattr(_query_hint, "value", None)
+        if hint is not None and self.range_key_attr:
+            # Query filters and sorts what it gets; hand it only the candidates, unsorted.
+            index_name, hash_key, conditions = hint
+            if index_name is None and hash_key is not None:
+                return list(self.items.get(hash_key, {}).values())
+            if index_name is not None and conditions and len(conditions) == 1:
+                name, value = conditions[0]
+                return [item for partition in self.items.values() for item in partition.values()
+                        if (found := item.attrs.get(name)) is not None and found.value == value.value]
         items = [item for hash_set in self.items.values()
                  for item in (hash_set.values() if self.range_key_attr else [hash_set])]
         if all(item.hash_key.type == "S" and (item.range_key is None or item.range_key.type == "S") for item in items):
@@ -82,14 +128,15 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
                                          time=lambda: _active["clock"].now().timestamp())
 
     def worker_start(self: Any) -> None:
-        _active["clock"].execution_started()
+        self.virtual_clock = _active["clock"]  # its own stack's clock, even if it outlives that stack
+        self.virtual_clock.execution_started()
         _installed["worker_start"](self)
 
     def worker_logic(self: Any) -> None:
         try:
             _installed["worker_logic"](self)
         finally:
-            _active["clock"].execution_finished()
+            self.virtual_clock.execution_finished()
 
     class VirtualDatetime(_dt.datetime):
         """Execution start and stop dates and history timestamps read the virtual clock too."""
@@ -113,7 +160,15 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     ExecutionWorker.start = worker_start
     ExecutionWorker._execution_logic = worker_logic
     MotoTable.all_items = all_items
+    MotoTable.query = query
+    DynamoResult.execute_result = dynamo_result
+    AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=64)(_installed["asl_parse"].__func__))
+    moto_json_path.parse = functools.lru_cache(maxsize=4096)(_installed["json_path_parse"])
     _patch_client_factories(_client_for)
+
+
+ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
+                             "BatchGetItem", "BatchWriteItem"})
 
 
 class _AslParameters:
@@ -172,6 +227,10 @@ def uninstall() -> None:
     ExecutionWorker.start = _installed.pop("worker_start")
     ExecutionWorker._execution_logic = _installed.pop("worker_logic")
     MotoTable.all_items = _installed.pop("all_items")
+    MotoTable.query = _installed.pop("query")
+    DynamoResult.execute_result = _installed.pop("dynamo_result")
+    AmazonStateLanguageParser.parse = _installed.pop("asl_parse")
+    moto_json_path.parse = _installed.pop("json_path_parse")
     for module in _installed.pop("datetime_modules"):
         module.datetime = _dt
     original = _installed.pop("boto_client_for")

@@ -13,6 +13,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 
+class ClockClosed(Exception):
+    """Raised in an execution still asleep when its offline stack shuts down: it ends there, and never
+    wakes up to run its next steps against another stack."""
+
+
 class VirtualClock:
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
@@ -32,12 +37,16 @@ class VirtualClock:
     # --- used by the interpreter (through the seams) ----------------------------------------
     def sleep_until(self, wake: datetime) -> None:
         with self._cond:
-            if wake <= self._now or self.closed:
+            if self.closed:
+                raise ClockClosed("the offline stack was shut down")
+            if wake <= self._now:
                 return
             event = threading.Event()
             heapq.heappush(self._sleepers, (wake, next(self._sequence), event))
             self._cond.notify_all()
         event.wait()
+        if self.closed:
+            raise ClockClosed("the offline stack was shut down")
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:

@@ -72,7 +72,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         patient_name=patient.display_name,
         recall_due_date=request.recall_due_date,
         recall_types=sorted(set(due_types)),
-        next_contact_at=now,
+        next_contact_at=next_contact_after(ctx.config.contact_ladder, 0, now, None, clinic),
         days_since_last_visit=days_since_last_visit(patient.last_visit, today),
         suggested_visit_date=suggest_visit_date(request.recall_due_date, today, clinic),
         execution_name=request.execution_name,
@@ -176,7 +176,7 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
         return ContactResult(
             cycle_id=cycle.cycle_id,
             outcome="finished" if last_rung else "wait",
-            next_contact_at=clock.to_aws_timestamp(next_contact_after(ladder, cycle.step_index + 1, now, now)),
+            next_contact_at=clock.to_aws_timestamp(next_contact_after(ladder, cycle.step_index + 1, now, now, clinic)),
             step=action.step.step,
             channel=action.step.channel,
             detail=outcome.value,
@@ -187,11 +187,12 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
 def _advance(ctx: TenantContext, cycle: RecallCycle, now: datetime, *, contacted: bool, channel: Channel) -> None:
     next_index = cycle.step_index + 1
     last_contact = now if contacted else cycle.last_contact_at
+    clinic = ctx.config.clinic(cycle.clinic_id)
     try:
         ctx.tables.cycles.record_progress(
             cycle,
             step_index=next_index,
-            next_contact_at=next_contact_after(ctx.config.contact_ladder, next_index, now, last_contact),
+            next_contact_at=next_contact_after(ctx.config.contact_ladder, next_index, now, last_contact, clinic),
             status=status_after_contact(channel) if contacted else None,
             contacted_at=now if contacted else None,
             channel=channel.value,

@@ -76,7 +76,7 @@ def count_upcoming(request: RunDateRequest, ctx: TenantContext) -> UpcomingCount
     plus those already in one."""
     horizon = request.run_date + timedelta(days=UPCOMING_DAYS)
     due = sum(ctx.tables.patients.count_due(c.clinic_id, horizon) for c in ctx.config.clinics)
-    in_recall = sum(1 for c in ctx.config.clinics for _ in ctx.tables.cycles.open_cycles(c.clinic_id))
+    in_recall = sum(ctx.tables.cycles.count_open(c.clinic_id) for c in ctx.config.clinics)
     return UpcomingCount(due_next_30_days=due, in_recall=in_recall)
 
 
@@ -140,12 +140,9 @@ def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResu
     """R12: a review task (and an email, if they asked for alerts) for each clinic's lead dentist.
     The task id is per clinic and night, so a re-run sweep neither duplicates the task nor the email."""
     now = clock.now()
-    counts: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
-    for cycle in _open_cycles(ctx):
-        counts[cycle.clinic_id][cycle.status] += 1
     task_ids, pending_total = [], 0
     for clinic in ctx.config.clinics:
-        pending = sum(counts[clinic.clinic_id].values())
+        pending = ctx.tables.cycles.count_open(clinic.clinic_id)
         if pending == 0:
             continue
         pending_total += pending
@@ -162,7 +159,7 @@ def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResu
             if dentist.alerts:
                 language = clinic.language
                 context = {"clinic_name": clinic.name, "pending_cases": pending,
-                           "manual_review": counts[clinic.clinic_id][CycleStatus.MANUAL_REVIEW]}
+                           "manual_review": ctx.tables.cycles.count_open(clinic.clinic_id, CycleStatus.MANUAL_REVIEW)}
                 ctx.notifier.send_email(EmailMessage(
                     to=str(dentist.email), sender=ctx.config.sender_email,
                     subject=render(language, "lead_dentist_alert_subject.txt", **context),
