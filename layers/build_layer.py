@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "layers" / "build" / "python"
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 
 
 def main() -> int:
@@ -16,6 +17,9 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(TARGET),
                     "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
                     "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")], check=True)
+    for provided in RUNTIME_PROVIDED:  # the Lambda Python runtime ships these; the layer need not
+        for path in [*TARGET.glob(provided), *TARGET.glob(f"{provided}-*.dist-info")]:
+            shutil.rmtree(path)
     shutil.copytree(ROOT / "shared" / "revisit", TARGET / "revisit",
                     ignore=shutil.ignore_patterns("offline", "__pycache__", "cli.py"))
     print(f"layer built in {TARGET.parent}")

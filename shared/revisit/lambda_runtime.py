@@ -61,6 +61,13 @@ class Settings(BaseModel):
 _contexts: dict[Settings, TenantContext] = {}
 
 
+def apply_logging_environment() -> None:
+    """On Lambda the environment is set before this module loads. Offline it is set afterwards (by the
+    offline stack), so the log level and service name are read again."""
+    logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+    logger.append_keys(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined"))
+
+
 def tenant_context() -> TenantContext:
     """Built once per execution environment (and per settings, offline, where tenants come and go)."""
     settings = Settings.from_environment()

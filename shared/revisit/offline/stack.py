@@ -91,6 +91,7 @@ class OfflineStack:
             "POWERTOOLS_LOG_LEVEL": os.environ.get("REVISIT_OFFLINE_LOG_LEVEL", "WARNING"),
             "POWERTOOLS_SERVICE_NAME": f"revisit-{self.config.tenant_id}",
         })
+        lambda_runtime.apply_logging_environment()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()

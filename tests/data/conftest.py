@@ -1,0 +1,39 @@
+import itertools
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from revisit.adapters import dynamo_keys
+from revisit.adapters.dynamo import TenantTables
+from tests.data.engines import dynamodb_local, local_resource, skip_reason
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def local_endpoint():
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with dynamodb_local() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(params=["moto", "dynamodb-local"])
+def tables(request, tenant, monkeypatch):
+    """The tenant's repositories over a fresh table, on each engine."""
+    name = f"revisit-test-{next(_names)}"
+    if request.param == "moto":
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            resource = boto3.resource("dynamodb", region_name="us-east-1")
+            resource.meta.client.create_table(**dynamo_keys.table_definition(name))
+            yield TenantTables(resource.Table(name), tenant)
+    else:
+        resource = local_resource(request.getfixturevalue("local_endpoint"))
+        resource.meta.client.create_table(**dynamo_keys.table_definition(name))
+        yield TenantTables(resource.Table(name), tenant)
+        resource.meta.client.delete_table(TableName=name)
