@@ -66,7 +66,7 @@ def test_every_function_has_its_own_role(templates):
 def test_only_the_contact_step_may_send_sms(templates):
     policies = templates["Revisit-demo"].find_resources("AWS::IAM::Policy")
     senders = [name for name, policy in policies.items() if "sns:Publish" in json.dumps(policy)]
-    assert len(senders) == 1 and senders[0].startswith("ContactPatientRole")
+    assert len(senders) == 1 and senders[0].startswith("WorkflowsContactPatientRole")
 
 
 def test_nightly_sweep_is_scheduled_in_the_tenant_time_zone(templates):

@@ -1,0 +1,1 @@
+"""The tenant stack's parts, one construct per concern."""

@@ -1,0 +1,46 @@
+"""The tenant's key and table: customer-managed KMS key, point-in-time recovery, deletion protection.
+Keys and indexes come from revisit.adapters.dynamo_keys, the same module the repositories use."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from revisit.adapters import dynamo_keys
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str) -> None:
+        super().__init__(scope, construct_id)
+        region = Stack.of(self).region
+        self.key = kms.Key(self, "DataKey", enable_key_rotation=True, alias=f"alias/revisit-{tenant_id}",
+                           removal_policy=RemovalPolicy.RETAIN)
+        # CloudWatch Logs encrypts the functions' and state machines' logs with the same key.
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")], resources=["*"]))
+
+        definition = dynamo_keys.table_definition(f"revisit-{tenant_id}")
+        self.table = dynamodb.TableV2(
+            self, "Table", table_name=definition["TableName"],
+            partition_key=dynamodb.Attribute(name=dynamo_keys.PK, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=dynamo_keys.SK, type=dynamodb.AttributeType.STRING),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(self.key),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            deletion_protection=True, time_to_live_attribute=dynamo_keys.TTL_ATTRIBUTE,
+            removal_policy=RemovalPolicy.RETAIN,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=name,
+                    partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.INCLUDE if projected else dynamodb.ProjectionType.ALL,
+                    non_key_attributes=projected,
+                )
+                for name, (pk, sk, projected) in dynamo_keys.INDEXES.items()
+            ],
+        )

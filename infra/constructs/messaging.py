@@ -1,0 +1,24 @@
+"""What may message patients and staff: SMS through SNS (phone numbers only, never a topic) and email
+through SES v2 from the tenant's sender address only."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+
+class Messaging(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, sender_email: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.sender_email = sender_email
+        self.ses_identities = f"arn:aws:ses:{stack.region}:{stack.account}:identity/*"
+
+    def allow_sms(self, role: iam.IRole) -> None:
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:aws:sns:*:*:*"]))
+
+    def allow_email(self, role: iam.IRole) -> None:
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[self.ses_identities],
+            conditions={"StringEquals": {"ses:FromAddress": self.sender_email}}))

@@ -1,0 +1,31 @@
+"""Ops alerts: an encrypted topic, encrypted log groups, and alarms that notify it."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+
+class Observability(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.key = key
+        self.ops_alerts = sns.Topic(self, "OpsAlerts", master_key=key, enforce_ssl=True)
+
+    def log_group(self, scope: Construct, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(scope, construct_id, retention=logs.RetentionDays.ONE_YEAR, encryption_key=self.key,
+                             removal_policy=RemovalPolicy.RETAIN)
+
+    def alarm(self, construct_id: str, **props) -> cloudwatch.Alarm:
+        """An alarm whose every state change goes to the ops topic."""
+        alarm = cloudwatch.Alarm(self, construct_id, **props)
+        action = cloudwatch_actions.SnsAction(self.ops_alerts)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+        alarm.add_insufficient_data_action(action)
+        return alarm
