@@ -6,7 +6,7 @@ from moto import mock_aws
 
 from revisit.adapters import dynamo_keys
 from revisit.adapters.dynamo import TenantTables
-from tests.data.engines import dynamodb_local, local_resource, skip_reason
+from revisit.offline.dynamodb_local import dynamodb_local, local_resource, skip_reason
 
 _names = itertools.count()
 

@@ -1,6 +1,7 @@
 """If a moto upgrade breaks a seam in revisit/offline/seams.py, these fail loudly."""
 
 import json
+from decimal import Decimal
 import time
 from datetime import timedelta
 
@@ -24,3 +25,57 @@ def test_a_one_week_wait_passes_in_virtual_time_and_history_uses_virtual_timesta
         assert time.monotonic() - began < 5
         assert described["stopDate"].replace(tzinfo=None) == (START + timedelta(days=10)).replace(tzinfo=None)
         assert described["startDate"].replace(tzinfo=None) == START.replace(tzinfo=None)
+
+
+def _dynamo_answers():
+    """The same reads, answered by whatever moto is installed: base-table and index queries, pages, counts."""
+    import boto3
+    from boto3.dynamodb.conditions import Key
+
+    from revisit.adapters import dynamo_keys
+
+    ddb = boto3.resource("dynamodb", region_name="us-east-1")
+    ddb.meta.client.create_table(**dynamo_keys.table_definition("seams"))
+    table = ddb.Table("seams")
+    for n in range(30):
+        table.put_item(Item={"pk": f"PATIENT#p{n % 3}", "sk": f"ITEM#{n:03d}", "n": n, "tags": ["a", "b"],
+                             "nested": {"x": Decimal(n) / 2 if n % 2 else n}, "due_pk": "DUE#boston" if n % 4 else "DUE#madrid",
+                             "due_sk": f"2026-11-{n % 28 + 1:02d}#p{n}"})
+    pages, start = [], None
+    while True:
+        page = table.query(IndexName=dynamo_keys.DUE_INDEX, KeyConditionExpression=Key("due_pk").eq("DUE#boston"),
+                           Limit=7, **({"ExclusiveStartKey": start} if start else {}))
+        pages.append(page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    return {
+        "get": table.get_item(Key={"pk": "PATIENT#p1", "sk": "ITEM#004"})["Item"],
+        "partition": table.query(KeyConditionExpression=Key("pk").eq("PATIENT#p2") & Key("sk").begins_with("ITEM#01"))["Items"],
+        "reverse": table.query(KeyConditionExpression=Key("pk").eq("PATIENT#p0"), ScanIndexForward=False, Limit=3)["Items"],
+        "index_pages": pages,
+        "count": table.query(IndexName=dynamo_keys.DUE_INDEX, Select="COUNT",
+                             KeyConditionExpression=Key("due_pk").eq("DUE#madrid"))["Count"],
+        "scan": table.scan()["Items"],
+    }
+
+
+def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch):
+    from moto import mock_aws
+
+    from revisit.offline import seams
+    from revisit.offline.lambda_dispatch import InProcessLambda
+    from revisit.offline.virtual_time import VirtualClock
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        plain = _dynamo_answers()
+    seams.install(VirtualClock(START), InProcessLambda("us-east-1", "123456789012"))
+    try:
+        with mock_aws():
+            seamed = _dynamo_answers()
+    finally:
+        seams.uninstall()
+    assert seamed == plain
+    assert len(plain["index_pages"]) > 1 and plain["count"] > 0 and len(plain["partition"]) > 0

