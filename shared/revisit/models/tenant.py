@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,6 +73,53 @@ class LadderStep(Strict):
     """Days after the previous contact (or after the cycle opens, for the first step)."""
 
 
+class AppointmentType(Strict):
+    """What can be booked: its length, when it is reminded, and what the patient must do before (R20, R22)."""
+
+    appointment_type: Identifier
+    duration_minutes: int = Field(ge=5, le=480)
+    labels: dict[Language, str]
+    reminder_days_before: int = Field(default=2, ge=1, le=30)
+    """R22: the reminder goes out this many days before, inside the send window."""
+    instructions: dict[Language, str] = {}
+    """R20: sent 24 h before (e.g. fasting); none if empty."""
+
+    @model_validator(mode="after")
+    def _on_the_grid(self) -> AppointmentType:
+        if self.duration_minutes % SLOT_MINUTES:
+            raise ValueError(f"duration_minutes must be a multiple of {SLOT_MINUTES}")
+        return self
+
+
+SLOT_MINUTES = 15
+"""The booking grid: appointments start and end on it (availability, and the slot locks behind no double booking)."""
+
+
+class WorkingHours(Strict):
+    weekday: int = Field(ge=0, le=6)
+    """0 = Monday."""
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        if self.start.minute % SLOT_MINUTES or self.end.minute % SLOT_MINUTES:
+            raise ValueError(f"working hours start and end on the {SLOT_MINUTES}-minute grid")
+        return self
+
+
+class Provider(Strict):
+    """A dentist, hygienist or doctor who sees patients at one clinic."""
+
+    provider_id: Identifier
+    clinic_id: Identifier
+    name: str
+    appointment_types: list[Identifier] = Field(min_length=1)
+    hours: list[WorkingHours] = Field(min_length=1)
+
+
 class StaffMember(Strict):
     staff_id: Identifier
     name: str
@@ -108,6 +155,10 @@ class TenantConfig(Strict):
     recall_types: list[RecallType] = Field(min_length=1)
     contact_ladder: list[LadderStep] = Field(min_length=1)
     staff: list[StaffMember] = []
+    appointment_types: list[AppointmentType] = []
+    providers: list[Provider] = []
+    closure_days: list[date] = []
+    """Chain-wide closures beyond the public holidays of each clinic's country (which are always closed)."""
     refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
     sweep: SweepSettings = SweepSettings()
     reports: ReportSettings = ReportSettings()
@@ -121,6 +172,8 @@ class TenantConfig(Strict):
             ("recall_types", [r.recall_type for r in self.recall_types]),
             ("contact_ladder", [s.step for s in self.contact_ladder]),
             ("staff", [s.staff_id for s in self.staff]),
+            ("appointment_types", [a.appointment_type for a in self.appointment_types]),
+            ("providers", [p.provider_id for p in self.providers]),
         ):
             if len(ids) != len(set(ids)):
                 raise ValueError(f"{name}: ids must be unique")
@@ -128,6 +181,13 @@ class TenantConfig(Strict):
         for member in self.staff:
             if member.clinic_id is not None and member.clinic_id not in clinic_ids:
                 raise ValueError(f"staff {member.staff_id}: unknown clinic_id {member.clinic_id!r}")
+        type_ids = {a.appointment_type for a in self.appointment_types}
+        for provider in self.providers:
+            if provider.clinic_id not in clinic_ids:
+                raise ValueError(f"providers {provider.provider_id}: unknown clinic_id {provider.clinic_id!r}")
+            unknown = sorted(set(provider.appointment_types) - type_ids)
+            if unknown:
+                raise ValueError(f"providers {provider.provider_id}: unknown appointment_types {unknown}")
         languages = {c.language for c in self.clinics} | {self.default_language}
         for rt in self.recall_types:
             missing = languages - set(rt.labels)
@@ -146,6 +206,18 @@ class TenantConfig(Strict):
             if rt.recall_type == recall_type:
                 return rt
         raise KeyError(recall_type)
+
+    def appointment_type(self, appointment_type: str) -> AppointmentType:
+        for at in self.appointment_types:
+            if at.appointment_type == appointment_type:
+                return at
+        raise KeyError(appointment_type)
+
+    def provider(self, provider_id: str) -> Provider:
+        for provider in self.providers:
+            if provider.provider_id == provider_id:
+                return provider
+        raise KeyError(provider_id)
 
     def staff_with_role(self, role: Role, clinic_id: str | None = None) -> list[StaffMember]:
         return [
