@@ -1,4 +1,4 @@
-"""The `revisit` command: `demo`, `executions`, `check-tenant`."""
+"""The `revisit` command: `demo`, `executions`, `serve`, `openapi`, `check-tenant`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     executions.add_argument("--status", choices=["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"])
     executions.add_argument("--limit", type=int, default=50)
 
+    serve = commands.add_parser("serve", help="the booking API on 127.0.0.1 over the emulated stack")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--patients", type=int, default=200)
+    serve.add_argument("--tenant", type=Path, default=None, help="tenant file (default: tenants/demo.yaml)")
+
+    commands.add_parser("openapi", help="print the booking API's OpenAPI document (docs/openapi.json)")
+
     check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
     check.add_argument("files", nargs="+", type=Path)
 
@@ -36,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "executions":
             return _executions(args)
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "openapi":
+            from revisit.api.app import openapi_document
+
+            print(json.dumps(json.loads(openapi_document()), indent=2, ensure_ascii=False))
+            return 0
         return _check(args)
     except ConfigError as exc:
         print(f"revisit: {exc}", file=sys.stderr)
@@ -43,6 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `revisit executions | head`
         sys.stderr.close()
         return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from revisit.offline.demo import DEFAULT_START
+    from revisit.offline.serve import serve
+    from revisit.offline.stack import ROOT
+
+    if not 0 < args.port < 65536 or args.patients < 0:
+        print("revisit: --port must be 1-65535 and --patients not negative", file=sys.stderr)
+        return 2
+    serve(args.tenant or ROOT / "tenants" / "demo.yaml", DEFAULT_START, args.port, args.patients,
+          ready=lambda text: print(text, flush=True))
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

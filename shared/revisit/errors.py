@@ -32,3 +32,12 @@ class ConfigError(RevisitError):
 
 class InvalidStepInput(RevisitError):
     """A workflow step got input it cannot use; the message names the field. Not retried."""
+
+
+class InvalidRequest(RevisitError):
+    """A request the domain refuses; `field` names what is wrong (the API answers 422)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -126,3 +126,21 @@ def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None
         return lambda_handler
 
     return decorate
+
+
+def http_handler(handle: Callable[[dict, Any], dict]):
+    """Wraps the API's resolver: correlation id = API Gateway's request id; the event (bodies with patient
+    data) is never logged."""
+    from aws_lambda_powertools.logging import correlation_paths
+
+    wrapped = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)(
+        tracer.capture_lambda_handler(metrics.log_metrics(handle)))
+
+    @functools.wraps(handle)
+    def lambda_handler(event: dict, context: Any) -> dict:
+        try:
+            return wrapped(event, context)
+        finally:
+            metrics.clear_metrics()
+
+    return lambda_handler

@@ -498,3 +498,6 @@ class TenantTables:
         self.tasks = TaskRepository(table)
         self.appointments = AppointmentRepository(table)
         self.notices = NoticeRepository(table)
+        from revisit.adapters.dynamo_booking import BookingRepository  # it builds on this module's helpers
+
+        self.bookings = BookingRepository(table)

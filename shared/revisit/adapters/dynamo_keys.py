@@ -13,12 +13,14 @@ TTL_ATTRIBUTE = "expires_at"
 DUE_INDEX = "gsi_due"  # sparse: patients whose next recall has no cycle yet
 OPEN_CYCLE_INDEX = "gsi_open_cycle"  # sparse: recall cycles still open
 QUEUE_INDEX = "gsi_queue"  # sparse: open staff tasks per clinic and role
+SCHEDULE_INDEX = "gsi_schedule"  # sparse: booked appointments per provider, by start time
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     # name: (partition attribute, sort attribute, projected attributes or None for ALL)
     DUE_INDEX: ("due_pk", "due_sk", ["patient_id", "clinic_id", "recall_due_date"]),
     OPEN_CYCLE_INDEX: ("open_pk", "open_sk", None),
     QUEUE_INDEX: ("queue_pk", "queue_sk", None),
+    SCHEDULE_INDEX: ("schedule_pk", "schedule_sk", ["appointment_id", "provider_id", "starts_at", "ends_at"]),
 }
 INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
 KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
@@ -72,6 +74,38 @@ def appointment(patient_id: str, appointment_id: str) -> dict[str, str]:
 
 def appointments_prefix() -> str:
     return "APPT#"
+
+
+def schedule_entry(provider_id: str, starts_at: datetime, appointment_id: str) -> dict[str, str]:
+    return {"schedule_pk": schedule_partition(provider_id), "schedule_sk": f"{_utc(starts_at)}#{appointment_id}"}
+
+
+def schedule_partition(provider_id: str) -> str:
+    return f"SCHED#{provider_id}"
+
+
+def schedule_bound(moment: datetime) -> str:
+    return _utc(moment)
+
+
+def slot_lock(provider_id: str, cell: datetime) -> dict[str, str]:
+    """One 15-minute cell of a provider's time. Booking creates every cell it covers in one transaction
+    with the appointment, on condition that none exists: the rule against double booking."""
+    return {PK: f"SLOT#{provider_id}#{_utc(cell)}", SK: "SLOT"}
+
+
+def idempotency(integrator_id: str, key: str) -> dict[str, str]:
+    return {PK: f"IDEMPOTENCY#{integrator_id}#{key}", SK: "IDEMPOTENCY"}
+
+
+def credential(key_id: str) -> dict[str, str]:
+    return {PK: f"CREDENTIAL#{key_id}", SK: "CREDENTIAL"}
+
+
+def _utc(moment: datetime) -> str:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def task(task_id: str) -> dict[str, str]:

@@ -218,3 +218,9 @@ class Appointment(Record):
     starts_at: AwareDatetime
     status: AppointmentStatus = AppointmentStatus.BOOKED
     created_at: AwareDatetime
+    provider_id: Identifier | None = None
+    ends_at: AwareDatetime | None = None
+    booked_by: str | None = None
+    """The integrator (or 'staff', 'recall') that booked it."""
+    updated_at: AwareDatetime | None = None
+    cancel_reason: str | None = None

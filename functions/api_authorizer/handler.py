@@ -1,0 +1,6 @@
+"""API Gateway REQUEST authorizer: the integrator's bearer credential, checked against its stored hash."""
+
+from revisit.api.authorizer import authorize
+from revisit.lambda_runtime import http_handler
+
+lambda_handler = http_handler(authorize)

@@ -1,0 +1,140 @@
+"""Appointments on the provider's schedule, without double booking: a booking writes the appointment, one
+lock item per 15-minute cell it covers and (when the caller sent one) its Idempotency-Key record in one
+TransactWriteItems, each on condition that it does not exist yet. Of two bookings that overlap, however
+they interleave, exactly one commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from revisit.adapters import dynamo_keys as keys
+from revisit.adapters.dynamo import from_item, to_item, translated_errors
+from revisit.domain.availability import Busy, grid_cells
+from revisit.errors import Conflict, NotFound, TransientError
+from revisit.models.entities import Appointment, AppointmentStatus
+
+IDEMPOTENCY_HOURS = 24
+LONGEST_APPOINTMENT = timedelta(hours=8)
+
+
+class SlotTaken(Conflict):
+    pass
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    patient_id: str
+    appointment_id: str
+
+
+class IdempotencyKeyReused(Exception):
+    """The key was sent before with this stored record: replay it (same request) or refuse (another)."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__("Idempotency-Key already used")
+        self.record = record
+
+
+class BookingRepository:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._client = table.meta.client
+
+    def book(self, appointment: Appointment, idempotency: tuple[str, str, str] | None = None) -> None:
+        """`idempotency` = (integrator id, key, request hash). Raises SlotTaken or IdempotencyKeyReused."""
+        assert appointment.provider_id and appointment.ends_at
+        item = (keys.appointment(appointment.patient_id, appointment.appointment_id) | to_item(appointment)
+                | keys.schedule_entry(appointment.provider_id, appointment.starts_at, appointment.appointment_id))
+        writes = [_put(self._table.name, item)]
+        writes += [_put(self._table.name, keys.slot_lock(appointment.provider_id, cell)
+                        | {"appointment_id": appointment.appointment_id, "patient_id": appointment.patient_id})
+                   for cell in grid_cells(appointment.starts_at, appointment.ends_at)]
+        if idempotency:
+            integrator_id, key, request_hash = idempotency
+            expires = appointment.created_at + timedelta(hours=IDEMPOTENCY_HOURS)
+            writes.append(_put(self._table.name, keys.idempotency(integrator_id, key) | {
+                "request_hash": request_hash, "patient_id": appointment.patient_id,
+                "appointment_id": appointment.appointment_id, keys.TTL_ATTRIBUTE: int(expires.timestamp())}))
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if idempotency and reasons and reasons[-1] == "ConditionalCheckFailed":
+                record = self.idempotency_record(idempotency[0], idempotency[1])
+                if record is not None:
+                    raise IdempotencyKeyReused(record) from None
+            if "ConditionalCheckFailed" in reasons:
+                raise SlotTaken(f"provider {appointment.provider_id} is not free at {appointment.starts_at}") from None
+            raise TransientError(f"booking {appointment.appointment_id}: {reasons}") from None
+
+    def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None:
+        item = self._table.get_item(Key=keys.idempotency(integrator_id, key), ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return IdempotencyRecord(item["request_hash"], item["patient_id"], item["appointment_id"])
+
+    def get(self, patient_id: str, appointment_id: str) -> Appointment:
+        item = self._table.get_item(Key=keys.appointment(patient_id, appointment_id), ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound("appointment", appointment_id)
+        return from_item(Appointment, item)
+
+    def busy(self, provider_id: str, first: datetime, last: datetime) -> tuple[list[Busy], int]:
+        """Booked time of one provider overlapping [first, last); returns it and the items read."""
+        start, intervals, read = None, [], 0
+        while True:
+            kwargs: dict[str, Any] = {
+                "IndexName": keys.SCHEDULE_INDEX,
+                "KeyConditionExpression": Key("schedule_pk").eq(keys.schedule_partition(provider_id))
+                & Key("schedule_sk").between(keys.schedule_bound(first - LONGEST_APPOINTMENT),
+                                             keys.schedule_bound(last)),
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self._table.query(**kwargs)
+            read += page.get("ScannedCount", 0)
+            for item in page.get("Items", []):
+                starts, ends = datetime.fromisoformat(item["starts_at"]), datetime.fromisoformat(item["ends_at"])
+                if starts < last and first < ends:
+                    intervals.append(Busy(provider_id, starts, ends))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return intervals, read
+
+    def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
+                      reason: str | None = None) -> Appointment:
+        """Cancelled: the appointment leaves the schedule and its cells are freed, in one transaction.
+        Completed or no-show: only the status. Only a booked appointment changes (else Conflict)."""
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":status": status.value, ":at": at.isoformat(), ":booked": AppointmentStatus.BOOKED.value}
+        update = "SET #status = :status, updated_at = :at"
+        if reason:
+            update += ", cancel_reason = :reason"
+            values[":reason"] = reason
+        if status == AppointmentStatus.CANCELLED:
+            update += " REMOVE schedule_pk, schedule_sk"
+        writes = [{"Update": {"TableName": self._table.name,
+                              "Key": keys.appointment(appointment.patient_id, appointment.appointment_id),
+                              "UpdateExpression": update, "ConditionExpression": "#status = :booked",
+                              "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}]
+        if status == AppointmentStatus.CANCELLED and appointment.provider_id and appointment.ends_at:
+            writes += [{"Delete": {"TableName": self._table.name, "Key": keys.slot_lock(appointment.provider_id, cell)}}
+                       for cell in grid_cells(appointment.starts_at, appointment.ends_at)]
+        try:
+            with translated_errors("appointment", appointment.appointment_id):
+                self._client.transact_write_items(TransactItems=writes)
+        except Conflict:
+            raise Conflict(f"appointment {appointment.appointment_id} is {self.get(appointment.patient_id, appointment.appointment_id).status.value}, not booked") from None
+        return appointment.model_copy(update={"status": status, "updated_at": at, "cancel_reason": reason})
+
+
+def _put(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"TableName": table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}

@@ -1,0 +1,1 @@
+"""The booking API for integrators: one Powertools resolver, a router per resource."""

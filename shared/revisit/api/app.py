@@ -1,0 +1,232 @@
+"""The API Lambda's resolver. Routers by resource; errors become Problem bodies (404, 409, 422 naming the
+field, 401/403 from the credential check). Personal data never goes to the logs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import ValidationError
+
+from revisit.adapters.dynamo_booking import SlotTaken
+from revisit.api.models import (
+    AvailabilityView,
+    CallOutcome,
+    Cancellation,
+    NewBooking,
+    NewPatient,
+    PatientChanges,
+    PatientView,
+    SlotView,
+)
+from revisit.errors import Conflict, InvalidRequest, NotFound
+from revisit.models.entities import Appointment, AppointmentStatus, Patient, StaffTask
+from revisit.services import booking, patient_actions
+from revisit.services.context import TenantContext
+
+API_TITLE = "Revisit booking API"
+API_VERSION = "1.0.0"
+
+
+def _context() -> TenantContext:
+    from revisit.lambda_runtime import tenant_context
+
+    return tenant_context()
+
+
+def _integrator(app: APIGatewayRestResolver) -> str:
+    """The authorizer (on AWS, API Gateway's Lambda authorizer; offline, `revisit serve`) has checked the
+    credential; the API still refuses a request that carries none, or another tenant's."""
+    authorizer = (app.current_event.request_context.authorizer.raw_event or {}) if app.current_event.request_context else {}
+    integrator, tenant = authorizer.get("integrator_id"), authorizer.get("tenant_id")
+    if not integrator:
+        raise ServiceError(401, "no authenticated integrator")
+    if tenant != _context().config.tenant_id:
+        raise ServiceError(403, "credential is for another tenant")
+    return integrator
+
+
+# --- patients ------------------------------------------------------------------------------------
+patients = APIGatewayRouter()
+
+
+@patients.post("/patients", summary="Register a patient", responses={201: {"description": "Created"}})
+def create_patient(body: NewPatient) -> Response[PatientView]:
+    _integrator(patients)
+    ctx = _context()
+    if body.clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise InvalidRequest("clinic_id", f"unknown clinic {body.clinic_id!r}")
+    patient = Patient(**body.model_dump())
+    ctx.tables.patients.create(patient)
+    return Response(201, "application/json", _view(patient))
+
+
+@patients.get("/patients/<patient_id>", summary="Read a patient")
+def read_patient(patient_id: str) -> PatientView:
+    _integrator(patients)
+    return _view(_context().tables.patients.get(patient_id))
+
+
+@patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status")
+def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
+    _integrator(patients)
+    ctx = _context()
+    patient = ctx.tables.patients.get(patient_id)
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("opted_out") is True and not patient.opted_out:
+        patient_actions.opt_out(ctx, patient_id)
+        patient = ctx.tables.patients.get(patient_id)
+    updated = patient.model_copy(update=changes)
+    ctx.tables.patients.save(Patient.model_validate(updated.model_dump()))
+    return _view(updated)
+
+
+def _view(patient: Patient) -> PatientView:
+    return PatientView.model_validate(patient.model_dump(include=set(PatientView.model_fields)))
+
+
+# --- availability --------------------------------------------------------------------------------
+availability = APIGatewayRouter()
+
+
+@availability.get("/clinics/<clinic_id>/availability", summary="Free slots (R18)")
+def free_slots(
+    clinic_id: str,
+    appointment_type: Annotated[str, Query(min_length=1)],
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    provider_id: Annotated[str | None, Query()] = None,
+) -> AvailabilityView:
+    _integrator(availability)
+    found = booking.availability(_context(), clinic_id, appointment_type, from_, to, provider_id)
+    return AvailabilityView(clinic_id=clinic_id, appointment_type=appointment_type,
+                            slots=[SlotView(provider_id=s.provider_id, starts_at=s.starts_at, ends_at=s.ends_at)
+                                   for s in found.slots])
+
+
+# --- appointments --------------------------------------------------------------------------------
+appointments = APIGatewayRouter()
+
+
+@appointments.post("/appointments", summary="Book (R21); safe to retry with the same Idempotency-Key",
+                   responses={201: {"description": "Booked"}, 200: {"description": "Replay of an earlier booking"}})
+def book(body: NewBooking,
+         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
+         ) -> Response[Appointment]:
+    integrator = _integrator(appointments)
+    booked = booking.book(_context(), booking.BookingRequest(**body.model_dump()), integrator, idempotency_key)
+    return Response(200 if booked.replayed else 201, "application/json", booked.appointment)
+
+
+@appointments.get("/patients/<patient_id>/appointments/<appointment_id>", summary="Read an appointment")
+def read_appointment(patient_id: str, appointment_id: str) -> Appointment:
+    _integrator(appointments)
+    return _context().tables.bookings.get(patient_id, appointment_id)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/cancel", summary="Cancel")
+def cancel(patient_id: str, appointment_id: str, body: Cancellation) -> Appointment:
+    _integrator(appointments)
+    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show")
+def no_show(patient_id: str, appointment_id: str) -> Appointment:
+    _integrator(appointments)
+    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.NO_SHOW)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/complete", summary="Mark completed")
+def complete(patient_id: str, appointment_id: str) -> Appointment:
+    _integrator(appointments)
+    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.COMPLETED)
+
+
+# --- staff tasks ---------------------------------------------------------------------------------
+tasks = APIGatewayRouter()
+
+
+@tasks.get("/clinics/<clinic_id>/tasks", summary="A role's open work queue, oldest due first")
+def work_queue(clinic_id: str, role: Annotated[str, Query()] = "front_desk",
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[StaffTask]:
+    _integrator(tasks)
+    ctx = _context()
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    return ctx.tables.tasks.open_queue(clinic_id, role, limit)
+
+
+@tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason")
+def call_outcome(task_id: str, body: CallOutcome) -> StaffTask:
+    _integrator(tasks)
+    ctx = _context()
+    try:
+        patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason)
+    except ValueError as exc:
+        raise InvalidRequest("reason", str(exc).split(": ", 1)[-1]) from None
+    return ctx.tables.tasks.get(task_id)
+
+
+# --- the resolver --------------------------------------------------------------------------------
+def build_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.get("/health", summary="Liveness")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (patients, availability, appointments, tasks):
+        app.include_router(router)
+
+    def problem(status: int, error: str, field: str | None = None) -> Response:
+        return Response(status, "application/json", {"status": status, "error": error, "field": field})
+
+    @app.exception_handler(NotFound)
+    def not_found(exc: NotFound) -> Response:
+        return problem(404, str(exc))
+
+    @app.exception_handler(SlotTaken)
+    def slot_taken(exc: SlotTaken) -> Response:
+        return problem(409, str(exc), "starts_at")
+
+    @app.exception_handler(Conflict)
+    def conflict(exc: Conflict) -> Response:
+        return problem(409, str(exc))
+
+    @app.exception_handler(InvalidRequest)
+    def invalid(exc: InvalidRequest) -> Response:
+        return problem(422, exc.message, exc.field)
+
+    @app.exception_handler(ValidationError)
+    def invalid_model(exc: ValidationError) -> Response:
+        first = exc.errors()[0]
+        return problem(422, first["msg"], ".".join(str(p) for p in first["loc"]))
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(exc: RequestValidationError) -> Response:
+        first = exc.errors()[0]
+        location = [str(p) for p in first.get("loc", ())]
+        field = ".".join(location[1:] if location and location[0] in ("body", "query", "path", "header") else location)
+        return problem(422, first.get("msg", "invalid"), field or None)
+
+    @app.exception_handler(ServiceError)
+    def service_error(exc: ServiceError) -> Response:
+        return problem(exc.status_code, exc.msg)
+
+    return app
+
+
+def openapi_document(app: APIGatewayRestResolver | None = None) -> str:
+    return (app or build_resolver()).get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return RESOLVER.resolve(event, context)
+
+
+RESOLVER = build_resolver()

@@ -1,0 +1,93 @@
+"""What integrators send and get back. Field names are the API's contract (docs/openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from revisit.models.common import Email, Identifier, Language, PhoneE164
+from revisit.models.entities import CallResult, PatientStatus, RecallStatus
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewPatient(Body):
+    patient_id: Identifier
+    clinic_id: Identifier
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    date_of_birth: date
+    language: Language
+    phone: PhoneE164 | None = None
+    email: Email | None = None
+    sms_consent: bool = False
+    email_consent: bool = False
+
+
+class PatientChanges(Body):
+    """Contact details, consent and status; only the fields sent change."""
+
+    phone: PhoneE164 | None = None
+    email: Email | None = None
+    sms_consent: bool | None = None
+    email_consent: bool | None = None
+    opted_out: bool | None = None
+    status: PatientStatus | None = None
+
+
+class PatientView(BaseModel):
+    patient_id: str
+    clinic_id: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    language: Language
+    phone: str | None
+    email: str | None
+    sms_consent: bool
+    email_consent: bool
+    opted_out: bool
+    status: PatientStatus
+    recall_status: RecallStatus | None
+    next_appointment_at: AwareDatetime | None
+
+
+class SlotView(BaseModel):
+    provider_id: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class AvailabilityView(BaseModel):
+    clinic_id: str
+    appointment_type: str
+    slots: list[SlotView]
+
+
+class NewBooking(Body):
+    patient_id: Identifier
+    clinic_id: Identifier
+    appointment_type: Identifier
+    provider_id: Identifier
+    starts_at: AwareDatetime
+
+
+class Cancellation(Body):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class CallOutcome(Body):
+    result: CallResult
+    reason: Identifier | None = None
+    """Required when the result is `declined`: one of the tenant's refusal reasons."""
+
+
+class Problem(BaseModel):
+    """Every error: what went wrong and, for 422, which field."""
+
+    status: int
+    error: str
+    field: str | None = None

@@ -1,0 +1,101 @@
+"""`revisit serve`: the emulated stack and the booking API on 127.0.0.1, demo tenant seeded, an integrator
+credential printed. Local-only routes under /_local: the outbox (sent SMS and email, as a page) and the
+virtual clock (read it, or move it forward so scheduled work fires)."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from revisit.api.app import openapi_document
+from revisit.api.auth import CredentialStore
+from revisit.lambda_runtime import tenant_context
+from revisit.offline.driver import Driver
+from revisit.offline.gateway import Gateway
+from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
+from revisit.offline.synthetic import generate
+
+
+def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=print) -> None:
+    with OfflineStack(tenant_file, start) as stack:
+        ctx = tenant_context()
+        people, appointments = generate(stack.config, patients, start.date(), seed=7)
+        stack.tables.patients.save_many(people)
+        for appointment in appointments:
+            ctx.tables.appointments.save(appointment)
+        _, token = CredentialStore(stack.table).issue("local-integrator", stack.config.tenant_id, rate_per_second=20)
+        gateway, driver = Gateway(stack), Driver(stack)
+        lock = threading.Lock()  # one request at a time through the emulator, like one Lambda environment
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self): self._handle("GET")  # noqa: E704
+            def do_POST(self): self._handle("POST")  # noqa: E704
+            def do_PATCH(self): self._handle("PATCH")  # noqa: E704
+            def do_PUT(self): self._handle("PUT")  # noqa: E704
+            def do_DELETE(self): self._handle("DELETE")  # noqa: E704
+
+            def log_message(self, *args):  # no request lines with patient ids on the console
+                pass
+
+            def _handle(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else None
+                path = urlsplit(self.path)
+                with lock:
+                    if path.path.startswith("/_local/"):
+                        status, content_type, payload = _local(method, path, body, stack, driver)
+                    elif path.path == "/openapi.json":
+                        status, content_type, payload = 200, "application/json", openapi_document()
+                    else:
+                        answer = gateway.request(method, self.path, body, dict(self.headers.items()))
+                        status, content_type, payload = (answer.status,
+                                                         answer.headers.get("Content-Type", "application/json"),
+                                                         answer.body)
+                data = payload.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        ready(f"Revisit API for tenant {stack.config.tenant_id} on http://127.0.0.1:{server.server_port} "
+              f"({len(people)} synthetic patients, virtual time {stack.clock.now():%Y-%m-%d %H:%M}Z)\n"
+              f"  credential: Authorization: Bearer {token}\n"
+              f"  OpenAPI: /openapi.json   outbox: /_local/outbox   clock: /_local/clock (POST ?days=1 to advance)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Driver) -> tuple[int, str, str]:
+    if path.path == "/_local/clock":
+        if method == "POST":
+            query = parse_qs(path.query)
+            delta = timedelta(days=float(query.get("days", ["0"])[0]), hours=float(query.get("hours", ["0"])[0]))
+            if delta <= timedelta(0):
+                return 422, "application/json", json.dumps({"status": 422, "error": "days or hours must be positive",
+                                                            "field": "days"})
+            driver.run_until(stack.clock.now() + delta)
+        return 200, "application/json", json.dumps({"now": stack.clock.now().isoformat()})
+    if path.path == "/_local/outbox":
+        sms = list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+        emails = ses_backends[ACCOUNT][REGION].sent_messages
+        rows = [f"<li>SMS to {html.escape(phone)}: {html.escape(text)}</li>" for phone, text in sms]
+        rows += [f"<li>Email to {html.escape(', '.join(m.destinations.get('ToAddresses', [])))}: "
+                 f"{html.escape(getattr(m, 'subject', ''))}</li>" for m in emails]
+        page = (f"<!doctype html><meta charset=utf-8><title>Outbox</title><h1>Outbox: {len(sms)} SMS, "
+                f"{len(emails)} emails</h1><ul>{''.join(rows)}</ul>")
+        return 200, "text/html; charset=utf-8", page
+    return 404, "application/json", json.dumps({"status": 404, "error": "no such local route"})

@@ -1,0 +1,170 @@
+"""R18 availability and R21 booking: what the booking API does, over the repositories.
+
+A booking is race-safe (slot locks in one transaction), idempotent per integrator and Idempotency-Key, and
+ends the patient's open recall cycle as Booked so its execution sends nothing more (R23: its tasks close)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from revisit import clock
+from revisit.adapters.dynamo_booking import IdempotencyKeyReused
+from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
+from revisit.errors import InvalidRequest, NotFound
+from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus
+from revisit.models.tenant import AppointmentType, Clinic, Provider
+from revisit.services.context import TenantContext
+from revisit.services.patient_actions import open_cycle
+from revisit.services.recall import end_cycle
+
+
+@dataclass(frozen=True)
+class Availability:
+    slots: list[Slot]
+    items_read: int
+
+
+def availability(ctx: TenantContext, clinic_id: str, appointment_type: str, first_day: date, last_day: date,
+                 provider_id: str | None = None) -> Availability:
+    clinic = _clinic(ctx, clinic_id)
+    kind = _appointment_type(ctx, appointment_type)
+    providers = [_provider(ctx, provider_id, clinic)] if provider_id else [
+        p for p in ctx.config.providers if p.clinic_id == clinic.clinic_id]
+    zone = ZoneInfo(clinic.time_zone)
+    first = datetime.combine(first_day, datetime.min.time(), tzinfo=zone)
+    last = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    busy, read = [], 0
+    for provider in providers:
+        if kind.appointment_type in provider.appointment_types:
+            intervals, items = ctx.tables.bookings.busy(provider.provider_id, first, last)
+            busy += intervals
+            read += items
+    try:
+        slots = free_slots(clinic=clinic, providers=providers, appointment_type=kind, first_day=first_day,
+                           last_day=last_day, busy=busy, not_before=clock.now(), closure_days=ctx.config.closure_days)
+    except ValueError as exc:
+        raise InvalidRequest("to", str(exc)) from None
+    return Availability(slots, read)
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    patient_id: str
+    clinic_id: str
+    appointment_type: str
+    provider_id: str
+    starts_at: datetime
+
+    def fingerprint(self) -> str:
+        body = {"patient_id": self.patient_id, "clinic_id": self.clinic_id, "appointment_type": self.appointment_type,
+                "provider_id": self.provider_id, "starts_at": self.starts_at.isoformat()}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Booked:
+    appointment: Appointment
+    replayed: bool
+
+
+def book(ctx: TenantContext, request: BookingRequest, booked_by: str, idempotency_key: str | None = None) -> Booked:
+    """Raises InvalidRequest (the field), NotFound (patient), SlotTaken (409)."""
+    if idempotency_key:
+        earlier = ctx.tables.bookings.idempotency_record(booked_by, idempotency_key)
+        if earlier is not None:
+            return _replay(ctx, earlier, request)
+    patient = ctx.tables.patients.get(request.patient_id)
+    clinic = _clinic(ctx, request.clinic_id)
+    if patient.clinic_id != clinic.clinic_id:
+        raise InvalidRequest("clinic_id", f"patient {patient.patient_id} is registered at {patient.clinic_id}")
+    kind = _appointment_type(ctx, request.appointment_type)
+    provider = _provider(ctx, request.provider_id, clinic)
+    starts_at = request.starts_at
+    if not on_grid(starts_at):
+        raise InvalidRequest("starts_at", "appointments start on the quarter hour")
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
+    now = clock.now()
+    appointment = Appointment(
+        appointment_id=f"a-{uuid.uuid4().hex[:16]}", patient_id=patient.patient_id, clinic_id=clinic.clinic_id,
+        appointment_type=kind.appointment_type, provider_id=provider.provider_id, starts_at=starts_at,
+        ends_at=ends_at, created_at=now, booked_by=booked_by,
+    )
+    fingerprint = (booked_by, idempotency_key, request.fingerprint()) if idempotency_key else None
+    try:
+        ctx.tables.bookings.book(appointment, fingerprint)
+    except IdempotencyKeyReused as reused:  # a concurrent retry with the same key committed first
+        return _replay(ctx, reused.record, request)
+    _after_booking(ctx, appointment)
+    return Booked(appointment, replayed=False)
+
+
+def _replay(ctx: TenantContext, record, request: BookingRequest) -> Booked:
+    if record.request_hash != request.fingerprint():
+        raise InvalidRequest("Idempotency-Key", "was already used for a different booking request")
+    return Booked(ctx.tables.bookings.get(record.patient_id, record.appointment_id), replayed=True)
+
+
+def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
+    """The patient's next appointment stops the recall ladder; the open cycle ends Booked (R23)."""
+    patient = ctx.tables.patients.get(appointment.patient_id)
+    if patient.next_appointment_at is None or appointment.starts_at < patient.next_appointment_at:
+        ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": appointment.starts_at}))
+    cycle = open_cycle(ctx, appointment.patient_id)
+    if cycle is not None:
+        end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")
+
+
+def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, status: AppointmentStatus,
+                  reason: str | None = None) -> Appointment:
+    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
+    changed = ctx.tables.bookings.change_status(appointment, status, clock.now(), reason)
+    if status == AppointmentStatus.CANCELLED:
+        patient = ctx.tables.patients.get(patient_id)
+        if patient.next_appointment_at == appointment.starts_at:
+            ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": None}))
+    return changed
+
+
+def _check_bookable(ctx: TenantContext, clinic: Clinic, provider: Provider, kind: AppointmentType,
+                    starts_at: datetime, ends_at: datetime) -> None:
+    if kind.appointment_type not in provider.appointment_types:
+        raise InvalidRequest("provider_id", f"{provider.provider_id} does not do {kind.appointment_type}")
+    if starts_at <= clock.now():
+        raise InvalidRequest("starts_at", "is in the past")
+    local_day = starts_at.astimezone(ZoneInfo(clinic.time_zone)).date()
+    if is_closed(local_day, clinic, ctx.config.closure_days):
+        raise InvalidRequest("starts_at", f"the clinic is closed on {local_day}")
+    offered = free_slots(clinic=clinic, providers=[provider], appointment_type=kind, first_day=local_day,
+                         last_day=local_day, busy=[], not_before=starts_at)
+    if not any(slot.starts_at == starts_at for slot in offered):
+        raise InvalidRequest("starts_at", f"outside {provider.provider_id}'s working hours")
+
+
+def _clinic(ctx: TenantContext, clinic_id: str) -> Clinic:
+    try:
+        return ctx.config.clinic(clinic_id)
+    except KeyError:
+        raise NotFound("clinic", clinic_id) from None
+
+
+def _appointment_type(ctx: TenantContext, appointment_type: str) -> AppointmentType:
+    try:
+        return ctx.config.appointment_type(appointment_type)
+    except KeyError:
+        raise InvalidRequest("appointment_type", f"unknown: {appointment_type!r}") from None
+
+
+def _provider(ctx: TenantContext, provider_id: str, clinic: Clinic) -> Provider:
+    try:
+        provider = ctx.config.provider(provider_id)
+    except KeyError:
+        raise InvalidRequest("provider_id", f"unknown: {provider_id!r}") from None
+    if provider.clinic_id != clinic.clinic_id:
+        raise InvalidRequest("provider_id", f"{provider_id} does not work at {clinic.clinic_id}")
+    return provider

@@ -1,0 +1,130 @@
+"""The booking API through the offline gateway: the same events, authorizer and handler as on AWS."""
+
+import threading
+
+BOOKING = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall",
+           "provider_id": "boston-hyg-1", "starts_at": "2026-11-30T09:00:00-05:00"}
+
+
+def test_health_needs_no_credential(api):
+    assert api.call("GET", "/health", token=None).json() == {"status": "ok"}
+
+
+def test_missing_wrong_revoked_and_cross_tenant_credentials(api):
+    assert api.call("GET", "/patients/p-000001", token=None).status == 401
+    assert api.call("GET", "/patients/p-000001", token="rvk_000000000000_" + "x" * 43).status == 401
+    assert api.call("GET", "/patients/p-000001", token="not a token").status == 401
+    assert api.call("GET", "/patients/p-000001", token=api.other_tenant_token).status == 403
+    assert api.call("GET", "/patients/p-000001").status == 200
+    from revisit.api.auth import CredentialStore
+    CredentialStore(api.stack.table).revoke(api.integrator.key_id)
+    assert api.call("GET", "/patients/p-000001").status == 403
+
+
+def test_patients_create_read_update_and_errors_name_the_field(api):
+    new = {"patient_id": "p-000002", "clinic_id": "madrid", "first_name": "Ana", "last_name": "Ruiz",
+           "date_of_birth": "1990-02-03", "language": "es", "phone": "+34600111222", "sms_consent": True}
+    created = api.call("POST", "/patients", new)
+    assert created.status == 201 and created.json()["patient_id"] == "p-000002"
+    assert api.call("POST", "/patients", new).status == 409
+    bad = api.call("POST", "/patients", {**new, "patient_id": "p-000003", "phone": "12"})
+    assert bad.status == 422 and bad.json()["field"] == "phone"
+    assert api.call("POST", "/patients", {**new, "patient_id": "p-000004", "clinic_id": "paris"}).json()["field"] == "clinic_id"
+    assert api.call("GET", "/patients/p-000404").status == 404
+    changed = api.call("PATCH", "/patients/p-000002", {"email": "ana@mail.example.com", "email_consent": True})
+    assert changed.status == 200 and changed.json()["email"] == "ana@mail.example.com"
+    assert api.call("PATCH", "/patients/p-000002", {"email": "nope"}).json()["field"] == "email"
+    assert api.call("GET", "/patients/p-000002").json()["email_consent"] is True
+
+
+def test_availability_lists_free_slots_and_a_booking_removes_them(api):
+    url = "/clinics/boston/availability?appointment_type=recall&from=2026-11-30&to=2026-11-30&provider_id=boston-hyg-1"
+    before = api.call("GET", url).json()["slots"]
+    assert before[0]["starts_at"].startswith("2026-11-30T08:00:00")
+    assert api.call("POST", "/appointments", BOOKING).status == 201
+    after = api.call("GET", url).json()["slots"]
+    starts = {s["starts_at"][:16] for s in after}
+    assert "2026-11-30T09:00" not in starts and "2026-11-30T08:30" not in starts and "2026-11-30T08:15" in starts
+    missing = api.call("GET", "/clinics/boston/availability?appointment_type=recall&from=2026-11-30")
+    assert missing.status == 422 and missing.json()["field"] == "to"
+    assert api.call("GET", "/clinics/paris/availability?appointment_type=recall&from=2026-11-30&to=2026-11-30").status == 404
+
+
+def test_a_booking_with_an_idempotency_key_happens_once(api):
+    headers = {"Idempotency-Key": "order-17"}
+    first = api.call("POST", "/appointments", BOOKING, headers=headers)
+    again = api.call("POST", "/appointments", BOOKING, headers=headers)
+    assert (first.status, again.status) == (201, 200)
+    assert first.json()["appointment_id"] == again.json()["appointment_id"]
+    other = api.call("POST", "/appointments", {**BOOKING, "starts_at": "2026-11-30T11:00:00-05:00"}, headers=headers)
+    assert other.status == 422 and other.json()["field"] == "Idempotency-Key"
+    assert api.ctx.tables.patients.get("p-000001").next_appointment_at is not None
+
+
+def test_concurrent_bookings_of_one_slot_have_exactly_one_winner(api):
+    for n in range(2, 8):
+        api.ctx.tables.patients.save(__import__("tests.conftest", fromlist=["make_patient"]).make_patient(f"p-00000{n}"))
+    statuses, barrier = [], threading.Barrier(6)
+
+    def attempt(n):
+        barrier.wait()
+        statuses.append(api.call("POST", "/appointments", {**BOOKING, "patient_id": f"p-00000{n}"}).status)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(2, 8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
+    overlapping = api.call("POST", "/appointments", {**BOOKING, "starts_at": "2026-11-30T09:30:00-05:00"})
+    assert overlapping.status == 409 and overlapping.json()["field"] == "starts_at"
+
+
+def test_booking_rules_name_the_field(api):
+    cases = {
+        "starts_at": {"starts_at": "2026-11-30T09:10:00-05:00"},
+        "provider_id": {"provider_id": "madrid-dds-1"},
+        "appointment_type": {"appointment_type": "surgery"},
+    }
+    for field, change in cases.items():
+        answer = api.call("POST", "/appointments", {**BOOKING, **change})
+        assert (answer.status, answer.json()["field"]) == (422, field), field
+    sunday = api.call("POST", "/appointments", {**BOOKING, "starts_at": "2026-11-29T09:00:00-05:00"})
+    assert sunday.status == 422 and "working hours" in sunday.json()["error"]
+    christmas_eve = api.call("POST", "/appointments", {**BOOKING, "starts_at": "2026-12-24T09:00:00-05:00"})
+    assert christmas_eve.status == 422 and "closed" in christmas_eve.json()["error"]
+    assert api.call("POST", "/appointments", {**BOOKING, "patient_id": "p-000404"}).status == 404
+
+
+def test_cancel_frees_the_slot_and_cannot_happen_twice(api):
+    booked = api.call("POST", "/appointments", BOOKING).json()
+    path = f"/patients/p-000001/appointments/{booked['appointment_id']}"
+    assert api.call("GET", path).json()["status"] == "booked"
+    cancelled = api.call("POST", f"{path}/cancel", {"reason": "patient called"})
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    assert api.call("POST", f"{path}/cancel", {}).status == 409
+    assert api.call("POST", f"{path}/no-show").status == 409
+    assert api.call("POST", "/appointments", {**BOOKING, "patient_id": "p-000001"}).status == 201
+    assert api.ctx.tables.patients.get("p-000001").next_appointment_at is not None
+    assert api.call("GET", "/patients/p-000001/appointments/a-missing").status == 404
+
+
+def test_work_queue_and_call_outcome(api):
+    from datetime import timedelta
+
+    from revisit.models.common import Role
+    from revisit.models.entities import StaffTask, TaskKind, TaskPriority
+    from tests.conftest import START
+
+    api.ctx.tables.tasks.create(StaffTask(task_id="t-1", kind=TaskKind.RECALL_CALL, role=Role.FRONT_DESK,
+                                          clinic_id="boston", priority=TaskPriority.HIGH, title="Call",
+                                          due_at=START + timedelta(hours=1), created_at=START, patient_id="p-000001"))
+    queue = api.call("GET", "/clinics/boston/tasks?role=front_desk")
+    assert [t["task_id"] for t in queue.json()] == ["t-1"]
+    missing_reason = api.call("POST", "/tasks/t-1/call-outcome", {"result": "declined"})
+    assert missing_reason.status == 422 and missing_reason.json()["field"] == "reason"
+    assert api.call("POST", "/tasks/t-1/call-outcome", {"result": "maybe"}).json()["field"] == "result"
+    done = api.call("POST", "/tasks/t-1/call-outcome", {"result": "no_answer"})
+    assert done.status == 200 and done.json()["status"] == "done"
+    assert api.call("GET", "/clinics/boston/tasks?role=front_desk").json() == []
+    assert api.call("POST", "/tasks/t-404/call-outcome", {"result": "no_answer"}).status == 404
