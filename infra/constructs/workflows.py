@@ -22,7 +22,7 @@ from infra.constructs.observability import Observability
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
-MACHINES = ("recall", "sweep")  # in creation order: the sweep starts the recall
+MACHINES = ("recall", "sweep", "appointment")  # in creation order: the sweep starts the recall
 
 # What each function may do, beyond writing its own logs: least privilege, one role per function.
 NEEDS = {
@@ -36,6 +36,7 @@ NEEDS = {
     "write_recall_report": {"table": "r", "reports": True},
     "alert_lead_dentist": {"table": "rw", "email": True},
     "email_admin_summary": {"table": "rw", "email": True},
+    "send_appointment_notice": {"table": "rw", "sms": True, "email": True},
 }
 
 

@@ -24,6 +24,7 @@ from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.adapters.messaging import AwsNotifier
 from revisit.adapters.reports import S3ReportStore
+from revisit.adapters.workflows import StepFunctionsStarter
 from revisit.config import describe_validation_error, load_tenant
 from revisit.errors import ConfigError, InvalidStepInput
 from revisit.services.context import TenantContext
@@ -48,6 +49,7 @@ class Settings(BaseModel):
     reports_bucket: str
     tenant_config_path: str = "/opt/tenant/tenant.json"
     ses_configuration_set: str | None = None
+    appointment_state_machine_arn: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -83,6 +85,8 @@ def tenant_context() -> TenantContext:
             notifier=AwsNotifier(boto3.client("sns"), boto3.client("sesv2"), settings.ses_configuration_set),
             eligibility=StoredCoverageEligibility(),
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
+            workflows=StepFunctionsStarter(boto3.client("stepfunctions"), {
+                name: arn for name, arn in (("appointment", settings.appointment_state_machine_arn),) if arn}),
         )
         _contexts[settings] = context
         metrics.set_default_dimensions(tenant=config.tenant_id)

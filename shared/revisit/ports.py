@@ -49,3 +49,13 @@ class EligibilityProvider(Protocol):
     name: str
 
     def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date) -> EligibilityResult: ...
+
+
+class WorkflowStarter(Protocol):
+    """Starts and stops executions of the tenant's state machines by deterministic name."""
+
+    def start(self, machine: str, name: str, payload: dict) -> bool:
+        """False if an execution of that name exists already (never a second one)."""
+        ...
+
+    def stop(self, machine: str, name: str, cause: str) -> None: ...

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from revisit.models.common import Language
@@ -33,12 +33,25 @@ def render(language: Language | str, name: str, **context: object) -> str:
     language = Language(language)
     env = _environment()
     template = env.get_template(f"{language.value}/{name}.j2")
-    return template.render(locale=LOCALES[language], long_date=_long_date(language), **context).strip()
+    return template.render(locale=LOCALES[language], long_date=_long_date(language),
+                           date_time=_date_time(language), **context).strip()
 
 
 def _long_date(language: Language):
     def fmt(value: date) -> str:
         return format_date(value, format="long", locale=LOCALES[language])
+
+    return fmt
+
+
+def _date_time(language: Language):
+    def fmt(value: datetime) -> str:
+        """A local appointment time (already in the clinic's zone): 'Monday, November 30, 2026, 9:00 AM'."""
+        text = (f"{format_date(value.date(), format='full', locale=LOCALES[language])}, "
+                f"{format_time(value, format='short', locale=LOCALES[language])}")
+        # CLDR puts narrow no-break spaces in times ('10:00\u202fAM'): not GSM-7, they would make an
+        # English SMS UCS-2 (70 characters a segment instead of 160).
+        return text.replace("\u202f", " ").replace("\xa0", " ")
 
     return fmt
 

@@ -1,4 +1,5 @@
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import UndefinedError
@@ -10,7 +11,9 @@ from revisit.rendering import render, template_names
 CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", clinic_phone="+34915550100",
                clinic_address="Calle 1", due_for="check-up", due_date=date(2026, 12, 1),
                suggested_date=date(2026, 12, 2), tenant_name="Chain", run_date=date(2026, 11, 24),
-               due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1)
+               due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
+               visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
+               instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.")
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -34,3 +37,12 @@ def test_dates_are_formatted_for_the_locale():
 def test_english_recall_sms_fits_one_segment_and_cyrillic_costs_more():
     assert sms_segments(render("en", "recall_sms.txt", **CONTEXT)).segments == 1
     assert sms_segments(render("bg", "recall_sms.txt", **CONTEXT)).encoding == "UCS-2"
+
+
+def test_appointment_times_are_local_and_localized():
+    assert "Monday, November 30, 2026" in render("en", "appointment_reminder_sms.txt", **CONTEXT)
+    assert "lunes, 30 de noviembre de 2026, 9:00" in render("es", "appointment_reminder_sms.txt", **CONTEXT)
+
+
+def test_an_english_appointment_sms_stays_gsm7():
+    assert sms_segments(render("en", "appointment_confirmation_sms.txt", **CONTEXT)).encoding == "GSM-7"

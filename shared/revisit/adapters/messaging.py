@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from email.mime.application import MIMEApplication
+from email import encoders
+from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import Any
@@ -79,7 +80,11 @@ def _mime(message: EmailMessage) -> bytes:
     body.attach(MIMEText(message.html, "html", "utf-8"))
     root.attach(body)
     for name, content_type, data in message.attachments:
-        part = MIMEApplication(data, _subtype=content_type.split("/", 1)[1])
+        kind, *parameters = [p.strip() for p in content_type.split(";")]
+        maintype, subtype = kind.split("/", 1)
+        part = MIMEBase(maintype, subtype, **dict(p.split("=", 1) for p in parameters))
+        part.set_payload(data)
+        encoders.encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=name)
         root.attach(part)
     return root.as_bytes()

@@ -143,6 +143,7 @@ class OfflineStack:
             handler = load_handler(FUNCTIONS / folder / "handler.py", f"revisit_functions.{folder}")
             self.lambdas.register(function_name(self.config.tenant_id, folder), handler)
         self._create_state_machines()
+        self._set_env({f"{machine.upper()}_STATE_MACHINE_ARN": arn for machine, arn in self.state_machine_arns.items()})
         self._create_schedules()
 
     def _create_state_machines(self) -> None:

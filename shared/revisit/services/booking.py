@@ -20,6 +20,7 @@ from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
+from revisit.services.appointment_notices import ledger_id
 from revisit.services.recall import end_cycle
 
 
@@ -111,7 +112,9 @@ def _replay(ctx: TenantContext, record, request: BookingRequest) -> Booked:
 
 
 def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
-    """The patient's next appointment stops the recall ladder; the open cycle ends Booked (R23)."""
+    """The notices start (R19, R20, R22); the patient's next appointment stops the recall ladder; the open
+    cycle ends Booked (R23)."""
+    start_notices(ctx, appointment)
     patient = ctx.tables.patients.get(appointment.patient_id)
     if patient.next_appointment_at is None or appointment.starts_at < patient.next_appointment_at:
         ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": appointment.starts_at}))
@@ -120,10 +123,19 @@ def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")
 
 
+def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
+    if ctx.workflows is not None:
+        ctx.workflows.start("appointment", ledger_id(appointment), {
+            "patient_id": appointment.patient_id, "appointment_id": appointment.appointment_id,
+            "version": appointment.starts_at.isoformat(), "progress": {"notice_index": 0}})
+
+
 def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, status: AppointmentStatus,
                   reason: str | None = None) -> Appointment:
     appointment = ctx.tables.bookings.get(patient_id, appointment_id)
     changed = ctx.tables.bookings.change_status(appointment, status, clock.now(), reason)
+    if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
+        ctx.workflows.stop("appointment", ledger_id(appointment), f"appointment {status.value}")
     if status == AppointmentStatus.CANCELLED:
         patient = ctx.tables.patients.get(patient_id)
         if patient.next_appointment_at == appointment.starts_at:

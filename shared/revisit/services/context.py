@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from revisit.adapters.dynamo import TenantTables
 from revisit.models.tenant import TenantConfig
-from revisit.ports import EligibilityProvider, Notifier, ReportStore
+from revisit.ports import EligibilityProvider, Notifier, ReportStore, WorkflowStarter
 
 
 @dataclass
@@ -16,3 +16,4 @@ class TenantContext:
     notifier: Notifier
     eligibility: EligibilityProvider
     reports: ReportStore
+    workflows: WorkflowStarter | None = None

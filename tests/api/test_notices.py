@@ -1,0 +1,70 @@
+"""R19 R20 R22 in virtual time: confirmation at once, reminder and instructions before the visit; nothing
+after a cancel; a moved appointment's notices follow the new time."""
+
+from datetime import datetime
+from email import message_from_bytes
+from email.header import decode_header, make_header
+
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+
+from revisit.offline.driver import Driver
+from revisit.offline.stack import ACCOUNT, REGION
+
+# Booked 2026-11-23 12:00Z (07:00 in Boston, before its 09:00 window) for Wednesday 2 December, 10:00.
+NEW_PATIENT = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "new-patient",
+               "provider_id": "boston-dds-1", "starts_at": "2026-12-02T10:00:00-05:00"}
+
+
+def sms(api):
+    """The appointment's SMS (a cancelled patient falls due for recall again: those are not counted here)."""
+    return [text for phone, text in sns_backends[ACCOUNT][REGION].sms_messages.values()
+            if phone == "+16172223344" and " is due " not in text]
+
+
+def emails():
+    return ses_backends[ACCOUNT][REGION].sent_messages
+
+
+def test_confirmation_when_the_window_opens_then_reminder_and_instructions(api):
+    driver = Driver(api.stack)
+    assert api.call("POST", "/appointments", NEW_PATIENT).status == 201
+    driver.settle()
+    assert sms(api) == []  # 07:00 in Boston: the window opens at 09:00
+    driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
+    assert len(sms(api)) == 1 and "Monday" not in sms(api)[0] and "Wednesday, December 2, 2026" in sms(api)[0]
+    raw = emails()[0].raw_data
+    mail = message_from_bytes(raw if isinstance(raw, bytes) else raw.encode())
+    assert "Wednesday, December 2, 2026" in " ".join(str(make_header(decode_header(mail["Subject"]))).split())
+    invite = [part for part in mail.walk() if part.get_content_type() == "text/calendar"]
+    assert invite and b"DTSTART" in invite[0].get_payload(decode=True)
+    driver.run_until(datetime.fromisoformat("2026-12-02T14:00:00+00:00"))
+    texts = sms(api)
+    assert len(texts) == 3
+    assert texts[1].startswith("Reminder from") and "15 minutes early" in texts[2]
+
+
+def test_a_cancelled_appointment_sends_nothing_more(api):
+    driver = Driver(api.stack)
+    booked = api.call("POST", "/appointments", NEW_PATIENT).json()
+    driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
+    assert len(sms(api)) == 1
+    api.call("POST", f"/patients/p-000001/appointments/{booked['appointment_id']}/cancel", {"reason": "ill"})
+    driver.run_until(datetime.fromisoformat("2026-12-03T00:00:00+00:00"))
+    assert len(sms(api)) == 1
+    executions = api.stack.client("stepfunctions").list_executions(
+        stateMachineArn=api.stack.state_machine_arns["appointment"])["executions"]
+    assert [e["status"] for e in executions] == ["ABORTED"]
+
+
+def test_a_retried_notice_step_never_sends_twice(api):
+    driver = Driver(api.stack)
+    booked = api.call("POST", "/appointments", NEW_PATIENT).json()
+    driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
+    from revisit.models.steps import AppointmentNoticeRequest
+    from revisit.services.appointment_notices import send_next_notice
+    again = send_next_notice(AppointmentNoticeRequest(execution_name="replay", patient_id="p-000001",
+                                                      appointment_id=booked["appointment_id"],
+                                                      version=datetime.fromisoformat(NEW_PATIENT["starts_at"]),
+                                                      notice_index=0), api.ctx)
+    assert again.sent == [] and len(sms(api)) == 1 and len(emails()) == 1
