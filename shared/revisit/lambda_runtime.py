@@ -132,13 +132,13 @@ def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None
     return decorate
 
 
-def http_handler(handle: Callable[[dict, Any], dict]):
-    """Wraps the API's resolver: correlation id = API Gateway's request id; the event (bodies with patient
-    data) is never logged."""
+def http_handler(handle: Callable[[dict, Any], dict], correlation_id_path: str | None = None):
+    """Wraps a handler that is not a workflow step (the API, its authorizer, inbound SMS): correlation id =
+    API Gateway's request id by default; the event (it carries patient data) is never logged."""
     from aws_lambda_powertools.logging import correlation_paths
 
-    wrapped = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)(
-        tracer.capture_lambda_handler(metrics.log_metrics(handle)))
+    wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path or correlation_paths.API_GATEWAY_REST,
+                                           log_event=False)(tracer.capture_lambda_handler(metrics.log_metrics(handle)))
 
     @functools.wraps(handle)
     def lambda_handler(event: dict, context: Any) -> dict:

@@ -123,7 +123,14 @@ class PatientRepository:
         return attributes
 
     def item(self, patient: Patient) -> dict[str, Any]:
-        return keys.patient(patient.patient_id) | to_item(patient) | self.due_attributes(patient)
+        phone = keys.phone_entry(patient.phone, patient.patient_id) if patient.phone else {}
+        return keys.patient(patient.patient_id) | to_item(patient) | self.due_attributes(patient) | phone
+
+    def by_phone(self, phone: str) -> list[Patient]:
+        """Everyone with this mobile number (a family may share one), read from the phone index."""
+        page = self._table.query(IndexName=keys.PHONE_INDEX,
+                                 KeyConditionExpression=Key("phone_pk").eq(keys.phone_partition(phone)))
+        return [self.get(item["patient_id"]) for item in page.get("Items", [])]
 
     def save(self, patient: Patient) -> None:
         with translated_errors("patient", patient.patient_id):

@@ -109,6 +109,17 @@ class BookingRepository:
             if not start:
                 return intervals, read
 
+    def confirm(self, appointment: Appointment, at: datetime) -> None:
+        try:
+            with translated_errors("appointment", appointment.appointment_id):
+                self._table.update_item(
+                    Key=keys.appointment(appointment.patient_id, appointment.appointment_id),
+                    UpdateExpression="SET confirmed_at = :at", ConditionExpression="#status = :booked",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":at": at.isoformat(), ":booked": AppointmentStatus.BOOKED.value})
+        except Conflict:
+            pass  # cancelled meanwhile: nothing to confirm
+
     def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
                       reason: str | None = None) -> Appointment:
         """Cancelled: the appointment leaves the schedule and its cells are freed, in one transaction.

@@ -14,6 +14,7 @@ DUE_INDEX = "gsi_due"  # sparse: patients whose next recall has no cycle yet
 OPEN_CYCLE_INDEX = "gsi_open_cycle"  # sparse: recall cycles still open
 QUEUE_INDEX = "gsi_queue"  # sparse: open staff tasks per clinic and role
 SCHEDULE_INDEX = "gsi_schedule"  # sparse: booked appointments per provider, by start time
+PHONE_INDEX = "gsi_phone"  # patients by mobile number: whose is this SMS reply?
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     # name: (partition attribute, sort attribute, projected attributes or None for ALL)
@@ -21,6 +22,7 @@ INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     OPEN_CYCLE_INDEX: ("open_pk", "open_sk", None),
     QUEUE_INDEX: ("queue_pk", "queue_sk", None),
     SCHEDULE_INDEX: ("schedule_pk", "schedule_sk", ["appointment_id", "provider_id", "starts_at", "ends_at"]),
+    PHONE_INDEX: ("phone_pk", "phone_sk", ["patient_id"]),
 }
 INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
 KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
@@ -74,6 +76,14 @@ def appointment(patient_id: str, appointment_id: str) -> dict[str, str]:
 
 def appointments_prefix() -> str:
     return "APPT#"
+
+
+def phone_entry(phone: str, patient_id: str) -> dict[str, str]:
+    return {"phone_pk": f"PHONE#{phone}", "phone_sk": patient_id}
+
+
+def phone_partition(phone: str) -> str:
+    return f"PHONE#{phone}"
 
 
 def schedule_entry(provider_id: str, starts_at: datetime, appointment_id: str) -> dict[str, str]:

@@ -135,6 +135,7 @@ class TaskKind(StrEnum):
     MANUAL_REVIEW = "manual_review"  # R15
     ADMIN_FOLLOW_UP = "admin_follow_up"  # R27
     LEAD_DENTIST_REVIEW = "lead_dentist_review"  # R12
+    PATIENT_REPLY = "patient_reply"  # a two-way SMS reply no rule understood: the front desk answers it
 
 
 class TaskPriority(StrEnum):
@@ -184,6 +185,8 @@ class AttemptOutcome(StrEnum):
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
     """A previous try claimed the send and died before recording it; never sent again."""
+    RECEIVED = "received"
+    """A reply from the patient (two-way SMS)."""
 
 
 class CommunicationAttempt(Record):
@@ -224,3 +227,5 @@ class Appointment(Record):
     """The integrator (or 'staff', 'recall') that booked it."""
     updated_at: AwareDatetime | None = None
     cancel_reason: str | None = None
+    confirmed_at: AwareDatetime | None = None
+    """The patient confirmed (a reply to the confirmation or the reminder)."""

@@ -1,0 +1,47 @@
+"""What a patient's SMS reply means. Pure. Keywords in en, es, bg and ru, with the forms people type:
+any case, accents or not, punctuation, a polite word around them ('stop please', 'СТОП!', 'Sí')."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class Reply(StrEnum):
+    CONFIRM = "confirm"
+    STOP = "stop"
+    START = "start"
+    OTHER = "other"
+
+
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
+              "стоп", "отписване", "отпиши", "отписка", "отписаться", "хватит"}
+START_WORDS = {"start", "unstop", "alta", "старт", "начало"}
+CONFIRM_WORDS = {"c", "y", "yes", "1", "ok", "confirm", "confirmed", "si", "confirmo", "vale",
+                 "да", "д", "потвърждавам", "подтверждаю", "ок"}
+POLITE_WORDS = {"please", "pls", "por", "favor", "gracias", "thanks", "thank", "you", "моля", "благодаря",
+                "пожалуйста", "спасибо", "me", "now"}
+MAX_WORDS = 4
+
+
+def _words(text: str) -> list[str]:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Drop Latin accents (sí -> si) but keep Cyrillic letters whole (й stays й).
+    plain = "".join(c for c in decomposed if not (unicodedata.combining(c) and c != "\u0306"))
+    plain = unicodedata.normalize("NFKC", plain)
+    return re.findall(r"[\w]+", plain)
+
+
+def classify(text: str) -> Reply:
+    words = _words(text)
+    meaningful = [w for w in words if w not in POLITE_WORDS]
+    if not words or len(words) > MAX_WORDS or not meaningful:
+        return Reply.OTHER
+    if any(w in STOP_WORDS for w in meaningful):
+        return Reply.STOP
+    if meaningful[0] in START_WORDS and len(meaningful) == 1:
+        return Reply.START
+    if len(meaningful) == 1 and meaningful[0] in CONFIRM_WORDS:
+        return Reply.CONFIRM
+    return Reply.OTHER

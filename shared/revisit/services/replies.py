@@ -1,0 +1,90 @@
+"""Two-way SMS: a patient's reply to the clinic's number. Confirm replies confirm the next appointment;
+STOP opts the patient out of SMS, START back in; anything else gets a polite answer in the patient's
+language and a front-desk task. Every reply is logged on the patient's file (R24), once per message id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from revisit import clock
+from revisit.domain.replies import Reply, classify
+from revisit.models.common import Channel, Role
+from revisit.models.entities import (
+    AppointmentStatus,
+    AttemptOutcome,
+    CommunicationAttempt,
+    Patient,
+    StaffTask,
+    TaskKind,
+    TaskPriority,
+)
+from revisit.ports import SmsMessage
+from revisit.rendering import render
+from revisit.services.context import TenantContext
+
+INBOUND = "inbound"  # the attempt ledger's 'cycle' for replies
+
+
+@dataclass(frozen=True)
+class ReplyHandled:
+    reply: Reply
+    patients: int
+    action: str
+
+
+def handle_reply(ctx: TenantContext, phone: str, text: str, message_id: str) -> ReplyHandled:
+    reply = classify(text)
+    patients = ctx.tables.patients.by_phone(phone)
+    if not patients:
+        return ReplyHandled(reply, 0, "unknown number: ignored")
+    now = clock.now()
+    actions = []
+    for patient in patients:
+        record = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=INBOUND, step=_step(message_id),
+                                      channel=Channel.SMS, outcome=AttemptOutcome.RECEIVED, at=now,
+                                      language=patient.language, message_id=message_id,
+                                      detail=f"{reply.value}: {text[:300]}")
+        if ctx.tables.attempts.claim(record) is not None:
+            return ReplyHandled(reply, len(patients), "duplicate delivery: already handled")
+    first = patients[0]
+    if reply == Reply.STOP:
+        for patient in patients:
+            ctx.tables.patients.save(patient.model_copy(update={"sms_consent": False}))
+        actions.append("sms consent withdrawn")
+    elif reply == Reply.START:
+        for patient in patients:
+            ctx.tables.patients.save(patient.model_copy(update={"sms_consent": True}))
+        actions.append("sms consent given")
+    elif reply == Reply.CONFIRM and _confirm_next(ctx, patients, now):
+        actions.append("appointment confirmed")
+    else:
+        _hand_to_front_desk(ctx, first, message_id, now)
+        actions.append("answered and handed to the front desk")
+    return ReplyHandled(reply, len(patients), "; ".join(actions))
+
+
+def _step(message_id: str) -> str:
+    return "reply-" + "".join(c for c in message_id.lower() if c.isalnum())[:40]
+
+
+def _confirm_next(ctx: TenantContext, patients: list[Patient], now) -> bool:
+    """The soonest booked appointment of those patients, from now on."""
+    upcoming = [a for p in patients for a in ctx.tables.appointments.for_patient(p.patient_id)
+                if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
+    if not upcoming:
+        return False
+    ctx.tables.bookings.confirm(min(upcoming, key=lambda a: a.starts_at), now)
+    return True
+
+
+def _hand_to_front_desk(ctx: TenantContext, patient: Patient, message_id: str, now) -> None:
+    clinic = ctx.config.clinic(patient.clinic_id)
+    if patient.phone and patient.sms_consent and not patient.opted_out:
+        text = render(patient.language, "reply_received_sms.txt", clinic_name=clinic.name, clinic_phone=clinic.phone)
+        ctx.notifier.send_sms(SmsMessage(patient.phone, text, ctx.config.sms_sender_id))
+    ctx.tables.tasks.create(StaffTask(
+        task_id=f"reply-{_step(message_id)}", kind=TaskKind.PATIENT_REPLY, role=Role.FRONT_DESK,
+        clinic_id=patient.clinic_id, priority=TaskPriority.HIGH, patient_id=patient.patient_id,
+        title=f"Patient {patient.patient_id} replied by SMS: read it on the patient's file and answer",
+        due_at=now + timedelta(hours=4), created_at=now))

@@ -1,0 +1,26 @@
+import pytest
+
+from revisit.domain.replies import Reply, classify
+
+
+@pytest.mark.parametrize("text", ["STOP", "stop please", "Stop.", "STOPALL", "unsubscribe", "BAJA", "baja por favor",
+                                  "СТОП", "стоп!", "Отписване", "отписаться", "Хватит"])
+def test_stop_in_four_languages(text):
+    assert classify(text) == Reply.STOP
+
+
+@pytest.mark.parametrize("text", ["C", "c", "Yes", "YES!", "1", "Sí", "si", "confirmo", "ДА", "да", "Д",
+                                  "потвърждавам", "подтверждаю", "ok thanks"])
+def test_confirm_in_four_languages(text):
+    assert classify(text) == Reply.CONFIRM
+
+
+@pytest.mark.parametrize("text", ["START", "start", "Alta", "СТАРТ"])
+def test_start(text):
+    assert classify(text) == Reply.START
+
+
+@pytest.mark.parametrize("text", ["", "Can I come at 5 instead of 10?", "who is this", "yes but later please ok",
+                                  "не знаю", "¿Puedo cambiar la cita?", "thanks"])
+def test_anything_else_goes_to_a_person(text):
+    assert classify(text) == Reply.OTHER
