@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.adapters.messaging import AwsNotifier
+from revisit.adapters.events import EventBridgePublisher
 from revisit.adapters.reports import S3ReportStore
 from revisit.adapters.workflows import StepFunctionsStarter
 from revisit.config import describe_validation_error, load_tenant
@@ -50,6 +51,7 @@ class Settings(BaseModel):
     tenant_config_path: str = "/opt/tenant/tenant.json"
     ses_configuration_set: str | None = None
     appointment_state_machine_arn: str | None = None
+    event_bus_name: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -87,6 +89,7 @@ def tenant_context() -> TenantContext:
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
             workflows=StepFunctionsStarter(boto3.client("stepfunctions"), {
                 name: arn for name, arn in (("appointment", settings.appointment_state_machine_arn),) if arn}),
+            events=EventBridgePublisher(boto3.client("events"), settings.event_bus_name) if settings.event_bus_name else None,
         )
         _contexts[settings] = context
         metrics.set_default_dimensions(tenant=config.tenant_id)

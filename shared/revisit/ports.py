@@ -59,3 +59,9 @@ class WorkflowStarter(Protocol):
         ...
 
     def stop(self, machine: str, name: str, cause: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Publishes a change to the tenant's EventBridge bus (schemas: docs/events.md)."""
+
+    def publish(self, detail_type: str, detail: dict) -> None: ...

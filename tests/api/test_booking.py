@@ -128,3 +128,20 @@ def test_work_queue_and_call_outcome(api):
     assert done.status == 200 and done.json()["status"] == "done"
     assert api.call("GET", "/clinics/boston/tasks?role=front_desk").json() == []
     assert api.call("POST", "/tasks/t-404/call-outcome", {"result": "no_answer"}).status == 404
+
+
+def test_every_appointment_change_is_published_to_the_tenant_bus(api):
+    events, sqs = api.stack.client("events"), api.stack.client("sqs")
+    queue = sqs.create_queue(QueueName="integration")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="all-appointments", EventBusName="revisit-demo",
+                    EventPattern='{"source": ["revisit.appointments"]}')
+    events.put_targets(Rule="all-appointments", EventBusName="revisit-demo", Targets=[{"Id": "q", "Arn": queue_arn}])
+    booked = api.call("POST", "/appointments", BOOKING).json()
+    api.call("POST", f"/patients/p-000001/appointments/{booked['appointment_id']}/cancel", {"reason": "ill"})
+    import json as _json
+    received = [_json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
+    assert [e["detail-type"] for e in received] == ["AppointmentBooked", "AppointmentCancelled"]
+    detail = received[0]["detail"]
+    assert detail["appointment_id"] == booked["appointment_id"] and detail["tenant_id"] == "demo"
+    assert "first_name" not in _json.dumps(received) and "+1617" not in _json.dumps(received)

@@ -52,6 +52,7 @@ def resource_names(tenant_id: str) -> dict[str, str]:
     return {
         "table": f"revisit-{tenant_id}",
         "bucket": f"revisit-{tenant_id}-reports-{ACCOUNT}",
+        "event_bus": f"revisit-{tenant_id}",
     }
 
 
@@ -136,6 +137,8 @@ class OfflineStack:
         ddb.update_time_to_live(TableName=self.names["table"],
                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": dynamo_keys.TTL_ATTRIBUTE})
         self.client("s3").create_bucket(Bucket=self.names["bucket"])
+        self.client("events").create_event_bus(Name=self.names["event_bus"])
+        self._set_env({"EVENT_BUS_NAME": self.names["event_bus"]})
         ses = self.client("ses")
         ses.verify_domain_identity(Domain=str(self.config.sender_email).split("@", 1)[1])
         ses.verify_email_identity(EmailAddress=str(self.config.sender_email))

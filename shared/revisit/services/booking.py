@@ -115,12 +115,27 @@ def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
     """The notices start (R19, R20, R22); the patient's next appointment stops the recall ladder; the open
     cycle ends Booked (R23)."""
     start_notices(ctx, appointment)
+    publish(ctx, "AppointmentBooked", appointment)
     patient = ctx.tables.patients.get(appointment.patient_id)
     if patient.next_appointment_at is None or appointment.starts_at < patient.next_appointment_at:
         ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": appointment.starts_at}))
     cycle = open_cycle(ctx, appointment.patient_id)
     if cycle is not None:
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")
+
+
+EVENT_FOR_STATUS = {AppointmentStatus.CANCELLED: "AppointmentCancelled", AppointmentStatus.NO_SHOW: "AppointmentNoShow",
+                    AppointmentStatus.COMPLETED: "AppointmentCompleted"}
+
+
+def publish(ctx: TenantContext, detail_type: str, appointment: Appointment, **extra: object) -> None:
+    """Ids, times and status only: an event is read by integrations and other workflows, not by people."""
+    if ctx.events is None:
+        return
+    detail = {"tenant_id": ctx.config.tenant_id, **appointment.model_dump(
+        mode="json", include={"appointment_id", "patient_id", "clinic_id", "provider_id", "appointment_type",
+                              "starts_at", "ends_at", "status", "booked_by", "cancel_reason"}), **extra}
+    ctx.events.publish(detail_type, detail)
 
 
 def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
@@ -136,6 +151,7 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
     changed = ctx.tables.bookings.change_status(appointment, status, clock.now(), reason)
     if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
         ctx.workflows.stop("appointment", ledger_id(appointment), f"appointment {status.value}")
+    publish(ctx, EVENT_FOR_STATUS[status], changed)
     if status == AppointmentStatus.CANCELLED:
         patient = ctx.tables.patients.get(patient_id)
         if patient.next_appointment_at == appointment.starts_at:

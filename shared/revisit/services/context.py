@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from revisit.adapters.dynamo import TenantTables
 from revisit.models.tenant import TenantConfig
-from revisit.ports import EligibilityProvider, Notifier, ReportStore, WorkflowStarter
+from revisit.ports import EligibilityProvider, EventPublisher, Notifier, ReportStore, WorkflowStarter
 
 
 @dataclass
@@ -17,3 +17,4 @@ class TenantContext:
     eligibility: EligibilityProvider
     reports: ReportStore
     workflows: WorkflowStarter | None = None
+    events: EventPublisher | None = None
