@@ -10,6 +10,7 @@ from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
@@ -38,6 +39,7 @@ class RevisitStack(Stack):
         workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, table=data.table,
                               reports=reports.bucket, messaging=messaging, observability=observability, layers=layers)
         Schedules(self, "Schedules", config=config, machines=workflows.machines)
+        Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions, observability=observability)
 
         acknowledge_findings(self)
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*",
@@ -45,6 +47,9 @@ class RevisitStack(Stack):
                     f"Resource::<{self._logical(data.table)}.Arn>/index/*",
                     f"Resource::<{self._logical(reports.bucket)}.Arn>/*"]
         granular += [f"Resource::<{self._logical(fn)}.Arn>:*" for fn in workflows.functions.values()]
+        # StopExecution needs an execution ARN: the wildcard is the executions of this one state machine.
+        granular.append(f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
+                        f"revisit-{tenant}-appointment:*")
         Validations.of(self).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=ACKNOWLEDGED[
                 "AwsSolutions::AwsSolutions-IAM5"]) for finding in granular))
@@ -62,7 +67,23 @@ ACKNOWLEDGED = {
     "AwsSolutions::AwsSolutions-IAM5": "Wildcards CDK's grants write for one named resource only: the table's "
     "indexes (<table>/index/*), a function's versions (<fn>:*), report objects (<bucket>/*), KMS data-key "
     "actions (GenerateDataKey*); SES identities are narrowed by a ses:FromAddress condition; sns:Publish to "
-    "phone numbers has no resource ARN (topics are excluded by NotResource).",
+    "phone numbers has no resource ARN (topics are excluded by NotResource); StopExecution on the executions "
+    "of the tenant's appointment state machine only.",
+    "AwsSolutions::AwsSolutions-APIG2": "Requests are validated by the API function (Powertools resolver with "
+    "pydantic): a 422 names the wrong field, which API Gateway's validator (a bare 400) cannot; the OpenAPI "
+    "document is generated from the same models.",
+    "AwsSolutions::AwsSolutions-APIG3": "Integrators authenticate with per-tenant revocable credentials and are "
+    "throttled by stage limits and a usage plan keyed by the authorizer; a WAF web ACL is an account-level "
+    "choice (AWS Firewall Manager) for the tenant's account, not part of this stack.",
+    "AwsSolutions::AwsSolutions-COG4": "Integrators are systems, not users: a Lambda authorizer over hashed "
+    "per-integrator secrets (docs/architecture.md says why not Cognito client credentials).",
+    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AmazonAPIGatewayPushToCloudWatchLogs]": "The account-level role API Gateway needs to write its logs; AWS "
+    "documents this managed policy for it.",
+    "HIPAA.Security::HIPAA.Security-APIGWCacheEnabledAndEncrypted": "No API Gateway cache on purpose: responses "
+    "carry patient data and availability must never be stale; nothing is cached, so nothing cached is unencrypted.",
+    "HIPAA.Security::HIPAA.Security-APIGWSSLEnabled": "The rule is about a client certificate for an HTTP "
+    "backend; the only integration is Lambda (AWS_PROXY). Clients reach the API over TLS only.",
     "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each function has its own role whose policy CDK "
     "generates from the grants; a managed policy per function would add nothing but indirection.",
     "HIPAA.Security::HIPAA.Security-LambdaDLQ": "Every function is invoked synchronously by Step Functions, "

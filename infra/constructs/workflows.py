@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -37,6 +37,10 @@ NEEDS = {
     "alert_lead_dentist": {"table": "rw", "email": True},
     "email_admin_summary": {"table": "rw", "email": True},
     "send_appointment_notice": {"table": "rw", "sms": True, "email": True},
+    # Behind API Gateway and the inbound-SMS topic (infra/constructs/api.py grants the rest).
+    "api": {"table": "rw", "events": True, "appointments": True},
+    "api_authorizer": {"table": "r"},
+    "inbound_sms": {"table": "rw", "sms": True},
 }
 
 
@@ -96,6 +100,16 @@ class Workflows(Construct):
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,
                 alarm_description=f"{machine} executions failed")
         self.machines["recall"].grant_start_execution(self.machines["sweep"])
+        appointment = self.machines["appointment"]
+        for folder, needs in NEEDS.items():
+            if needs.get("appointments"):
+                function = self.functions[folder]
+                function.add_environment("APPOINTMENT_STATE_MACHINE_ARN", appointment.state_machine_arn)
+                appointment.grant_start_execution(function)
+                function.add_to_role_policy(iam.PolicyStatement(
+                    actions=["states:StopExecution"],
+                    resources=[f"arn:aws:states:{Stack.of(self).region}:{Stack.of(self).account}:execution:"
+                               f"revisit-{tenant_id}-appointment:*"]))
         observability.alarm("MessagesNotSent", metric=cloudwatch.Metric(
             namespace="Revisit", metric_name="MessagesNotSent", dimensions_map={"tenant": tenant_id},
             period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,

@@ -68,9 +68,8 @@ def test_every_function_has_its_own_role(templates):
 def test_only_the_steps_that_message_patients_may_send_sms(templates):
     policies = templates["Revisit-demo"].find_resources("AWS::IAM::Policy")
     senders = sorted(name for name, policy in policies.items() if "sns:Publish" in json.dumps(policy))
-    assert len(senders) == 2
-    assert senders[0].startswith("WorkflowsContactPatientRole")
-    assert senders[1].startswith("WorkflowsSendAppointmentNoticeRole")
+    assert [name.split("Role")[0] for name in senders] == [
+        "WorkflowsContactPatient", "WorkflowsInboundSms", "WorkflowsSendAppointmentNotice"]
 
 
 def test_nightly_sweep_is_scheduled_in_the_tenant_time_zone(templates):
@@ -107,3 +106,25 @@ def test_cdk_nag_aws_solutions_and_hipaa_have_no_unacknowledged_findings(tmp_pat
     cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app), cdk_nag.HIPAASecurityChecks(app))
     assembly = app.synth()  # raises ValidationFailed on any finding without an acknowledgment (each has a reason)
     assert [s.stack_name for s in assembly.stacks] == ["Revisit-demo"]
+
+
+def test_the_booking_api_has_an_authorizer_access_logs_throttling_and_a_usage_plan(templates):
+    template = templates["Revisit-demo"]
+    template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
+    template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "REQUEST", "AuthorizerResultTtlInSeconds": 300})
+    template.has_resource_properties("AWS::ApiGateway::RestApi", {"ApiKeySourceType": "AUTHORIZER"})
+    stage = next(iter(template.find_resources("AWS::ApiGateway::Stage").values()))["Properties"]
+    assert "AccessLogSetting" in stage and stage["TracingEnabled"] is True
+    assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == 50
+    assert stage["MethodSettings"][0]["DataTraceEnabled"] is False
+    template.resource_count_is("AWS::ApiGateway::UsagePlan", 1)
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    unauthenticated = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
+    assert len(unauthenticated) == 1  # GET /health
+
+
+def test_the_event_bus_and_the_inbound_sms_topic(templates):
+    template = templates["Revisit-demo"]
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": "revisit-demo"})
+    template.has_resource_properties("AWS::SNS::Topic", {"TopicName": "revisit-demo-inbound-sms"})
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})

@@ -1,0 +1,65 @@
+"""The booking API and the channels into the tenant: API Gateway REST (a Lambda authorizer over hashed
+integrator credentials, access logs, throttling, usage plan keyed by the authorizer), the tenant's event
+bus, and the SNS topic its two-way SMS number delivers replies to."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.constructs.observability import Observability
+
+THROTTLE_RATE, THROTTLE_BURST = 50, 100  # the whole API, per second; each integrator also has its own plan
+
+
+class Api(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
+                 functions: dict[str, lambda_.Function], observability: Observability) -> None:
+        super().__init__(scope, construct_id)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=f"revisit-{tenant_id}", kms_key=key)
+        self.bus.grant_put_events_to(functions["api"])
+        functions["api"].add_environment("EVENT_BUS_NAME", self.bus.event_bus_name)
+
+        self.inbound_sms = sns.Topic(self, "InboundSms", topic_name=f"revisit-{tenant_id}-inbound-sms",
+                                     master_key=key, enforce_ssl=True)
+        functions["inbound_sms"].add_event_source(sources.SnsEventSource(self.inbound_sms))
+
+        access_logs = observability.log_group(self, "AccessLogs")
+        authorizer = apigateway.RequestAuthorizer(
+            self, "Authorizer", handler=functions["api_authorizer"],
+            identity_sources=[apigateway.IdentitySource.header("Authorization")],
+            results_cache_ttl=Duration.minutes(5))
+        self.rest_api = apigateway.LambdaRestApi(
+            self, "RestApi", rest_api_name=f"revisit-{tenant_id}", handler=functions["api"], proxy=False,
+            cloud_watch_role=True, api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1", tracing_enabled=True, throttling_rate_limit=THROTTLE_RATE,
+                throttling_burst_limit=THROTTLE_BURST, logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies carry patient data: never in execution logs
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False)),
+            default_method_options=apigateway.MethodOptions(
+                authorizer=authorizer, authorization_type=apigateway.AuthorizationType.CUSTOM,
+                api_key_required=True))
+        health = self.rest_api.root.add_resource("health").add_method(
+            "GET", authorization_type=apigateway.AuthorizationType.NONE, authorizer=None, api_key_required=False)
+        Validations.of(health).acknowledge(
+            Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason="GET /health is the liveness probe: it "
+                           "answers {\"status\": \"ok\"} and reads nothing; every other route has the authorizer."),
+            Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="No authorization on the liveness probe."))
+        self.rest_api.root.add_proxy(any_method=True)
+        self.rest_api.add_usage_plan("Integrators", name=f"revisit-{tenant_id}-integrators",
+                                     throttle=apigateway.ThrottleSettings(rate_limit=10, burst_limit=20),
+                                     api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api,
+                                                                                 stage=self.rest_api.deployment_stage)])
+        observability.alarm("ApiServerErrors", metric=self.rest_api.metric_server_error(period=Duration.minutes(5)),
+                            threshold=5, evaluation_periods=1, alarm_description="booking API 5xx responses")
