@@ -68,3 +68,27 @@ def test_a_retried_notice_step_never_sends_twice(api):
                                                       version=datetime.fromisoformat(NEW_PATIENT["starts_at"]),
                                                       notice_index=0), api.ctx)
     assert again.sent == [] and len(sms(api)) == 1 and len(emails()) == 1
+
+
+def test_a_rescheduled_appointment_is_reminded_at_its_new_time_only(api):
+    driver = Driver(api.stack)
+    booked = api.call("POST", "/appointments", NEW_PATIENT).json()
+    driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
+    assert len(sms(api)) == 1
+    path = f"/patients/p-000001/appointments/{booked['appointment_id']}"
+    moved = api.call("POST", f"{path}/reschedule", {"starts_at": "2026-12-09T10:00:00-05:00"})
+    assert moved.status == 200 and moved.json()["starts_at"].startswith("2026-12-09T10:00")
+    # the old time is free again
+    free = api.call("GET", "/clinics/boston/availability?appointment_type=new-patient&from=2026-12-02&to=2026-12-02"
+                           "&provider_id=boston-dds-1").json()["slots"]
+    assert any(s["starts_at"].startswith("2026-12-02T10:00") for s in free)
+    driver.run_until(datetime.fromisoformat("2026-12-03T00:00:00+00:00"))
+    texts = sms(api)
+    # the new time is confirmed; nothing is sent for 2 December (its reminder was due 29 November)
+    assert len(texts) == 2 and "December 9" in texts[1]
+    driver.run_until(datetime.fromisoformat("2026-12-09T14:00:00+00:00"))
+    assert [t.split(":")[0] for t in sms(api)[2:]] == ["Reminder from Smile Circle Boston", "Smile Circle Boston, Wednesday, December 9, 2026, 10"]
+    assert all("December 2" not in t for t in sms(api)[1:])
+    taken = api.call("POST", "/appointments", {**NEW_PATIENT, "starts_at": "2026-12-09T10:30:00-05:00"})
+    assert taken.status == 409
+    assert api.call("POST", f"{path}/reschedule", {"starts_at": "2026-12-09T10:10:00-05:00"}).json()["field"] == "starts_at"

@@ -109,6 +109,42 @@ class BookingRepository:
             if not start:
                 return intervals, read
 
+    def move(self, appointment: Appointment, moved: Appointment) -> None:
+        """Reschedule in one transaction: the new cells locked (each must be free, except cells the
+        appointment holds already), the old ones freed, the appointment updated if it is still booked at
+        its old time. Raises SlotTaken, or Conflict if it changed meanwhile."""
+        assert appointment.provider_id and appointment.ends_at and moved.provider_id and moved.ends_at
+        old_cells = {(appointment.provider_id, c) for c in grid_cells(appointment.starts_at, appointment.ends_at)}
+        new_cells = {(moved.provider_id, c) for c in grid_cells(moved.starts_at, moved.ends_at)}
+        writes: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table.name, "Key": keys.appointment(appointment.patient_id, appointment.appointment_id),
+            "UpdateExpression": "SET starts_at = :s, ends_at = :e, provider_id = :p, updated_at = :u, "
+                                "schedule_pk = :spk, schedule_sk = :ssk REMOVE confirmed_at",
+            "ConditionExpression": "#status = :booked AND starts_at = :old",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":s": moved.starts_at.isoformat(), ":e": moved.ends_at.isoformat(), ":p": moved.provider_id,
+                ":u": moved.updated_at.isoformat() if moved.updated_at else None,
+                ":spk": keys.schedule_partition(moved.provider_id),
+                ":ssk": keys.schedule_entry(moved.provider_id, moved.starts_at, moved.appointment_id)["schedule_sk"],
+                ":booked": AppointmentStatus.BOOKED.value, ":old": appointment.starts_at.isoformat()}}}]
+        writes += [_put(self._table.name, keys.slot_lock(provider, cell)
+                        | {"appointment_id": moved.appointment_id, "patient_id": moved.patient_id})
+                   for provider, cell in sorted(new_cells - old_cells)]
+        writes += [{"Delete": {"TableName": self._table.name, "Key": keys.slot_lock(provider, cell)}}
+                   for provider, cell in sorted(old_cells - new_cells)]
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise Conflict(f"appointment {appointment.appointment_id} changed meanwhile") from None
+            if "ConditionalCheckFailed" in reasons:
+                raise SlotTaken(f"provider {moved.provider_id} is not free at {moved.starts_at}") from None
+            raise TransientError(f"moving {appointment.appointment_id}: {reasons}") from None
+
     def confirm(self, appointment: Appointment, at: datetime) -> None:
         try:
             with translated_errors("appointment", appointment.appointment_id):

@@ -18,6 +18,7 @@ from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
     Cancellation,
+    Move,
     NewBooking,
     NewPatient,
     PatientChanges,
@@ -133,6 +134,13 @@ def read_appointment(patient_id: str, appointment_id: str) -> Appointment:
 def cancel(patient_id: str, appointment_id: str, body: Cancellation) -> Appointment:
     _integrator(appointments)
     return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/reschedule",
+                   summary="Move to another time (and provider); reminders follow")
+def move(patient_id: str, appointment_id: str, body: Move) -> Appointment:
+    _integrator(appointments)
+    return booking.reschedule(_context(), patient_id, appointment_id, body.starts_at, body.provider_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show")

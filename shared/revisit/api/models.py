@@ -75,6 +75,12 @@ class NewBooking(Body):
     starts_at: AwareDatetime
 
 
+class Move(Body):
+    starts_at: AwareDatetime
+    provider_id: Identifier | None = None
+    """Another provider at the same clinic; the same one if left out."""
+
+
 class Cancellation(Body):
     reason: str | None = Field(default=None, max_length=200)
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.adapters.dynamo_booking import IdempotencyKeyReused
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
-from revisit.errors import InvalidRequest, NotFound
+from revisit.errors import Conflict, InvalidRequest, NotFound
 from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.context import TenantContext
@@ -136,6 +136,33 @@ def publish(ctx: TenantContext, detail_type: str, appointment: Appointment, **ex
         mode="json", include={"appointment_id", "patient_id", "clinic_id", "provider_id", "appointment_type",
                               "starts_at", "ends_at", "status", "booked_by", "cancel_reason"}), **extra}
     ctx.events.publish(detail_type, detail)
+
+
+def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_at: datetime,
+               provider_id: str | None = None) -> Appointment:
+    """Moves a booked appointment; its notices follow (the old execution stops, sends nothing more; a new
+    one confirms the new time and reminds before it)."""
+    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise Conflict(f"appointment {appointment_id} is {appointment.status.value}, not booked")
+    clinic = _clinic(ctx, appointment.clinic_id)
+    kind = _appointment_type(ctx, appointment.appointment_type)
+    provider = _provider(ctx, provider_id or appointment.provider_id or "", clinic)
+    if not on_grid(starts_at):
+        raise InvalidRequest("starts_at", "appointments start on the quarter hour")
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
+    moved = appointment.model_copy(update={"starts_at": starts_at, "ends_at": ends_at, "provider_id": provider.provider_id,
+                                           "updated_at": clock.now(), "confirmed_at": None})
+    ctx.tables.bookings.move(appointment, moved)
+    if ctx.workflows is not None:
+        ctx.workflows.stop("appointment", ledger_id(appointment), "appointment rescheduled")
+    start_notices(ctx, moved)
+    patient = ctx.tables.patients.get(patient_id)
+    if patient.next_appointment_at in (None, appointment.starts_at) or starts_at < patient.next_appointment_at:
+        ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": starts_at}))
+    publish(ctx, "AppointmentRescheduled", moved, previous_starts_at=appointment.starts_at.isoformat())
+    return moved
 
 
 def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
