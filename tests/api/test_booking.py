@@ -145,3 +145,30 @@ def test_every_appointment_change_is_published_to_the_tenant_bus(api):
     detail = received[0]["detail"]
     assert detail["appointment_id"] == booked["appointment_id"] and detail["tenant_id"] == "demo"
     assert "first_name" not in _json.dumps(received) and "+1617" not in _json.dumps(received)
+
+
+def test_payments_are_recorded_once_per_reference(api):
+    booked = api.call("POST", "/appointments", BOOKING).json()
+    path = f"/patients/p-000001/appointments/{booked['appointment_id']}/payments"
+    payment = {"payment_id": "inv-1001", "amount": "85.50", "currency": "USD", "method": "card"}
+    first = api.call("POST", path, payment)
+    assert first.status == 201 and first.json()["amount"] in ("85.50", "85.5", 85.5)
+    assert api.call("POST", path, payment).status == 201  # the same payment again: recorded once
+    assert api.call("POST", path, {**payment, "amount": "90.00"}).status == 409
+    assert api.call("POST", path, {**payment, "payment_id": "inv-1002", "amount": "-1"}).json()["field"] == "amount"
+    assert api.call("POST", path, {**payment, "payment_id": "inv-1003", "currency": "usd"}).json()["field"] == "currency"
+    assert api.call("POST", "/patients/p-000001/appointments/a-none/payments", payment).status == 404
+
+
+def test_insurance_primary_policy_and_its_verification(api):
+    assert api.call("GET", "/patients/p-000001/insurance").json() == {"primary": None, "latest_verification": None}
+    older = {"payer": "Delta Dental", "member_id": "DD-1", "valid_from": "2024-01-01", "valid_to": "2025-12-31"}
+    newer = {"payer": "Aetna", "member_id": "AE-9", "valid_from": "2026-01-01", "covered_recall_types": ["prophy"]}
+    api.call("PUT", "/patients/p-000001/insurance/primary", older)
+    view = api.call("PUT", "/patients/p-000001/insurance/primary", newer).json()
+    assert view["primary"]["payer"] == "Aetna"
+    verified = api.call("POST", "/patients/p-000001/insurance/verification")
+    assert verified.status == 200 and verified.json()["status"] == "active" and verified.json()["source"] == "stored-coverage"
+    assert api.call("GET", "/patients/p-000001/insurance").json()["latest_verification"]["status"] == "active"
+    assert api.call("PUT", "/patients/p-000001/insurance/primary", {**newer, "valid_from": "soon"}).json()["field"] == "valid_from"
+    assert api.call("POST", "/patients/p-000404/insurance/verification").status == 404

@@ -16,7 +16,7 @@ from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo import from_item, to_item, translated_errors
 from revisit.domain.availability import Busy, grid_cells
 from revisit.errors import Conflict, NotFound, TransientError
-from revisit.models.entities import Appointment, AppointmentStatus
+from revisit.models.entities import Appointment, AppointmentStatus, Payment
 
 IDEMPOTENCY_HOURS = 24
 LONGEST_APPOINTMENT = timedelta(hours=8)
@@ -144,6 +144,20 @@ class BookingRepository:
             if "ConditionalCheckFailed" in reasons:
                 raise SlotTaken(f"provider {moved.provider_id} is not free at {moved.starts_at}") from None
             raise TransientError(f"moving {appointment.appointment_id}: {reasons}") from None
+
+    def record_payment(self, payment: Payment) -> Payment:
+        """Once per payment id: a retry with the same payment returns it; another payment under the same id
+        is a Conflict."""
+        key = keys.payment(payment.patient_id, payment.appointment_id, payment.payment_id)
+        try:
+            with translated_errors("payment", payment.payment_id):
+                self._table.put_item(Item=key | to_item(payment), ConditionExpression="attribute_not_exists(pk)")
+        except Conflict:
+            existing = from_item(Payment, self._table.get_item(Key=key, ConsistentRead=True)["Item"])
+            if existing.model_dump(exclude={"at"}) != payment.model_dump(exclude={"at"}):
+                raise Conflict(f"payment {payment.payment_id} was recorded with other details") from None
+            return existing
+        return payment
 
     def confirm(self, appointment: Appointment, at: datetime) -> None:
         try:

@@ -74,6 +74,10 @@ def appointment(patient_id: str, appointment_id: str) -> dict[str, str]:
     return {PK: f"PATIENT#{patient_id}", SK: f"APPT#{appointment_id}"}
 
 
+def payment(patient_id: str, appointment_id: str, payment_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"PAYMENT#{appointment_id}#{payment_id}"}
+
+
 def appointments_prefix() -> str:
     return "APPT#"
 

@@ -18,7 +18,9 @@ from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
     Cancellation,
+    InsuranceView,
     Move,
+    NewPayment,
     NewBooking,
     NewPatient,
     PatientChanges,
@@ -26,7 +28,16 @@ from revisit.api.models import (
     SlotView,
 )
 from revisit.errors import Conflict, InvalidRequest, NotFound
-from revisit.models.entities import Appointment, AppointmentStatus, Patient, StaffTask
+from revisit.adapters.eligibility import most_recent_policy
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    EligibilityResult,
+    InsurancePolicy,
+    Patient,
+    Payment,
+    StaffTask,
+)
 from revisit.services import booking, patient_actions
 from revisit.services.context import TenantContext
 
@@ -87,6 +98,29 @@ def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
     return _view(updated)
 
 
+@patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)")
+def read_insurance(patient_id: str) -> InsuranceView:
+    _integrator(patients)
+    patient = _context().tables.patients.get(patient_id)
+    return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
+
+
+@patients.put("/patients/<patient_id>/insurance/primary", summary="Record a policy; the most recent one is primary")
+def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
+    _integrator(patients)
+    ctx = _context()
+    patient = ctx.tables.patients.get(patient_id)
+    policies = [p for p in patient.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]
+    ctx.tables.patients.save(patient.model_copy(update={"insurance": policies}))
+    return InsuranceView(primary=most_recent_policy(policies), latest_verification=patient.latest_eligibility)
+
+
+@patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)")
+def verify_insurance(patient_id: str) -> EligibilityResult:
+    _integrator(patients)
+    return booking.verify_primary_insurance(_context(), patient_id)
+
+
 def _view(patient: Patient) -> PatientView:
     return PatientView.model_validate(patient.model_dump(include=set(PatientView.model_fields)))
 
@@ -141,6 +175,14 @@ def cancel(patient_id: str, appointment_id: str, body: Cancellation) -> Appointm
 def move(patient_id: str, appointment_id: str, body: Move) -> Appointment:
     _integrator(appointments)
     return booking.reschedule(_context(), patient_id, appointment_id, body.starts_at, body.provider_id)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/payments", summary="Record a payment",
+                   responses={201: {"description": "Recorded"}})
+def pay(patient_id: str, appointment_id: str, body: NewPayment) -> Response[Payment]:
+    _integrator(appointments)
+    payment = booking.record_payment(_context(), patient_id, appointment_id, **body.model_dump())
+    return Response(201, "application/json", payment)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show")

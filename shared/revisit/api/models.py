@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from revisit.models.common import Email, Identifier, Language, PhoneE164
-from revisit.models.entities import CallResult, PatientStatus, RecallStatus
+from revisit.models.entities import (
+    CallResult,
+    EligibilityResult,
+    InsurancePolicy,
+    PatientStatus,
+    PaymentMethod,
+    RecallStatus,
+)
 
 
 class Body(BaseModel):
@@ -79,6 +87,20 @@ class Move(Body):
     starts_at: AwareDatetime
     provider_id: Identifier | None = None
     """Another provider at the same clinic; the same one if left out."""
+
+
+class NewPayment(Body):
+    payment_id: Identifier
+    """Your own reference: sending the same payment again records it once."""
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    method: PaymentMethod
+
+
+class InsuranceView(BaseModel):
+    primary: InsurancePolicy | None
+    """R17: the most recent policy."""
+    latest_verification: EligibilityResult | None
 
 
 class Cancellation(Body):

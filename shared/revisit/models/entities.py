@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, Role
 
@@ -47,6 +49,21 @@ class InsurancePolicy(Record):
     coverage_percent: int = Field(default=100, ge=0, le=100)
 
 
+class CoverageStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    UNKNOWN = "unknown"
+
+
+class EligibilityResult(Record):
+    status: CoverageStatus
+    payer: str | None = None
+    plan: str | None = None
+    coverage_percent: int | None = None
+    checked_at: AwareDatetime
+    source: str
+
+
 class Patient(Record):
     patient_id: Identifier
     clinic_id: Identifier
@@ -65,6 +82,8 @@ class Patient(Record):
     last_visit: date | None = None
     recalls: list[RecallItem] = []
     insurance: list[InsurancePolicy] = []
+    latest_eligibility: EligibilityResult | None = None
+    """R17: the last verification of the primary policy (API or recall)."""
     next_appointment_at: AwareDatetime | None = None
     recall_cycle_id: str | None = None
     """The due date of the latest recall cycle opened for this patient (never reopened)."""
@@ -86,21 +105,6 @@ class CycleStatus(StrEnum):
     @property
     def is_open(self) -> bool:
         return self in (CycleStatus.PENDING, CycleStatus.CONTACTED, CycleStatus.MANUAL_REVIEW)
-
-
-class CoverageStatus(StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    UNKNOWN = "unknown"
-
-
-class EligibilityResult(Record):
-    status: CoverageStatus
-    payer: str | None = None
-    plan: str | None = None
-    coverage_percent: int | None = None
-    checked_at: AwareDatetime
-    source: str
 
 
 class RecallCycle(Record):
@@ -229,3 +233,23 @@ class Appointment(Record):
     cancel_reason: str | None = None
     confirmed_at: AwareDatetime | None = None
     """The patient confirmed (a reply to the confirmation or the reminder)."""
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    CASH = "cash"
+    INSURANCE = "insurance"
+    TRANSFER = "transfer"
+    OTHER = "other"
+
+
+class Payment(Record):
+    """A payment against an appointment; `payment_id` is the integrator's own reference (idempotent)."""
+
+    payment_id: Identifier
+    appointment_id: str
+    patient_id: Identifier
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    method: PaymentMethod
+    at: AwareDatetime

@@ -16,7 +16,7 @@ from revisit import clock
 from revisit.adapters.dynamo_booking import IdempotencyKeyReused
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.errors import Conflict, InvalidRequest, NotFound
-from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus
+from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Payment
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
@@ -223,3 +223,28 @@ def _provider(ctx: TenantContext, provider_id: str, clinic: Clinic) -> Provider:
     if provider.clinic_id != clinic.clinic_id:
         raise InvalidRequest("provider_id", f"{provider_id} does not work at {clinic.clinic_id}")
     return provider
+
+
+def record_payment(ctx: TenantContext, patient_id: str, appointment_id: str, payment_id: str, amount, currency: str,
+                   method: str) -> Payment:
+    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise Conflict(f"appointment {appointment_id} is cancelled")
+    payment = Payment(payment_id=payment_id, appointment_id=appointment_id, patient_id=patient_id, amount=amount,
+                      currency=currency, method=method, at=clock.now())
+    stored = ctx.tables.bookings.record_payment(payment)
+    if stored is payment:
+        publish(ctx, "AppointmentPaid", appointment, payment_id=payment_id, amount=str(payment.amount),
+                currency=payment.currency, method=payment.method.value)
+    return stored
+
+
+def verify_primary_insurance(ctx: TenantContext, patient_id: str):
+    """R17: the most recent policy, checked now with the tenant's eligibility provider; kept on the file."""
+    from revisit.adapters.eligibility import most_recent_policy
+
+    patient = ctx.tables.patients.get(patient_id)
+    zone = ZoneInfo(ctx.config.clinic(patient.clinic_id).time_zone)
+    result = ctx.eligibility.verify(patient, most_recent_policy(patient.insurance), clock.now().astimezone(zone).date())
+    ctx.tables.patients.save(patient.model_copy(update={"latest_eligibility": result}))
+    return result
