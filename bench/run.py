@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import time
 from datetime import date, timedelta
@@ -21,7 +22,7 @@ from revisit.adapters.dynamo import TenantTables
 from revisit.config import load_tenant
 from revisit.offline.dynamodb_local import dynamodb_local, local_resource
 from revisit.offline.lambda_dispatch import LambdaContext, load_handler
-from revisit.offline.stack import ROOT
+from revisit.offline.stack import ROOT, OfflineStack
 from revisit.offline.synthetic import generate
 
 TENANT = ROOT / "tenants" / "demo.yaml"
@@ -95,6 +96,65 @@ def whole_path(patients: int) -> dict:
             "transitions": summary["state_transitions"]}
 
 
+def availability_search(providers: int = 10, appointments: int = 500, searches: int = 40) -> dict:
+    """One clinic-week: `providers` providers with `appointments` booked, searched through the offline
+    API (gateway, authorizer, API function, moto). Latency percentiles and DynamoDB items read."""
+    import random
+    import statistics
+    import tempfile
+    from datetime import datetime, time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from revisit.api.auth import CredentialStore
+    from revisit.models.entities import Appointment
+    from revisit.models.tenant import Provider, WorkingHours
+    from revisit.offline.gateway import Gateway
+    from revisit.services.booking import availability
+
+    base = load_tenant(TENANT)
+    staff = [Provider(provider_id=f"boston-p{n:02d}", clinic_id="boston", name=f"Provider {n}",
+                      appointment_types=["recall"], hours=[WorkingHours(weekday=d, start=clock_time(8), end=clock_time(18))
+                                                           for d in range(5)]) for n in range(providers)]
+    config = base.model_copy(update={"providers": staff})
+    with tempfile.TemporaryDirectory() as folder:
+        tenant_file = Path(folder) / "bench.json"
+        tenant_file.write_text(config.model_dump_json())
+        with OfflineStack(tenant_file, START) as stack:
+            ctx = lambda_runtime.tenant_context()
+            zone = ZoneInfo("America/New_York")
+            week = [date(2026, 11, 30) + timedelta(days=d) for d in range(5)]
+            people, _ = generate(stack.config, appointments, START.date(), seed=3)
+            stack.tables.patients.save_many(people)
+            rng, booked, n = random.Random(5), 0, 0
+            while booked < appointments:
+                provider = staff[n % providers]
+                n += 1
+                day = week[rng.randrange(5)]
+                starts = datetime.combine(day, clock_time(8), tzinfo=zone) + timedelta(minutes=15 * rng.randrange(37))
+                try:
+                    ctx.tables.bookings.book(Appointment(
+                        appointment_id=f"a-{n}", patient_id=people[booked].patient_id, clinic_id="boston",
+                        appointment_type="recall", provider_id=provider.provider_id, starts_at=starts,
+                        ends_at=starts + timedelta(minutes=45), created_at=START))
+                    booked += 1
+                except Exception:
+                    continue  # that slot was taken: try another
+            _, token = CredentialStore(stack.table).issue("bench", stack.config.tenant_id, rate_per_second=100_000)
+            gateway = Gateway(stack)
+            url = "/clinics/boston/availability?appointment_type=recall&from=2026-11-30&to=2026-12-04"
+            latencies = []
+            for _ in range(searches):
+                started = time.perf_counter()
+                answer = gateway.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+                latencies.append(time.perf_counter() - started)
+                assert answer.status == 200, answer.body
+            found = availability(ctx, "boston", "recall", week[0], week[-1])
+    latencies.sort()
+    return {"p50_ms": statistics.median(latencies) * 1000, "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
+            "items_read": found.items_read, "slots": len(found.slots), "appointments": appointments,
+            "providers": providers}
+
+
 def main() -> int:
     small_n, large_n = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (10_000, 100_000)
     with dynamodb_local() as endpoint:
@@ -107,6 +167,10 @@ def main() -> int:
           f"{large['items_read'] / large['due']:.3f} (goal <= 1.05)")
     print(f"time ratio {large_n}/{small_n} patients: {large['seconds'] / small['seconds']:.2f} "
           f"(goal <= {1.1 * large_n / small_n:.0f}, linear)")
+    search = availability_search()
+    print(f"availability, one clinic-week, {search['providers']} providers, {search['appointments']} appointments, "
+          f"through the offline API: p50 {search['p50_ms']:.0f} ms, p95 {search['p95_ms']:.0f} ms, "
+          f"{search['items_read']} DynamoDB items read per search, {search['slots']} free slots")
     path = whole_path(int(sys.argv[3]) if len(sys.argv) > 3 else 300)
     print(f"whole recall path offline: {path['cycles']} cycles, {path['transitions']} state transitions in "
           f"{path['seconds']:.1f}s = {path['cycles'] / path['seconds']:.1f} patients/s, "

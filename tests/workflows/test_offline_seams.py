@@ -41,6 +41,21 @@ def _dynamo_answers():
         table.put_item(Item={"pk": f"PATIENT#p{n % 3}", "sk": f"ITEM#{n:03d}", "n": n, "tags": ["a", "b"],
                              "nested": {"x": Decimal(n) / 2 if n % 2 else n}, "due_pk": "DUE#boston" if n % 4 else "DUE#madrid",
                              "due_sk": f"2026-11-{n % 28 + 1:02d}#p{n}"})
+    client = ddb.meta.client
+    client.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "seams", "Item": {"pk": "T#1", "sk": "A", "v": 1}, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": {"TableName": "seams", "Key": {"pk": "PATIENT#p0", "sk": "ITEM#000"}, "UpdateExpression": "SET v = :v",
+                    "ExpressionAttributeValues": {":v": 2}}}])
+    failed = None
+    try:  # the last item's condition fails: nothing of this transaction may stay
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "seams", "Item": {"pk": "T#2", "sk": "A"}}},
+            {"Delete": {"TableName": "seams", "Key": {"pk": "PATIENT#p1", "sk": "ITEM#001"}}},
+            {"Update": {"TableName": "seams", "Key": {"pk": "PATIENT#p0", "sk": "ITEM#000"}, "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": 3}}},
+            {"Put": {"TableName": "seams", "Item": {"pk": "T#1", "sk": "A"}, "ConditionExpression": "attribute_not_exists(pk)"}}])
+    except client.exceptions.TransactionCanceledException as exc:
+        failed = [r.get("Code") for r in exc.response["CancellationReasons"]]
     pages, start = [], None
     while True:
         page = table.query(IndexName=dynamo_keys.DUE_INDEX, KeyConditionExpression=Key("due_pk").eq("DUE#boston"),
@@ -57,6 +72,7 @@ def _dynamo_answers():
         "count": table.query(IndexName=dynamo_keys.DUE_INDEX, Select="COUNT",
                              KeyConditionExpression=Key("due_pk").eq("DUE#madrid"))["Count"],
         "scan": table.scan()["Items"],
+        "failed": failed,
     }
 
 
@@ -79,3 +95,4 @@ def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch)
         seams.uninstall()
     assert seamed == plain
     assert len(plain["index_pages"]) > 1 and plain["count"] > 0 and len(plain["partition"]) > 0
+    assert plain["failed"][-1] == "ConditionalCheckFailed" and not any(i["pk"] == "T#2" for i in plain["scan"])

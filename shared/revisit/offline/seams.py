@@ -12,10 +12,14 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
    2 ms per call; item results are already in the wire format, so plain JSON gives the same body.
 7. (Speed only) The interpreter parses the ASL (ANTLR) on every execution and every JSONPath (ply) on
    every use; both parses are pure functions of their text, so they are cached.
+8. (Speed and memory) moto's TransactWriteItems deep-copies the whole table once per item, to roll back
+   on failure (and the copies pile up: ~10 MB per booking with a few thousand items). The seam snapshots
+   only the items the transaction touches and restores those on failure: the same all-or-nothing result.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import functools
 import json
@@ -33,6 +37,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.dynamodb import models as moto_dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.dynamodb.responses import DynamoResult
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -68,6 +75,29 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["dynamo_result"] = DynamoResult.execute_result
     _installed["asl_parse"] = AmazonStateLanguageParser.__dict__["parse"]
     _installed["json_path_parse"] = moto_json_path.parse
+    _installed["transact"] = DynamoDBBackend.transact_write_items
+
+    def transact(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        snapshots = []
+        for entry in transact_items:
+            _, operation = next(iter(entry.items()))
+            table = self.tables.get(operation.get("TableName"))
+            if table is None:
+                continue
+            key = operation.get("Key") or operation.get("Item") or {}
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            snapshots.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+        with _transact_lock:
+            moto_dynamodb_models.copy = _TablesNotCopied
+            try:
+                return _installed["transact"](self, transact_items)
+            except Exception:
+                for table, hash_value, range_value, item in reversed(snapshots):
+                    _restore(table, hash_value, range_value, item)
+                raise
+            finally:
+                moto_dynamodb_models.copy = copy
 
     def dynamo_result(self: Any, context: Any) -> Any:
         if context.operation_model.name in ITEM_OPERATIONS and isinstance(self.result, dict):
@@ -161,10 +191,35 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     ExecutionWorker._execution_logic = worker_logic
     MotoTable.all_items = all_items
     MotoTable.query = query
+    DynamoDBBackend.transact_write_items = transact
     DynamoResult.execute_result = dynamo_result
     AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=64)(_installed["asl_parse"].__func__))
     moto_json_path.parse = functools.lru_cache(maxsize=4096)(_installed["json_path_parse"])
     _patch_client_factories(_client_for)
+
+
+_transact_lock = threading.Lock()
+
+
+class _TablesNotCopied:
+    """What moto's transaction sees as `copy`: tables are not copied (the seam snapshots items instead)."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, MotoTable) else copy.deepcopy(value, memo)
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    if table.range_key_attr:
+        partition = table.items.setdefault(hash_value, {})
+        if item is None:
+            partition.pop(range_value, None)
+        else:
+            partition[range_value] = item
+    elif item is None:
+        table.items.pop(hash_value, None)
+    else:
+        table.items[hash_value] = item
 
 
 ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
@@ -228,6 +283,7 @@ def uninstall() -> None:
     ExecutionWorker._execution_logic = _installed.pop("worker_logic")
     MotoTable.all_items = _installed.pop("all_items")
     MotoTable.query = _installed.pop("query")
+    DynamoDBBackend.transact_write_items = _installed.pop("transact")
     DynamoResult.execute_result = _installed.pop("dynamo_result")
     AmazonStateLanguageParser.parse = _installed.pop("asl_parse")
     moto_json_path.parse = _installed.pop("json_path_parse")
