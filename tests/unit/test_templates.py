@@ -46,3 +46,9 @@ def test_appointment_times_are_local_and_localized():
 
 def test_an_english_appointment_sms_stays_gsm7():
     assert sms_segments(render("en", "appointment_confirmation_sms.txt", **CONTEXT)).encoding == "GSM-7"
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_no_doubled_full_stop_after_a_date_that_ends_in_one(language):
+    for name in ("recall_sms.txt", "appointment_reminder_sms.txt"):
+        assert ".." not in render(language, name, **CONTEXT)

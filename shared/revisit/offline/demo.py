@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from dateutil.parser import isoparse
-from moto.ses.models import ses_backends
-from moto.sns.models import sns_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from revisit.domain.sms import sms_segments
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus
 from revisit.offline.driver import Driver
+from revisit.offline.outbox import sent_emails, sent_sms
 from revisit.offline.simulation import Simulation
 from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
 from revisit.offline.synthetic import generate
@@ -207,20 +206,18 @@ def _event(event: dict) -> dict:
 
 
 def _write_outbox(out: Path) -> dict:
-    sms = list(sns_backends[ACCOUNT][REGION].sms_messages.items())
-    emails = ses_backends[ACCOUNT]["us-east-1"].sent_messages
+    sms, emails = sent_sms(), sent_emails()
     rows = []
     with (out / "outbox.jsonl").open("w") as handle:
-        for message_id, (phone, text) in sms:
+        for message_id, phone, text in sms:
             seg = sms_segments(text)
             record = {"channel": "sms", "id": message_id, "to": phone, "text": text,
                       "encoding": seg.encoding, "segments": seg.segments}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             rows.append(record)
         for message in emails:
-            to = ", ".join(getattr(message, "destinations", {}).get("ToAddresses", []))
-            record = {"channel": "email", "id": message.id, "to": to, "subject": getattr(message, "subject", ""),
-                      "body": getattr(message, "body", "")}
+            record = {"channel": "email", "id": message.message_id, "to": ", ".join(message.to),
+                      "subject": message.subject, "body": message.body, "attachments": message.attachments}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             rows.append(record)
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Revisit outbox</title><style>"

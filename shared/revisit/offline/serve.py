@@ -12,15 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from moto.ses.models import ses_backends
-from moto.sns.models import sns_backends
-
 from revisit.api.app import openapi_document
 from revisit.api.auth import CredentialStore
 from revisit.lambda_runtime import tenant_context
 from revisit.offline.driver import Driver
 from revisit.offline.gateway import Gateway
-from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
+from revisit.offline.outbox import sent_emails, sent_sms
+from revisit.offline.stack import OfflineStack
 from revisit.offline.synthetic import generate
 
 
@@ -50,21 +48,25 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                 body = self.rfile.read(length).decode() if length else None
                 path = urlsplit(self.path)
                 with lock:
-                    if path.path.startswith("/_local/"):
-                        status, content_type, payload = _local(method, path, body, stack, driver)
-                    elif path.path == "/openapi.json":
-                        status, content_type, payload = 200, "application/json", openapi_document()
-                    else:
-                        answer = gateway.request(method, self.path, body, dict(self.headers.items()))
-                        status, content_type, payload = (answer.status,
-                                                         answer.headers.get("Content-Type", "application/json"),
-                                                         answer.body)
+                    try:
+                        status, content_type, payload = self._answer(method, path, body)
+                    except Exception as exc:  # a bug in the emulator: say so, keep serving
+                        status, content_type, payload = 500, "application/json", json.dumps(
+                            {"status": 500, "error": f"offline server error: {type(exc).__name__}"})
                 data = payload.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _answer(self, method: str, path, body: str | None) -> tuple[int, str, str]:
+                if path.path.startswith("/_local/"):
+                    return _local(method, path, body, stack, driver)
+                if path.path == "/openapi.json":
+                    return 200, "application/json", openapi_document()
+                answer = gateway.request(method, self.path, body, dict(self.headers.items()))
+                return answer.status, answer.headers.get("Content-Type", "application/json"), answer.body
 
         server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         ready(f"Revisit API for tenant {stack.config.tenant_id} on http://127.0.0.1:{server.server_port} "
@@ -90,11 +92,10 @@ def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Dri
             driver.run_until(stack.clock.now() + delta)
         return 200, "application/json", json.dumps({"now": stack.clock.now().isoformat()})
     if path.path == "/_local/outbox":
-        sms = list(sns_backends[ACCOUNT][REGION].sms_messages.values())
-        emails = ses_backends[ACCOUNT][REGION].sent_messages
-        rows = [f"<li>SMS to {html.escape(phone)}: {html.escape(text)}</li>" for phone, text in sms]
-        rows += [f"<li>Email to {html.escape(', '.join(m.destinations.get('ToAddresses', [])))}: "
-                 f"{html.escape(getattr(m, 'subject', ''))}</li>" for m in emails]
+        sms, emails = sent_sms(), sent_emails()
+        rows = [f"<li>SMS to {html.escape(phone)}: {html.escape(text)}</li>" for _, phone, text in sms]
+        rows += [f"<li>Email to {html.escape(', '.join(m.to))}: {html.escape(m.subject)}"
+                 f"{' (' + ', '.join(m.attachments) + ')' if m.attachments else ''}</li>" for m in emails]
         page = (f"<!doctype html><meta charset=utf-8><title>Outbox</title><h1>Outbox: {len(sms)} SMS, "
                 f"{len(emails)} emails</h1><ul>{''.join(rows)}</ul>")
         return 200, "text/html; charset=utf-8", page

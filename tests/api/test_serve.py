@@ -1,0 +1,54 @@
+"""`revisit serve` as an integrator meets it: the CLI on a free port, a booking over real HTTP."""
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from tests.conftest import ROOT
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None):
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_serve_answers_a_booking_over_http():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port), "--patients", "20"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner, deadline = "", time.monotonic() + 60
+        while "credential" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        token = re.search(r"Bearer (rvk_\S+)", banner).group(1)
+        base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
+        assert http("GET", f"{base}/health") == (200, '{"status":"ok"}')
+        assert http("GET", f"{base}/patients/p-000000")[0] == 401
+        booking = {"patient_id": "p-000000", "clinic_id": "boston", "appointment_type": "recall",
+                   "provider_id": "boston-hyg-1", "starts_at": "2026-11-30T09:00:00-05:00"}
+        status, body = http("POST", f"{base}/appointments", booking, auth)
+        assert status == 201 and json.loads(body)["status"] == "booked"
+        assert http("POST", f"{base}/appointments", booking, auth)[0] == 409
+        assert http("POST", f"{base}/_local/clock?days=1")[0] == 200
+        status, page = http("GET", f"{base}/_local/outbox")
+        assert status == 200 and "Outbox" in page
+        assert http("GET", f"{base}/openapi.json")[0] == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
