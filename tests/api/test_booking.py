@@ -172,3 +172,12 @@ def test_insurance_primary_policy_and_its_verification(api):
     assert api.call("GET", "/patients/p-000001/insurance").json()["latest_verification"]["status"] == "active"
     assert api.call("PUT", "/patients/p-000001/insurance/primary", {**newer, "valid_from": "soon"}).json()["field"] == "valid_from"
     assert api.call("POST", "/patients/p-000404/insurance/verification").status == 404
+
+
+def test_each_integrator_has_its_own_rate_limit(api):
+    from revisit.api.auth import CredentialStore
+
+    _, slow = CredentialStore(api.stack.table).issue("slow-partner", "demo", rate_per_second=1)
+    statuses = [api.call("GET", "/patients/p-000001", token=slow).status for _ in range(4)]
+    assert statuses[:2] == [200, 200] and 429 in statuses[2:]
+    assert api.call("GET", "/patients/p-000001").status == 200  # another integrator is not slowed down
