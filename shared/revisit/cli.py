@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--patients", type=int, default=200)
     serve.add_argument("--tenant", type=Path, default=None, help="tenant file (default: tenants/demo.yaml)")
 
+    integrator = commands.add_parser("integrator", help="issue or revoke an integrator's API credential (on AWS)")
+    integrator.add_argument("action", choices=["issue", "revoke"])
+    integrator.add_argument("name_or_key", help="the integrator's name (issue) or key id (revoke)")
+    integrator.add_argument("--tenant", type=Path, required=True, help="the tenant file")
+    integrator.add_argument("--rate", type=int, default=10, help="requests per second (issue)")
+    integrator.add_argument("--usage-plan-id", help="API Gateway usage plan to attach the key to (issue)")
+
     commands.add_parser("openapi", help="print the booking API's OpenAPI document (docs/openapi.json)")
 
     check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
@@ -45,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             return _executions(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "integrator":
+            return _integrator(args)
         if args.command == "openapi":
             from revisit.api.app import openapi_document
 
@@ -57,6 +66,32 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `revisit executions | head`
         sys.stderr.close()
         return 0
+
+
+def _integrator(args: argparse.Namespace) -> int:
+    """Against the deployed tenant (AWS credentials from the environment): the token is printed once."""
+    import boto3
+
+    from revisit.api.auth import CredentialStore, usage_key
+    from revisit.config import load_tenant
+
+    config = load_tenant(args.tenant)
+    store = CredentialStore(boto3.resource("dynamodb").Table(f"revisit-{config.tenant_id}"))
+    if args.action == "revoke":
+        store.revoke(args.name_or_key)
+        print(f"revoked {args.name_or_key} (refused within 5 minutes, the authorizer's cache)")
+        return 0
+    if args.rate < 1:
+        print("revisit: --rate must be at least 1", file=sys.stderr)
+        return 2
+    integrator, token = store.issue(args.name_or_key, config.tenant_id, args.rate)
+    if args.usage_plan_id:  # the authorizer answers usageIdentifierKey = key id: the plan needs that API key
+        gateway = boto3.client("apigateway")
+        key = gateway.create_api_key(name=f"{config.tenant_id}-{integrator.key_id}", value=usage_key(integrator.key_id),
+                                     enabled=True)
+        gateway.create_usage_plan_key(usagePlanId=args.usage_plan_id, keyId=key["id"], keyType="API_KEY")
+    print(f"integrator {integrator.name}: key id {integrator.key_id}\nAuthorization: Bearer {token}")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

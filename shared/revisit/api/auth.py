@@ -34,6 +34,12 @@ class Forbidden(Exception):
     """403: a valid credential for another tenant, or a revoked one."""
 
 
+def usage_key(key_id: str) -> str:
+    """The API Gateway API key value for an integrator (its usage plan's throttle); not a secret: the
+    authorizer answers it as usageIdentifierKey once the credential checks out. At least 20 characters."""
+    return f"revisit-usage-{key_id}"
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from revisit.api.auth import CredentialStore, Forbidden, Unauthorized
+from revisit.api.auth import CredentialStore, Forbidden, Unauthorized, usage_key
 
 
 def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -26,6 +26,6 @@ def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str]) -> dict[str, Any]:
     # Allow every method of this API stage: the answer is cached per credential, not per route.
     api_arn = "/".join(method_arn.split("/")[:2]) + "/*"
-    return {"principalId": principal, "context": context, "usageIdentifierKey": principal,
+    return {"principalId": principal, "context": context, "usageIdentifierKey": usage_key(principal),
             "policyDocument": {"Version": "2012-10-17",
                                "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": api_arn}]}}
