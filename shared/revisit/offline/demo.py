@@ -180,6 +180,7 @@ def _dump_executions(stack: OfflineStack, path: Path) -> dict:
             counts = by_machine.setdefault(machine, Counter())
             for execution in sorted(state_machine.executions, key=lambda e: e.start_date, reverse=True):
                 status = execution.to_describe_output()["status"]
+                status = getattr(status, "value", status)  # moto keeps an enum; the API and the file say text
                 counts[status] += 1
                 events = execution.to_history_output()["events"]
                 transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
@@ -255,6 +256,8 @@ def _summary_markdown(summary: dict) -> str:
     for action, count in sorted(summary["simulated_actions"].items()):
         lines.append(f"| simulated: {action} | {count} |")
     for machine, counts in summary["executions"].items():
+        if not counts:
+            continue
         lines.append(f"| {machine} executions | {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} |")
     cost = summary["estimated_cost_per_1000_recalled_usd"]
     lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")

@@ -1,0 +1,17 @@
+"""`make demo` in miniature: the outputs an ops engineer and a clinic read are there and well formed."""
+
+import json
+
+from revisit.offline.demo import DemoOptions, run_demo
+
+
+def test_a_small_demo_writes_reports_outbox_summary_and_readable_executions(tmp_path):
+    summary = run_demo(DemoOptions(out=tmp_path, patients=60, days=10), progress=lambda _: None)
+    assert summary["lambda_errors"] == {}
+    assert set(summary["executions"]["recall"]) <= {"RUNNING", "SUCCEEDED", "FAILED", "ABORTED"}
+    lines = [json.loads(line) for line in (tmp_path / "executions.jsonl").read_text().splitlines()]
+    assert lines and {line["status"] for line in lines} <= {"RUNNING", "SUCCEEDED", "FAILED", "ABORTED"}
+    assert all(line["events"][0]["type"] == "ExecutionStarted" for line in lines)
+    assert list((tmp_path / "reports" / "recall-daily").glob("*.html"))
+    assert (tmp_path / "outbox.html").read_text().startswith("<!doctype html>")
+    assert "| patients | 60 |" in (tmp_path / "summary.md").read_text()
