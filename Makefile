@@ -28,7 +28,7 @@ synth: $(VENV)/.installed $(NODE_TOOLS)
 	npx --no-install cdk synth --quiet
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check --select F,E9,B --ignore B007,B023 shared functions tests bench
+	$(BIN)/ruff check --select F,E9,B --ignore B007,B023 shared functions tests bench infra app.py layers
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py

@@ -140,8 +140,10 @@ def http_handler(handle: Callable[[dict, Any], dict], correlation_id_path: str |
     API Gateway's request id by default; the event (it carries patient data) is never logged."""
     from aws_lambda_powertools.logging import correlation_paths
 
+    # The tracer would put the response (patient data) in the X-Ray segment's metadata: not here.
     wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path or correlation_paths.API_GATEWAY_REST,
-                                           log_event=False)(tracer.capture_lambda_handler(metrics.log_metrics(handle)))
+                                           log_event=False)(
+        tracer.capture_lambda_handler(metrics.log_metrics(handle), capture_response=False))
 
     @functools.wraps(handle)
     def lambda_handler(event: dict, context: Any) -> dict:

@@ -56,3 +56,29 @@ def test_anything_else_gets_a_polite_answer_in_the_patients_language_and_a_task(
 def test_a_reply_from_an_unknown_number_changes_nothing(api):
     assert reply(api, "STOP", phone="+16170000000", message_id="u-1") == ["stop"]
     assert api.ctx.tables.patients.get("p-000001").sms_consent is True
+
+
+def test_the_api_and_inbound_functions_log_no_patient_data(api):
+    import io
+    import logging
+
+    from revisit.lambda_runtime import logger
+
+    logger.setLevel(logging.DEBUG)
+    buffer = io.StringIO()
+    previous = logger.registered_handler.setStream(buffer)
+    try:
+        new = {"patient_id": "p-000009", "clinic_id": "boston", "first_name": "Zebulon", "last_name": "Quixote",
+               "date_of_birth": "1970-01-01", "language": "en", "phone": "+16172229876",
+               "email": "zebulon.q@mail.example.com", "sms_consent": True}
+        assert api.call("POST", "/patients", new).status == 201
+        assert api.call("GET", "/patients/p-000009").status == 200
+        assert api.call("POST", "/appointments", {**BOOKING, "patient_id": "p-000009"}).status == 201
+        assert reply(api, "my tooth hurts badly", phone="+16172229876", message_id="pii-1") == ["other"]
+    finally:
+        logger.setLevel(logging.WARNING)
+        logger.registered_handler.setStream(previous)
+    logged = buffer.getvalue()
+    assert "reply handled" in logged  # something was logged, at DEBUG even
+    for secret in ("Zebulon", "Quixote", "+16172229876", "zebulon.q@mail.example.com", "tooth"):
+        assert secret not in logged
