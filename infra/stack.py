@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Stack, Token, Validations
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -17,12 +18,13 @@ from infra.constructs.observability import Observability
 from infra.constructs.reports import Reports
 from infra.constructs.schedules import Schedules
 from infra.constructs.workflows import Workflows
+from revisit import topology
 from revisit.models.tenant import TenantConfig
 
 
 class RevisitStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: TenantConfig, tenant_file: Path,
-                 layer_dir: Path, **kwargs) -> None:
+                 layer_dir: Path, declared: topology.Topology = topology.TOPOLOGY, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         tenant = config.tenant_id
         data = Data(self, "Data", tenant_id=tenant)
@@ -36,8 +38,11 @@ class RevisitStack(Stack):
             lambda_.LayerVersion(self, "TenantConfigLayer", code=lambda_.Code.from_asset(
                 str(_tenant_config_dir(config, layer_dir.parent / f"tenant-{tenant}")))),
         ]
+        # The tenant's bus: appointment changes for integrations and the other workflows.
+        bus = events.EventBus(self, "Bus", event_bus_name=topology.event_bus_name(tenant), kms_key=data.key)
         workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, table=data.table,
-                              reports=reports.bucket, messaging=messaging, observability=observability, layers=layers)
+                              reports=reports.bucket, bus=bus, messaging=messaging, observability=observability,
+                              layers=layers, declared=declared)
         Schedules(self, "Schedules", config=config, machines=workflows.machines)
         Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions, observability=observability)
 
@@ -47,9 +52,10 @@ class RevisitStack(Stack):
                     f"Resource::<{self._logical(data.table)}.Arn>/index/*",
                     f"Resource::<{self._logical(reports.bucket)}.Arn>/*"]
         granular += [f"Resource::<{self._logical(fn)}.Arn>:*" for fn in workflows.functions.values()]
-        # StopExecution needs an execution ARN: the wildcard is the executions of this one state machine.
-        granular.append(f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
-                        f"revisit-{tenant}-appointment:*")
+        # StopExecution needs an execution ARN: the wildcard is the executions of one state machine.
+        granular += [f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
+                     f"{topology.state_machine_name(tenant, machine)}:*"
+                     for machine in sorted({m for f in declared.functions.values() for m in f.starts})]
         Validations.of(self).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=ACKNOWLEDGED[
                 "AwsSolutions::AwsSolutions-IAM5"]) for finding in granular))
@@ -68,7 +74,7 @@ ACKNOWLEDGED = {
     "indexes (<table>/index/*), a function's versions (<fn>:*), report objects (<bucket>/*), KMS data-key "
     "actions (GenerateDataKey*); SES identities are narrowed by a ses:FromAddress condition; sns:Publish to "
     "phone numbers has no resource ARN (topics are excluded by NotResource); StopExecution on the executions "
-    "of the tenant's appointment state machine only.",
+    "of one of the tenant's state machines only (the machines a function starts, revisit.topology).",
     "AwsSolutions::AwsSolutions-APIG2": "Requests are validated by the API function (Powertools resolver with "
     "pydantic): a 422 names the wrong field, which API Gateway's validator (a bare 400) cannot; the OpenAPI "
     "document is generated from the same models.",

@@ -1,12 +1,11 @@
 """The booking API and the channels into the tenant: API Gateway REST (a Lambda authorizer over hashed
-integrator credentials, access logs, throttling, usage plan keyed by the authorizer), the tenant's event
-bus, and the SNS topic its two-way SMS number delivers replies to."""
+integrator credentials, access logs, throttling, usage plan keyed by the authorizer) and the SNS topic its
+two-way SMS number delivers replies to."""
 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -14,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.constructs.observability import Observability
+from revisit.topology import resource_name
 
 THROTTLE_RATE, THROTTLE_BURST = 50, 100  # the whole API, per second; each integrator also has its own plan
 
@@ -22,11 +22,7 @@ class Api(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
                  functions: dict[str, lambda_.Function], observability: Observability) -> None:
         super().__init__(scope, construct_id)
-        self.bus = events.EventBus(self, "Bus", event_bus_name=f"revisit-{tenant_id}", kms_key=key)
-        self.bus.grant_put_events_to(functions["api"])
-        functions["api"].add_environment("EVENT_BUS_NAME", self.bus.event_bus_name)
-
-        self.inbound_sms = sns.Topic(self, "InboundSms", topic_name=f"revisit-{tenant_id}-inbound-sms",
+        self.inbound_sms = sns.Topic(self, "InboundSms", topic_name=resource_name(tenant_id, "inbound-sms"),
                                      master_key=key, enforce_ssl=True)
         functions["inbound_sms"].add_event_source(sources.SnsEventSource(self.inbound_sms))
 
@@ -36,7 +32,7 @@ class Api(Construct):
             identity_sources=[apigateway.IdentitySource.header("Authorization")],
             results_cache_ttl=Duration.minutes(5))
         self.rest_api = apigateway.LambdaRestApi(
-            self, "RestApi", rest_api_name=f"revisit-{tenant_id}", handler=functions["api"], proxy=False,
+            self, "RestApi", rest_api_name=resource_name(tenant_id), handler=functions["api"], proxy=False,
             cloud_watch_role=True, api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             deploy_options=apigateway.StageOptions(
@@ -57,7 +53,7 @@ class Api(Construct):
                            "answers {\"status\": \"ok\"} and reads nothing; every other route has the authorizer."),
             Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="No authorization on the liveness probe."))
         self.rest_api.root.add_proxy(any_method=True)
-        self.rest_api.add_usage_plan("Integrators", name=f"revisit-{tenant_id}-integrators",
+        self.rest_api.add_usage_plan("Integrators", name=resource_name(tenant_id, "integrators"),
                                      throttle=apigateway.ThrottleSettings(rate_limit=10, burst_limit=20),
                                      api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api,
                                                                                  stage=self.rest_api.deployment_stage)])

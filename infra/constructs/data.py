@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from revisit import topology
 from revisit.adapters import dynamo_keys
 
 
@@ -16,14 +17,14 @@ class Data(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str) -> None:
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
-        self.key = kms.Key(self, "DataKey", enable_key_rotation=True, alias=f"alias/revisit-{tenant_id}",
+        self.key = kms.Key(self, "DataKey", enable_key_rotation=True, alias=f"alias/{topology.resource_name(tenant_id)}",
                            removal_policy=RemovalPolicy.RETAIN)
         # CloudWatch Logs encrypts the functions' and state machines' logs with the same key.
         self.key.add_to_resource_policy(iam.PolicyStatement(
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")], resources=["*"]))
 
-        definition = dynamo_keys.table_definition(f"revisit-{tenant_id}")
+        definition = dynamo_keys.table_definition(topology.table_name(tenant_id))
         self.table = dynamodb.TableV2(
             self, "Table", table_name=definition["TableName"],
             partition_key=dynamodb.Attribute(name=dynamo_keys.PK, type=dynamodb.AttributeType.STRING),

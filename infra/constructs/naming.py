@@ -1,9 +1,3 @@
-import re
-
-
 def camel(snake: str) -> str:
+    """Construct ids: `prepare_recall` -> `PrepareRecall`."""
     return "".join(part.title() for part in snake.split("_"))
-
-
-def snake(camel_case: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel_case).lower()

@@ -1,14 +1,13 @@
-"""The step functions (one Lambda and one least-privilege role per folder in functions/) and the state
-machines, loaded from the same ASL files the offline runtime executes and inlined so cfn-lint checks them."""
+"""The functions (one Lambda and one least-privilege role per declared folder) and the state machines, read
+from revisit.topology: the same declaration the offline stack runs. The ASL files are inlined so cfn-lint
+checks them; a Task state's function gets its invoke grant here (ASL files get no automatic grants)."""
 
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -17,101 +16,83 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs.messaging import Messaging
-from infra.constructs.naming import camel, snake
+from infra.constructs.naming import camel
 from infra.constructs.observability import Observability
-
-ROOT = Path(__file__).resolve().parents[2]
-SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
-MACHINES = ("recall", "sweep", "appointment")  # in creation order: the sweep starts the recall
-
-# What each function may do, beyond writing its own logs: least privilege, one role per function.
-NEEDS = {
-    "prepare_recall": {"table": "rw"},
-    "create_recall_tasks": {"table": "rw"},
-    "verify_insurance": {"table": "rw"},
-    "contact_patient": {"table": "rw", "sms": True, "email": True},
-    "plan_sweep": {},
-    "select_due_patients": {"table": "r"},
-    "count_upcoming": {"table": "r"},
-    "write_recall_report": {"table": "r", "reports": True},
-    "alert_lead_dentist": {"table": "rw", "email": True},
-    "email_admin_summary": {"table": "rw", "email": True},
-    "send_appointment_notice": {"table": "rw", "sms": True, "email": True},
-    # Behind API Gateway and the inbound-SMS topic (infra/constructs/api.py grants the rest).
-    "api": {"table": "rw", "events": True, "appointments": True},
-    "api_authorizer": {"table": "r"},
-    "inbound_sms": {"table": "rw", "sms": True},
-}
+from revisit import topology
+from revisit.topology import TableAccess, Topology
 
 
 class Workflows(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
-                 table: dynamodb.ITableV2, reports: s3.IBucket, messaging: Messaging,
-                 observability: Observability, layers: list[lambda_.ILayerVersion]) -> None:
+                 table: dynamodb.ITableV2, reports: s3.IBucket, bus: events.IEventBus, messaging: Messaging,
+                 observability: Observability, layers: list[lambda_.ILayerVersion],
+                 declared: Topology = topology.TOPOLOGY) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, lambda_.Function] = {}
-        for folder, needs in NEEDS.items():
+        for folder, needs in declared.functions.items():
             role = iam.Role(self, f"{camel(folder)}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
             log_group = observability.log_group(self, f"{camel(folder)}Logs")
             function = lambda_.Function(
-                self, camel(folder), function_name=f"revisit-{tenant_id}-{folder.replace('_', '-')}",
+                self, camel(folder), function_name=topology.function_name(tenant_id, folder),
                 runtime=lambda_.Runtime.PYTHON_3_14, handler="handler.lambda_handler",
-                code=lambda_.Code.from_asset(str(ROOT / "functions" / folder)), layers=layers,
+                code=lambda_.Code.from_asset(str(declared.handler_path(folder).parent)), layers=layers,
                 role=role, memory_size=512, reserved_concurrent_executions=20, timeout=Duration.seconds(60),
                 tracing=lambda_.Tracing.ACTIVE, log_group=log_group, environment_encryption=key,
                 environment={"TENANT_ID": tenant_id, "TABLE_NAME": table.table_name,
                              "REPORTS_BUCKET": reports.bucket_name, "TENANT_CONFIG_PATH": "/opt/tenant/tenant.json",
-                             "POWERTOOLS_SERVICE_NAME": f"revisit-{tenant_id}", "POWERTOOLS_METRICS_NAMESPACE": "Revisit"},
+                             "POWERTOOLS_SERVICE_NAME": topology.resource_name(tenant_id), "POWERTOOLS_METRICS_NAMESPACE": "Revisit"},
             )
             log_group.grant_write(role)
-            if needs.get("table") == "rw":
+            if needs.table == TableAccess.READ_WRITE:
                 table.grant_read_write_data(role)
-            elif needs.get("table") == "r":
+            elif needs.table == TableAccess.READ:
                 table.grant_read_data(role)
-            if needs.get("reports"):
+            if needs.reports:
                 reports.grant_put(role)
-            if needs.get("sms"):
+            if needs.sms:
                 messaging.allow_sms(role)
-            if needs.get("email"):
+            if needs.email:
                 messaging.allow_email(role)
+            if needs.events:
+                bus.grant_put_events_to(function)
+                function.add_environment("EVENT_BUS_NAME", bus.event_bus_name)
             self.functions[folder] = function
 
         self.machines: dict[str, sfn.StateMachine] = {}
-        for machine in MACHINES:
-            text = (ROOT / "infra" / "statemachines" / f"{machine}.asl.json").read_text()
-            values = {}
-            for variable in set(SUBSTITUTION.findall(text)):
-                if variable.endswith("FunctionArn"):
-                    values[variable] = self.functions[snake(variable.removesuffix("FunctionArn"))].function_arn
-                else:
-                    values[variable] = self.machines[snake(variable.removesuffix("StateMachineArn"))].state_machine_arn
+        for workflow in declared.creation_order():
+            text, values = declared.definition(
+                workflow, lambda folder: self.functions[folder].function_arn,
+                lambda machine: self.machines[machine].state_machine_arn)
             state_machine = sfn.StateMachine(
-                self, f"{camel(machine)}Machine", state_machine_name=f"revisit-{tenant_id}-{machine}",
+                self, f"{camel(workflow.name)}Machine",
+                state_machine_name=topology.state_machine_name(tenant_id, workflow.name),
                 definition_body=sfn.DefinitionBody.from_string(text), definition_substitutions=values,
                 tracing_enabled=True,
-                logs=sfn.LogOptions(destination=observability.log_group(self, f"{camel(machine)}MachineLogs"),
+                logs=sfn.LogOptions(destination=observability.log_group(self, f"{camel(workflow.name)}MachineLogs"),
                                     level=sfn.LogLevel.ALL, include_execution_data=False),
             )
-            for variable in values:
-                if variable.endswith("FunctionArn"):
-                    self.functions[snake(variable.removesuffix("FunctionArn"))].grant_invoke(state_machine)
-            self.machines[machine] = state_machine
-            observability.alarm(f"{camel(machine)}Failures", metric=state_machine.metric_failed(
+            for step in workflow.steps:
+                self.functions[step.folder].grant_invoke(state_machine)
+            for started in workflow.starts:
+                self.machines[started].grant_start_execution(state_machine)
+            self.machines[workflow.name] = state_machine
+            observability.alarm(f"{camel(workflow.name)}Failures", metric=state_machine.metric_failed(
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,
-                alarm_description=f"{machine} executions failed")
-        self.machines["recall"].grant_start_execution(self.machines["sweep"])
-        appointment = self.machines["appointment"]
-        for folder, needs in NEEDS.items():
-            if needs.get("appointments"):
-                function = self.functions[folder]
-                function.add_environment("APPOINTMENT_STATE_MACHINE_ARN", appointment.state_machine_arn)
-                appointment.grant_start_execution(function)
+                alarm_description=f"{workflow.name} executions failed")
+
+        stack = Stack.of(self)
+        for folder, needs in declared.functions.items():
+            for started in needs.starts:
+                function, machine = self.functions[folder], self.machines[started]
+                function.add_environment(topology.state_machine_environment(started), machine.state_machine_arn)
+                machine.grant_start_execution(function)
                 function.add_to_role_policy(iam.PolicyStatement(
                     actions=["states:StopExecution"],
-                    resources=[f"arn:aws:states:{Stack.of(self).region}:{Stack.of(self).account}:execution:"
-                               f"revisit-{tenant_id}-appointment:*"]))
+                    resources=[f"arn:aws:states:{stack.region}:{stack.account}:execution:"
+                               f"{topology.state_machine_name(tenant_id, started)}:*"]))
+
         observability.alarm("MessagesNotSent", metric=cloudwatch.Metric(
             namespace="Revisit", metric_name="MessagesNotSent", dimensions_map={"tenant": tenant_id},
             period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="recall messages the provider refused or whose sending is unconfirmed")
+            alarm_description="patient messages the provider refused or whose sending is unconfirmed")

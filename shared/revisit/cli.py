@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from revisit.errors import ConfigError
+from revisit.topology import TOPOLOGY, table_name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     executions = commands.add_parser("executions", help="list or show the executions of the last offline run")
     executions.add_argument("name", nargs="?", help="an execution name: show its step history")
     executions.add_argument("--out", type=Path, default=Path("out"))
-    executions.add_argument("--machine", choices=["recall", "sweep"])
+    executions.add_argument("--machine", choices=TOPOLOGY.machine_names)
     executions.add_argument("--status", choices=["RUNNING", "SUCCEEDED", "FAILED", "ABORTED"])
     executions.add_argument("--limit", type=int, default=50)
 
@@ -76,7 +77,7 @@ def _integrator(args: argparse.Namespace) -> int:
     from revisit.config import load_tenant
 
     config = load_tenant(args.tenant)
-    store = CredentialStore(boto3.resource("dynamodb").Table(f"revisit-{config.tenant_id}"))
+    store = CredentialStore(boto3.resource("dynamodb").Table(table_name(config.tenant_id)))
     if args.action == "revoke":
         store.revoke(args.name_or_key)
         print(f"revoked {args.name_or_key} (refused within 5 minutes, the authorizer's cache)")

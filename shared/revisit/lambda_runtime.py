@@ -29,6 +29,7 @@ from revisit.adapters.workflows import StepFunctionsStarter
 from revisit.config import describe_validation_error, load_tenant
 from revisit.errors import ConfigError, InvalidStepInput
 from revisit.services.context import TenantContext
+from revisit.topology import TOPOLOGY, state_machine_environment
 
 # Most steps publish no metric of their own; the cold-start metric is enough. Not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -50,12 +51,16 @@ class Settings(BaseModel):
     reports_bucket: str
     tenant_config_path: str = "/opt/tenant/tenant.json"
     ses_configuration_set: str | None = None
-    appointment_state_machine_arn: str | None = None
     event_bus_name: str | None = None
+    state_machine_arns: tuple[tuple[str, str], ...] = ()
+    """(machine, ARN) of the state machines this function may start (revisit.topology declares which)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        values: dict[str, object] = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        values["state_machine_arns"] = tuple(
+            (machine, environ[variable]) for machine in TOPOLOGY.machine_names
+            if (variable := state_machine_environment(machine)) in environ)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
@@ -87,8 +92,7 @@ def tenant_context() -> TenantContext:
             notifier=AwsNotifier(boto3.client("sns"), boto3.client("sesv2"), settings.ses_configuration_set),
             eligibility=StoredCoverageEligibility(),
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
-            workflows=StepFunctionsStarter(boto3.client("stepfunctions"), {
-                name: arn for name, arn in (("appointment", settings.appointment_state_machine_arn),) if arn}),
+            workflows=StepFunctionsStarter(boto3.client("stepfunctions"), dict(settings.state_machine_arns)),
             events=EventBridgePublisher(boto3.client("events"), settings.event_bus_name) if settings.event_bus_name else None,
         )
         _contexts[settings] = context

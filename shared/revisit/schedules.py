@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from revisit.models.tenant import TenantConfig
+from revisit.topology import SWEEP, resource_name
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
@@ -23,10 +24,10 @@ def tenant_schedules(config: TenantConfig) -> list[ScheduleSpec]:
     at = config.sweep.local_time
     return [
         ScheduleSpec(
-            name=f"revisit-{config.tenant_id}-nightly-recall-sweep",
+            name=resource_name(config.tenant_id, "nightly-recall-sweep"),
             expression=f"cron({at.minute} {at.hour} * * ? *)",
             time_zone=config.time_zone,
-            state_machine="sweep",
+            state_machine=SWEEP.name,
             input={"scheduled_time": SCHEDULED_TIME},
         )
     ]

@@ -8,6 +8,7 @@ import yaml
 from aws_cdk.assertions import Match, Template
 
 from app import build
+from revisit.topology import TOPOLOGY
 from tests.conftest import DEMO_TENANT, ROOT
 
 
@@ -58,9 +59,9 @@ def test_every_function_has_its_own_role(templates):
     template = templates["Revisit-demo"]
     functions = template.find_resources("AWS::Lambda::Function")
     roles = {json.dumps(f["Properties"]["Role"]) for f in functions.values()}
-    from infra.constructs.workflows import NEEDS
-
-    assert len(functions) == len(NEEDS) and len(roles) == len(NEEDS)
+    names = {f["Properties"]["FunctionName"] for f in functions.values()}
+    assert names == {f"revisit-demo-{folder.replace('_', '-')}" for folder in TOPOLOGY.functions}
+    assert len(roles) == len(TOPOLOGY.functions)
     for function in functions.values():
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
@@ -128,3 +129,25 @@ def test_the_event_bus_and_the_inbound_sms_topic(templates):
     template.has_resource_properties("AWS::Events::EventBus", {"Name": "revisit-demo"})
     template.has_resource_properties("AWS::SNS::Topic", {"TopicName": "revisit-demo-inbound-sms"})
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
+
+
+def test_a_workflow_added_by_one_declaration_is_synthesized_with_its_grants(tmp_path):
+    from infra.stack import RevisitStack
+    from revisit.config import load_tenant
+    from tests.workflows.test_topology_extension import extended_topology
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=context)
+    layer = tmp_path / "layer" / "python"
+    layer.mkdir(parents=True)
+    stack = RevisitStack(app, "Revisit-demo", config=load_tenant(DEMO_TENANT), tenant_file=DEMO_TENANT,
+                         layer_dir=layer.parent, declared=extended_topology(tmp_path),
+                         env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    template = Template.from_stack(stack)
+    machines = template.find_resources("AWS::StepFunctions::StateMachine", {
+        "Properties": {"StateMachineName": "revisit-demo-plan-only"}})
+    assert len(machines) == 1
+    role = next(iter(machines.values()))["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    policies = [p for p in template.find_resources("AWS::IAM::Policy").values()
+                if p["Properties"]["Roles"] == [{"Ref": role}]]
+    assert "lambda:InvokeFunction" in json.dumps(policies) and "PlanSweep" in json.dumps(policies)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from revisit.domain.send_window import local_instant
 from revisit.offline.stack import OfflineStack
 from revisit.schedules import SCHEDULED_TIME, ScheduleSpec
+from revisit.topology import resource_name
 
 CRON = re.compile(r"^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$")
 DAY_NAMES = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
@@ -93,7 +94,7 @@ class Driver:
 
     def _fire(self, spec: ScheduleSpec, at: datetime) -> None:
         payload = json.loads(json.dumps(spec.input).replace(SCHEDULED_TIME, at.strftime("%Y-%m-%dT%H:%M:%SZ")))
-        name = f"{spec.name.removeprefix(f'revisit-{self.stack.config.tenant_id}-')}-{at:%Y%m%dT%H%M}"
+        name = f"{spec.name.removeprefix(resource_name(self.stack.config.tenant_id) + '-')}-{at:%Y%m%dT%H%M}"
         arn = self.stack.start_execution(spec.state_machine, name, payload)
         self.fired.append((spec.name, at, arn))
         if self.on_schedule:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from revisit.offline.stack import ACCOUNT, REGION, OfflineStack, function_name
+from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
+from revisit.topology import function_name
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from revisit import clock, lambda_runtime
+from revisit import clock, lambda_runtime, topology
 from revisit.adapters import dynamo_keys
 from revisit.adapters.dynamo import TenantTables
 from revisit.config import load_tenant
@@ -24,50 +23,27 @@ from revisit.offline import seams
 from revisit.offline.lambda_dispatch import InProcessLambda, load_handler
 from revisit.offline.virtual_time import VirtualClock
 from revisit.schedules import ScheduleSpec, tenant_schedules
+from revisit.topology import Topology
 
-ROOT = Path(__file__).resolve().parents[3]
-FUNCTIONS = ROOT / "functions"
-STATE_MACHINES = ROOT / "infra" / "statemachines"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
-
-
-def function_folder_for(variable: str) -> str:
-    """`PrepareRecallFunctionArn` names functions/prepare_recall: one convention for CDK and offline."""
-    stem = variable.removesuffix("FunctionArn")
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower()
-
-
-def function_arn_variable(folder: str) -> str:
-    return "".join(part.title() for part in folder.split("_")) + "FunctionArn"
-
-
-def state_machine_variable(machine: str) -> str:
-    return "".join(part.title() for part in machine.split("_")) + "StateMachineArn"
+ROOT = topology.ROOT
 
 
 def resource_names(tenant_id: str) -> dict[str, str]:
-    """Names of the tenant's resources; the CDK app uses the same."""
+    """Names of the tenant's resources, as the CDK app names them (revisit.topology)."""
     return {
-        "table": f"revisit-{tenant_id}",
-        "bucket": f"revisit-{tenant_id}-reports-{ACCOUNT}",
-        "event_bus": f"revisit-{tenant_id}",
+        "table": topology.table_name(tenant_id),
+        "bucket": topology.reports_bucket_name(tenant_id, ACCOUNT),
+        "event_bus": topology.event_bus_name(tenant_id),
     }
-
-
-def function_name(tenant_id: str, folder: str) -> str:
-    return f"revisit-{tenant_id}-{folder.replace('_', '-')}"
-
-
-def state_machine_name(tenant_id: str, machine: str) -> str:
-    return f"revisit-{tenant_id}-{machine.replace('_', '-')}"
 
 
 @dataclass
 class OfflineStack:
     tenant_file: Path
     start: datetime
+    declared: Topology = topology.TOPOLOGY
     config: TenantConfig = field(init=False)
     clock: VirtualClock = field(init=False)
     lambdas: InProcessLambda = field(init=False)
@@ -90,7 +66,7 @@ class OfflineStack:
             "REPORTS_BUCKET": self.names["bucket"], "TENANT_CONFIG_PATH": str(self.tenant_file),
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("REVISIT_OFFLINE_LOG_LEVEL", "WARNING"),
-            "POWERTOOLS_SERVICE_NAME": f"revisit-{self.config.tenant_id}",
+            "POWERTOOLS_SERVICE_NAME": topology.resource_name(self.config.tenant_id),
         })
         lambda_runtime.apply_logging_environment()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
@@ -142,45 +118,25 @@ class OfflineStack:
         ses = self.client("ses")
         ses.verify_domain_identity(Domain=str(self.config.sender_email).split("@", 1)[1])
         ses.verify_email_identity(EmailAddress=str(self.config.sender_email))
-        for folder in sorted(p.parent.name for p in FUNCTIONS.glob("*/handler.py")):
-            handler = load_handler(FUNCTIONS / folder / "handler.py", f"revisit_functions.{folder}")
-            self.lambdas.register(function_name(self.config.tenant_id, folder), handler)
-        self._create_state_machines()
-        self._set_env({f"{machine.upper()}_STATE_MACHINE_ARN": arn for machine, arn in self.state_machine_arns.items()})
-        self._create_schedules()
-
-    def _create_state_machines(self) -> None:
+        tenant = self.config.tenant_id
+        for folder in self.declared.functions:
+            handler = load_handler(self.declared.handler_path(folder), f"revisit_functions.{folder}")
+            self.lambdas.register(topology.function_name(tenant, folder), handler)
         sfn = self.client("stepfunctions")
-        pending = {p.name.removesuffix(".asl.json"): p.read_text() for p in STATE_MACHINES.glob("*.asl.json")}
-        while pending:
-            progressed = False
-            for machine, text in sorted(pending.items()):
-                values = {}
-                for variable in set(SUBSTITUTION.findall(text)):
-                    values[variable] = self._substitution(variable)
-                if any(v is None for v in values.values()):
-                    continue  # needs a state machine not created yet
-                definition = SUBSTITUTION.sub(lambda m: values[m.group(1)], text)
-                arn = sfn.create_state_machine(
-                    name=state_machine_name(self.config.tenant_id, machine), definition=definition,
-                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/revisit-{self.config.tenant_id}-{machine}",
-                )["stateMachineArn"]
-                self.state_machine_arns[machine] = arn
-                del pending[machine]
-                progressed = True
-            if not progressed:
-                raise RuntimeError(f"state machines reference each other in a cycle: {sorted(pending)}")
-
-    def _substitution(self, variable: str) -> str | None:
-        if variable.endswith("FunctionArn"):
-            folder = function_folder_for(variable)
-            if not (FUNCTIONS / folder / "handler.py").exists():
-                raise RuntimeError(f"ASL names ${{{variable}}} but functions/{folder}/handler.py does not exist")
-            return self.lambdas.arn(function_name(self.config.tenant_id, folder))
-        if variable.endswith("StateMachineArn"):
-            machine = function_folder_for(variable.removesuffix("StateMachineArn") + "FunctionArn")
-            return self.state_machine_arns.get(machine)
-        raise RuntimeError(f"unknown ASL substitution ${{{variable}}}")
+        for workflow in self.declared.creation_order():
+            text, values = self.declared.definition(
+                workflow, lambda folder: self.lambdas.arn(topology.function_name(tenant, folder)),
+                lambda machine: self.state_machine_arns[machine])
+            self.state_machine_arns[workflow.name] = sfn.create_state_machine(
+                name=topology.state_machine_name(tenant, workflow.name),
+                definition=topology.SUBSTITUTION.sub(lambda m, v=values: v[m.group(1)], text),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{topology.resource_name(tenant, workflow.name)}",
+            )["stateMachineArn"]
+        # One process plays every function: each machine's ARN is in the environment (on AWS only the
+        # functions that start it get it).
+        self._set_env({topology.state_machine_environment(machine): arn
+                       for machine, arn in self.state_machine_arns.items()})
+        self._create_schedules()
 
     def _create_schedules(self) -> None:
         scheduler = self.client("scheduler")
@@ -189,7 +145,7 @@ class OfflineStack:
                 Name=spec.name, ScheduleExpression=spec.expression, ScheduleExpressionTimezone=spec.time_zone,
                 FlexibleTimeWindow={"Mode": "OFF"},
                 Target={"Arn": self.state_machine_arns[spec.state_machine],
-                        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/revisit-{self.config.tenant_id}-scheduler",
+                        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{topology.resource_name(self.config.tenant_id, 'scheduler')}",
                         "Input": json.dumps(spec.input)},
             )
 

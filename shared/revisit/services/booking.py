@@ -22,6 +22,7 @@ from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
 from revisit.services.appointment_notices import ledger_id
 from revisit.services.recall import end_cycle
+from revisit.topology import APPOINTMENT
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
                                            "updated_at": clock.now(), "confirmed_at": None})
     ctx.tables.bookings.move(appointment, moved)
     if ctx.workflows is not None:
-        ctx.workflows.stop("appointment", ledger_id(appointment), "appointment rescheduled")
+        ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), "appointment rescheduled")
     start_notices(ctx, moved)
     patient = ctx.tables.patients.get(patient_id)
     if patient.next_appointment_at in (None, appointment.starts_at) or starts_at < patient.next_appointment_at:
@@ -167,7 +168,7 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
 
 def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
     if ctx.workflows is not None:
-        ctx.workflows.start("appointment", ledger_id(appointment), {
+        ctx.workflows.start(APPOINTMENT.name, ledger_id(appointment), {
             "patient_id": appointment.patient_id, "appointment_id": appointment.appointment_id,
             "version": appointment.starts_at.isoformat(), "progress": {"notice_index": 0}})
 
@@ -177,7 +178,7 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
     appointment = ctx.tables.bookings.get(patient_id, appointment_id)
     changed = ctx.tables.bookings.change_status(appointment, status, clock.now(), reason)
     if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
-        ctx.workflows.stop("appointment", ledger_id(appointment), f"appointment {status.value}")
+        ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), f"appointment {status.value}")
     publish(ctx, EVENT_FOR_STATUS[status], changed)
     if status == AppointmentStatus.CANCELLED:
         patient = ctx.tables.patients.get(patient_id)

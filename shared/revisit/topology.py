@@ -1,0 +1,214 @@
+"""The one declaration of Revisit's workflows and functions, and the names of a tenant's resources.
+
+The CDK app (infra/constructs/workflows.py), the offline stack, the Lambda runtime (its settings and its
+workflow starter) and the CLI all read this module; nothing else names a workflow or builds a resource
+name. Adding a workflow is its files (an ASL file, handler folders, services, templates) and one
+`Workflow` entry below; `tests/unit/test_topology.py` fails when a function folder, an ASL substitution
+or a template is on disk but not declared here, or declared here but not on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "functions"
+STATE_MACHINES_DIR = ROOT / "infra" / "statemachines"
+SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
+
+
+class TableAccess(StrEnum):
+    NONE = "none"
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda, `functions/<folder>/handler.py`, and what it may do beyond writing its own logs
+    (least privilege: the CDK app grants exactly this to the function's own role)."""
+
+    folder: str
+    table: TableAccess = TableAccess.NONE
+    sms: bool = False
+    email: bool = False
+    reports: bool = False
+    events: bool = False
+    """Puts events on the tenant's bus."""
+    starts: tuple[str, ...] = ()
+    """State machines it starts and stops by execution name (their ARNs come in its environment)."""
+    templates: tuple[str, ...] = ()
+    """What it renders: message names (`recall_sms` is templates/<lang>/recall_sms.txt.j2; an email's
+    subject, text and HTML files share one name) and staff reports (`reports/recall_daily`)."""
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """One state machine: `infra/statemachines/<name>.asl.json`, the Lambdas its Task states invoke
+    (`${<Folder>FunctionArn}`) and the state machines it starts itself (`${<Name>StateMachineArn}`)."""
+
+    name: str
+    steps: tuple[Function, ...]
+    starts: tuple[str, ...] = ()
+    definition: Path | None = None
+    """Default: infra/statemachines/<name>.asl.json."""
+
+    @property
+    def asl_path(self) -> Path:
+        return self.definition or STATE_MACHINES_DIR / f"{self.name}.asl.json"
+
+    def substitutions(self) -> set[str]:
+        """The `${...}` variables its ASL file must use, no more and no fewer."""
+        return ({function_arn_variable(step.folder) for step in self.steps}
+                | {state_machine_arn_variable(machine) for machine in self.starts})
+
+
+@dataclass(frozen=True)
+class Topology:
+    workflows: tuple[Workflow, ...]
+    entry_points: tuple[Function, ...] = ()
+    """Functions invoked from outside any state machine: the API, its authorizer, inbound SMS."""
+    functions_dir: Path = FUNCTIONS_DIR
+
+    @cached_property
+    def functions(self) -> dict[str, Function]:
+        """Every function by folder, each declared once (a step shared by two workflows is one function)."""
+        found: dict[str, Function] = {}
+        for function in [step for w in self.workflows for step in w.steps] + list(self.entry_points):
+            if found.setdefault(function.folder, function) != function:
+                raise ValueError(f"function {function.folder} is declared twice, differently")
+        return found
+
+    def workflow(self, name: str) -> Workflow:
+        for workflow in self.workflows:
+            if workflow.name == name:
+                return workflow
+        raise KeyError(f"no workflow named {name!r}")
+
+    @property
+    def machine_names(self) -> list[str]:
+        return [w.name for w in self.workflows]
+
+    def creation_order(self) -> list[Workflow]:
+        """A machine's ARN must exist before a machine that starts it: the started ones first."""
+        ordered: list[Workflow] = []
+        visiting: set[str] = set()
+
+        def visit(workflow: Workflow) -> None:
+            if workflow in ordered:
+                return
+            if workflow.name in visiting:
+                raise ValueError(f"workflows start each other in a cycle: {sorted(visiting)}")
+            visiting.add(workflow.name)
+            for started in workflow.starts:
+                visit(self.workflow(started))
+            visiting.discard(workflow.name)
+            ordered.append(workflow)
+
+        for workflow in self.workflows:
+            visit(workflow)
+        return ordered
+
+    def handler_path(self, folder: str) -> Path:
+        return self.functions_dir / folder / "handler.py"
+
+    def asl_text(self, workflow: Workflow) -> str:
+        """The ASL file, after checking it names exactly the declared functions and machines."""
+        text = workflow.asl_path.read_text()
+        used = set(SUBSTITUTION.findall(text))
+        declared = workflow.substitutions()
+        if used != declared:
+            raise ValueError(
+                f"{workflow.asl_path.name}: substitutions not declared in revisit.topology: "
+                f"{sorted(used - declared) or 'none'}; declared but unused: {sorted(declared - used) or 'none'}")
+        return text
+
+    def definition(self, workflow: Workflow, function_arn, state_machine_arn) -> tuple[str, dict[str, str]]:
+        """The ASL text and its substitution values, from two callables: folder -> function ARN and
+        machine name -> state machine ARN (CDK tokens on AWS, emulated ARNs offline)."""
+        text = self.asl_text(workflow)
+        values = {function_arn_variable(step.folder): function_arn(step.folder) for step in workflow.steps}
+        values |= {state_machine_arn_variable(machine): state_machine_arn(machine) for machine in workflow.starts}
+        return text, values
+
+
+# --- names of a tenant's resources (the CDK app and the offline stack use these, nothing else) ------
+def resource_name(tenant_id: str, *parts: str) -> str:
+    return "-".join(("revisit", tenant_id, *(p.replace("_", "-") for p in parts)))
+
+
+def table_name(tenant_id: str) -> str:
+    return resource_name(tenant_id)
+
+
+def event_bus_name(tenant_id: str) -> str:
+    return resource_name(tenant_id)
+
+
+def reports_bucket_name(tenant_id: str, account: str) -> str:
+    return resource_name(tenant_id, "reports", account)
+
+
+def function_name(tenant_id: str, folder: str) -> str:
+    return resource_name(tenant_id, folder)
+
+
+def state_machine_name(tenant_id: str, machine: str) -> str:
+    return resource_name(tenant_id, machine)
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.title() for part in snake.split("_"))
+
+
+def function_arn_variable(folder: str) -> str:
+    """`prepare_recall` -> `PrepareRecallFunctionArn`, the ASL substitution for functions/prepare_recall."""
+    return f"{_camel(folder)}FunctionArn"
+
+
+def state_machine_arn_variable(machine: str) -> str:
+    return f"{_camel(machine)}StateMachineArn"
+
+
+def state_machine_environment(machine: str) -> str:
+    """The environment variable carrying a machine's ARN to the functions that start it."""
+    return f"{machine.upper()}_STATE_MACHINE_ARN"
+
+
+# --- what runs -----------------------------------------------------------------------------------------
+RW, R = TableAccess.READ_WRITE, TableAccess.READ
+
+RECALL = Workflow("recall", steps=(
+    Function("prepare_recall", table=RW),
+    Function("create_recall_tasks", table=RW),
+    Function("verify_insurance", table=RW),
+    Function("contact_patient", table=RW, sms=True, email=True, templates=("recall_sms", "recall_email")),
+))
+
+SWEEP = Workflow("sweep", starts=("recall",), steps=(
+    Function("plan_sweep"),
+    Function("select_due_patients", table=R),
+    Function("count_upcoming", table=R),
+    Function("write_recall_report", table=R, reports=True, templates=("reports/recall_daily",)),
+    Function("alert_lead_dentist", table=RW, email=True, templates=("lead_dentist_alert",)),
+    Function("email_admin_summary", table=RW, email=True, templates=("admin_summary",)),
+))
+
+APPOINTMENT = Workflow("appointment", steps=(
+    Function("send_appointment_notice", table=RW, sms=True, email=True, templates=(
+        "appointment_confirmation_sms", "appointment_reminder_sms", "appointment_instructions_sms",
+        "appointment_confirmation_email")),
+))
+
+TOPOLOGY = Topology(
+    workflows=(RECALL, SWEEP, APPOINTMENT),
+    entry_points=(
+        Function("api", table=RW, events=True, starts=("appointment",)),
+        Function("api_authorizer", table=R),
+        Function("inbound_sms", table=RW, sms=True, templates=("reply_received_sms",)),
+    ),
+)
