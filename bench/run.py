@@ -132,14 +132,14 @@ def availability_search(providers: int = 10, appointments: int = 500, searches: 
                 day = week[rng.randrange(5)]
                 starts = datetime.combine(day, clock_time(8), tzinfo=zone) + timedelta(minutes=15 * rng.randrange(37))
                 try:
-                    ctx.tables.bookings.book(Appointment(
+                    ctx.tables.appointments.book(Appointment(
                         appointment_id=f"a-{n}", patient_id=people[booked].patient_id, clinic_id="boston",
                         appointment_type="recall", provider_id=provider.provider_id, starts_at=starts,
                         ends_at=starts + timedelta(minutes=45), created_at=START))
                     booked += 1
                 except Exception:
                     continue  # that slot was taken: try another
-            _, token = CredentialStore(stack.table).issue("bench", stack.config.tenant_id, rate_per_second=100_000)
+            _, token = CredentialStore(stack.tables.credentials).issue("bench", stack.config.tenant_id, rate_per_second=100_000)
             gateway = Gateway(stack)
             url = "/clinics/boston/availability?appointment_type=recall&from=2026-11-30&to=2026-12-04"
             latencies = []

@@ -73,11 +73,12 @@ def _integrator(args: argparse.Namespace) -> int:
     """Against the deployed tenant (AWS credentials from the environment): the token is printed once."""
     import boto3
 
+    from revisit.adapters.dynamo.credentials import CredentialRepository
     from revisit.api.auth import CredentialStore, usage_key
     from revisit.config import load_tenant
 
     config = load_tenant(args.tenant)
-    store = CredentialStore(boto3.resource("dynamodb").Table(table_name(config.tenant_id)))
+    store = CredentialStore(CredentialRepository(boto3.resource("dynamodb").Table(table_name(config.tenant_id))))
     if args.action == "revoke":
         store.revoke(args.name_or_key)
         print(f"revoked {args.name_or_key} (refused within 5 minutes, the authorizer's cache)")

@@ -41,3 +41,15 @@ class InvalidRequest(RevisitError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class SlotTaken(Conflict):
+    """The provider is not free at that time: another booking holds one of its cells (the API answers 409)."""
+
+
+class IdempotencyKeyReused(RevisitError):
+    """The Idempotency-Key was sent before: replay the stored booking (same request) or refuse (another)."""
+
+    def __init__(self, record: object) -> None:
+        super().__init__("Idempotency-Key already used")
+        self.record = record

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.adapters.messaging import AwsNotifier
+from revisit.adapters.metrics import PowertoolsMetrics
 from revisit.adapters.events import EventBridgePublisher
 from revisit.adapters.reports import S3ReportStore
 from revisit.adapters.workflows import StepFunctionsStarter
@@ -92,6 +93,7 @@ def tenant_context() -> TenantContext:
             notifier=AwsNotifier(boto3.client("sns"), boto3.client("sesv2"), settings.ses_configuration_set),
             eligibility=StoredCoverageEligibility(),
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
+            metrics=PowertoolsMetrics(metrics),
             workflows=StepFunctionsStarter(boto3.client("stepfunctions"), dict(settings.state_machine_arns)),
             events=EventBridgePublisher(boto3.client("events"), settings.event_bus_name) if settings.event_bus_name else None,
         )

@@ -1,12 +1,187 @@
-"""What the services need from the outside world. Adapters implement these for AWS."""
+"""What the services need from the outside world: the repositories of a tenant's data and the outside
+services. Adapters implement these for AWS (revisit.adapters); the tests have in-memory fakes
+(tests/fakes.py) that the data-layer contract holds to the same behaviour."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from typing import Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from revisit.models.entities import EligibilityResult, InsurancePolicy, Patient
+from revisit.domain.availability import Busy
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    CommunicationAttempt,
+    CycleStatus,
+    EligibilityResult,
+    IdempotencyRecord,
+    InsurancePolicy,
+    IntegratorCredential,
+    Patient,
+    Payment,
+    RecallCycle,
+    StaffTask,
+    TaskStatus,
+)
+
+
+# --- repositories (one tenant each; raise revisit.errors: NotFound, Conflict, TransientError) ----------
+class PatientRepository(Protocol):
+    def get(self, patient_id: str) -> Patient: ...
+
+    def save(self, patient: Patient) -> None: ...
+
+    def create(self, patient: Patient) -> None:
+        """Conflict if the patient exists already."""
+        ...
+
+    def save_many(self, patients: list[Patient]) -> None: ...
+
+    def by_phone(self, phone: str) -> list[Patient]:
+        """Everyone with this mobile number (a family may share one)."""
+        ...
+
+    def set_opted_out(self, patient_id: str, opted_out: bool) -> None: ...
+
+    def due_page(self, clinic_id: str, horizon: date, page_size: int,
+                 page_token: str | None) -> tuple[list[dict[str, Any]], str | None, int]:
+        """R1: one page of patients due on or before `horizon` who can be recalled (entries with patient_id,
+        clinic_id, recall_due_date), the next page token, and the items read (never a scan)."""
+        ...
+
+    def count_due(self, clinic_id: str, horizon: date) -> int: ...
+
+
+class RecallCycleRepository(Protocol):
+    def open(self, cycle: RecallCycle) -> None:
+        """Creates the cycle once (Conflict the second time) and takes the patient off the due index."""
+        ...
+
+    def mark_patient_in_cycle(self, cycle: RecallCycle) -> None: ...
+
+    def get(self, patient_id: str, cycle_id: str) -> RecallCycle: ...
+
+    def record_progress(self, cycle: RecallCycle, *, step_index: int, next_contact_at: datetime,
+                        status: CycleStatus | None = None, contacted_at: datetime | None = None,
+                        channel: str | None = None) -> None:
+        """One rung on, conditional on the rung read and the cycle still open (else Conflict)."""
+        ...
+
+    def close(self, cycle: RecallCycle, status: CycleStatus, reason: str, at: datetime) -> bool:
+        """False if it was closed already: a closed cycle never changes again."""
+        ...
+
+    def save_details(self, cycle: RecallCycle, **fields: Any) -> None: ...
+
+    def open_cycles(self, clinic_id: str) -> Iterator[RecallCycle]: ...
+
+    def count_open(self, clinic_id: str, status: CycleStatus | None = None) -> int: ...
+
+    def for_patient(self, patient_id: str) -> list[RecallCycle]: ...
+
+
+class AttemptRepository(Protocol):
+    """R24's communication log, and the send ledger: one row per patient, cycle, step and channel."""
+
+    def claim(self, attempt: CommunicationAttempt) -> CommunicationAttempt | None:
+        """None if this call owns the send; else the row a former call claimed (never send it again)."""
+        ...
+
+    def record(self, attempt: CommunicationAttempt) -> None: ...
+
+    def mark_unconfirmed(self, attempt: CommunicationAttempt, detail: str) -> bool:
+        """A claim still SENDING becomes UNCONFIRMED; True for the one caller that changed it."""
+        ...
+
+    def release(self, attempt: CommunicationAttempt) -> None:
+        """Gives a SENDING claim up after a send that certainly did not happen."""
+        ...
+
+    def for_patient(self, patient_id: str) -> list[CommunicationAttempt]: ...
+
+
+class TaskRepository(Protocol):
+    def create(self, task: StaffTask) -> bool:
+        """False if a task with this (deterministic) id exists already."""
+        ...
+
+    def get(self, task_id: str) -> StaffTask: ...
+
+    def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None,
+              reason: str | None = None) -> bool:
+        """False if the task was not open."""
+        ...
+
+    def open_queue(self, clinic_id: str, role: str, limit: int = 100) -> list[StaffTask]:
+        """A role's open tasks at one clinic, oldest due first."""
+        ...
+
+
+class AppointmentRepository(Protocol):
+    def save(self, appointment: Appointment) -> None: ...
+
+    def for_patient(self, patient_id: str) -> list[Appointment]: ...
+
+    def get(self, patient_id: str, appointment_id: str) -> Appointment: ...
+
+    def book(self, appointment: Appointment, idempotency: tuple[str, str, str] | None = None) -> None:
+        """On the provider's schedule, race-safe. `idempotency` = (integrator, key, request hash).
+        Raises SlotTaken or IdempotencyKeyReused."""
+        ...
+
+    def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None: ...
+
+    def busy(self, provider_id: str, first: datetime, last: datetime) -> tuple[list[Busy], int]:
+        """A provider's booked time overlapping [first, last), and the items read."""
+        ...
+
+    def move(self, appointment: Appointment, moved: Appointment) -> None:
+        """Raises SlotTaken, or Conflict if the appointment changed meanwhile."""
+        ...
+
+    def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
+                      reason: str | None = None) -> Appointment:
+        """Only a booked appointment changes (else Conflict); a cancelled one frees its time."""
+        ...
+
+    def confirm(self, appointment: Appointment, at: datetime) -> None: ...
+
+    def record_payment(self, payment: Payment) -> Payment:
+        """Once per payment id: the stored payment (Conflict if the same id came with other details)."""
+        ...
+
+
+class StaffNoticeRepository(Protocol):
+    def claim_once(self, kind: str, key: str) -> bool:
+        """True the first time, False ever after: a staff notice (the nightly summary) goes out once."""
+        ...
+
+
+class CredentialRepository(Protocol):
+    def add(self, credential: IntegratorCredential) -> None: ...
+
+    def get(self, key_id: str) -> IntegratorCredential | None: ...
+
+    def revoke(self, key_id: str) -> None:
+        """NotFound if there is no such credential."""
+        ...
+
+
+class Repositories(Protocol):
+    """A tenant's data, one repository per aggregate."""
+
+    patients: PatientRepository
+    cycles: RecallCycleRepository
+    attempts: AttemptRepository
+    tasks: TaskRepository
+    appointments: AppointmentRepository
+    notices: StaffNoticeRepository
+    credentials: CredentialRepository
+
+
+# --- outside services ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -59,6 +234,12 @@ class WorkflowStarter(Protocol):
         ...
 
     def stop(self, machine: str, name: str, cause: str) -> None: ...
+
+
+class MetricsSink(Protocol):
+    """Counts for the tenant's dashboards and alarms (CloudWatch embedded metrics on AWS)."""
+
+    def count(self, name: str, value: int = 1) -> None: ...
 
 
 class EventPublisher(Protocol):

@@ -12,7 +12,7 @@ class Api:
         self.stack = stack
         self.ctx = tenant_context()
         self.gateway = Gateway(stack)
-        store = CredentialStore(stack.table)
+        store = CredentialStore(stack.tables.credentials)
         self.integrator, self.token = store.issue("clinic-website", stack.config.tenant_id, rate_per_second=1000)
         _, self.other_tenant_token = store.issue("elsewhere", "north", rate_per_second=1000)
 

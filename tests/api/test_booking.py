@@ -17,7 +17,7 @@ def test_missing_wrong_revoked_and_cross_tenant_credentials(api):
     assert api.call("GET", "/patients/p-000001", token=api.other_tenant_token).status == 403
     assert api.call("GET", "/patients/p-000001").status == 200
     from revisit.api.auth import CredentialStore
-    CredentialStore(api.stack.table).revoke(api.integrator.key_id)
+    CredentialStore(api.stack.tables.credentials).revoke(api.integrator.key_id)
     assert api.call("GET", "/patients/p-000001").status == 403
 
 
@@ -177,7 +177,7 @@ def test_insurance_primary_policy_and_its_verification(api):
 def test_each_integrator_has_its_own_rate_limit(api):
     from revisit.api.auth import CredentialStore
 
-    _, slow = CredentialStore(api.stack.table).issue("slow-partner", "demo", rate_per_second=1)
+    _, slow = CredentialStore(api.stack.tables.credentials).issue("slow-partner", "demo", rate_per_second=1)
     statuses = [api.call("GET", "/patients/p-000001", token=slow).status for _ in range(4)]
     assert statuses[:2] == [200, 200] and 429 in statuses[2:]
     assert api.call("GET", "/patients/p-000001").status == 200  # another integrator is not slowed down

@@ -29,7 +29,7 @@ def test_confirm_replies_confirm_the_next_appointment_in_every_language(api):
         booked = api.call("POST", "/appointments", {**BOOKING, "patient_id": patient.patient_id,
                                                     "starts_at": f"2026-11-30T{9 + n:02d}:00:00-05:00"}).json()
         assert reply(api, word, phone=patient.phone, message_id=f"c-{n}") == ["confirm"]
-        stored = api.ctx.tables.bookings.get(patient.patient_id, booked["appointment_id"])
+        stored = api.ctx.tables.appointments.get(patient.patient_id, booked["appointment_id"])
         assert stored.confirmed_at is not None, language
 
 

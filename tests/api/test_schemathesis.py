@@ -41,7 +41,7 @@ def wsgi(environ, start_response):
 def test_no_generated_request_gets_a_server_error():
     with OfflineStack(DEMO_TENANT, START) as stack:
         tenant_context().tables.patients.save(make_patient("p-000001"))
-        _, token = CredentialStore(stack.table).issue("fuzzer", "demo", rate_per_second=10_000)
+        _, token = CredentialStore(stack.tables.credentials).issue("fuzzer", "demo", rate_per_second=10_000)
         STATE["gateway"] = Gateway(stack)
         schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi)
         operations = [result.ok() for result in schema.get_all_operations()]

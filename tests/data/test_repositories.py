@@ -2,17 +2,20 @@
 writes that the never-twice and never-backwards rules rest on."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from revisit.adapters import dynamo_keys as keys
-from revisit.errors import Conflict, NotFound
+from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken
 from revisit.models.common import Channel, Role
 from revisit.models.entities import (
     Appointment,
+    AppointmentStatus,
     AttemptOutcome,
     CommunicationAttempt,
     CycleStatus,
+    IntegratorCredential,
+    Payment,
     RecallCycle,
     RecallItem,
     RecallStatus,
@@ -112,9 +115,23 @@ def test_an_attempt_is_claimed_once_and_a_released_claim_can_be_taken_again(tabl
     assert tables.attempts.claim(attempt) is None
     sent = attempt.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": "m-1", "sms_segments": 1})
     tables.attempts.record(sent)
-    with pytest.raises(Exception):  # noqa: B017 (a sent attempt is no longer a releasable claim)
+    with pytest.raises(Conflict):  # a sent attempt is no longer a releasable claim
         tables.attempts.release(attempt)
     assert tables.attempts.for_patient("p-000001") == [sent]
+
+
+def test_a_claim_left_sending_becomes_unconfirmed_once_and_never_a_sent_one(tables):
+    claim = CommunicationAttempt(patient_id="p-000001", cycle_id="2026-11-21", step="sms-1", channel=Channel.SMS,
+                                 outcome=AttemptOutcome.SENDING, at=NOW)
+    tables.attempts.claim(claim)
+    assert tables.attempts.mark_unconfirmed(claim, "earlier try died mid-send") is True
+    assert tables.attempts.mark_unconfirmed(claim, "again") is False
+    [stored] = tables.attempts.for_patient("p-000001")
+    assert (stored.outcome, stored.detail) == (AttemptOutcome.UNCONFIRMED, "earlier try died mid-send")
+    email = claim.model_copy(update={"channel": Channel.EMAIL})
+    tables.attempts.claim(email)
+    tables.attempts.record(email.model_copy(update={"outcome": AttemptOutcome.SENT}))
+    assert tables.attempts.mark_unconfirmed(email, "late") is False
 
 
 def test_tasks_are_created_once_queued_by_due_time_and_leave_the_queue_when_closed(tables):
@@ -140,6 +157,90 @@ def test_appointments_and_notices(tables):
                               appointment_type="recall", starts_at=NOW + timedelta(days=9), created_at=NOW)
     tables.appointments.save(appointment)
     assert tables.appointments.for_patient("p-000001") == [appointment]
-    marker = keys.notice("admin-summary", "2026-11-24")
-    assert tables.notices.claim(marker) is True
-    assert tables.notices.claim(marker) is False
+    assert tables.notices.claim_once("admin-summary", "2026-11-24") is True
+    assert tables.notices.claim_once("admin-summary", "2026-11-24") is False
+    assert tables.notices.claim_once("admin-summary", "2026-11-25") is True
+
+
+def booked(appointment_id="a-1", starts=NOW + timedelta(days=2), provider="boston-hyg-1", minutes=60,
+           patient_id="p-000001"):
+    return Appointment(appointment_id=appointment_id, patient_id=patient_id, clinic_id="boston",
+                       appointment_type="recall", provider_id=provider, starts_at=starts,
+                       ends_at=starts + timedelta(minutes=minutes), created_at=NOW)
+
+
+def test_a_provider_is_never_booked_twice_for_overlapping_time(tables):
+    first = booked()
+    tables.appointments.book(first)
+    with pytest.raises(SlotTaken):
+        tables.appointments.book(booked("a-2", starts=first.starts_at + timedelta(minutes=45), patient_id="p-2"))
+    tables.appointments.book(booked("a-3", starts=first.ends_at, patient_id="p-3"))  # back to back is fine
+    tables.appointments.book(booked("a-4", starts=first.starts_at, provider="boston-hyg-2", patient_id="p-4"))
+    busy, _ = tables.appointments.busy("boston-hyg-1", first.starts_at - timedelta(hours=1),
+                                       first.starts_at + timedelta(hours=3))
+    assert sorted((b.starts_at, b.ends_at) for b in busy) == [(first.starts_at, first.ends_at),
+                                                               (first.ends_at, first.ends_at + timedelta(hours=1))]
+    assert tables.appointments.get("p-000001", "a-1") == first
+    with pytest.raises(NotFound):
+        tables.appointments.get("p-000001", "a-none")
+
+
+def test_an_idempotency_key_books_once_and_names_what_it_booked(tables):
+    tables.appointments.book(booked(), ("site", "order-1", "hash-1"))
+    record = tables.appointments.idempotency_record("site", "order-1")
+    assert (record.request_hash, record.patient_id, record.appointment_id) == ("hash-1", "p-000001", "a-1")
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        tables.appointments.book(booked("a-2", starts=NOW + timedelta(days=3)), ("site", "order-1", "hash-2"))
+    assert reused.value.record == record
+    assert tables.appointments.idempotency_record("other-site", "order-1") is None
+    assert [a.appointment_id for a in tables.appointments.for_patient("p-000001")] == ["a-1"]
+
+
+def test_moving_and_cancelling_free_the_old_time(tables):
+    first, other = booked(), booked("a-2", starts=NOW + timedelta(days=3), patient_id="p-2")
+    tables.appointments.book(first)
+    tables.appointments.book(other)
+    with pytest.raises(SlotTaken):
+        tables.appointments.move(first, first.model_copy(update={"starts_at": other.starts_at,
+                                                                 "ends_at": other.ends_at}))
+    later = first.model_copy(update={"starts_at": first.starts_at + timedelta(minutes=30),
+                                     "ends_at": first.ends_at + timedelta(minutes=30), "updated_at": NOW})
+    tables.appointments.move(first, later)  # overlaps its own old time: allowed
+    with pytest.raises(Conflict):
+        tables.appointments.move(first, later)  # it is no longer at the old time
+    assert tables.appointments.get("p-000001", "a-1").starts_at == later.starts_at
+    tables.appointments.book(booked("a-5", starts=first.starts_at, minutes=30, patient_id="p-5"))  # freed
+    cancelled = tables.appointments.change_status(later, AppointmentStatus.CANCELLED, NOW, "patient asked")
+    assert cancelled.status == AppointmentStatus.CANCELLED
+    with pytest.raises(Conflict):
+        tables.appointments.change_status(later, AppointmentStatus.COMPLETED, NOW)
+    tables.appointments.book(booked("a-6", starts=later.starts_at + timedelta(minutes=30), minutes=60,
+                                    patient_id="p-6"))
+    busy, _ = tables.appointments.busy("boston-hyg-1", NOW, NOW + timedelta(days=4))
+    assert len(busy) == 3  # a-5, a-6 and the other patient's; the cancelled one is gone
+
+
+def test_confirmation_and_payments_once(tables):
+    appointment = booked()
+    tables.appointments.book(appointment)
+    tables.appointments.confirm(appointment, NOW)
+    assert tables.appointments.get("p-000001", "a-1").confirmed_at == NOW
+    payment = Payment(payment_id="pay-1", appointment_id="a-1", patient_id="p-000001", amount=Decimal("40.00"),
+                      currency="EUR", method="card", at=NOW)
+    assert tables.appointments.record_payment(payment) == payment
+    assert tables.appointments.record_payment(payment.model_copy(update={"at": NOW + timedelta(hours=1)})) == payment
+    with pytest.raises(Conflict):
+        tables.appointments.record_payment(payment.model_copy(update={"amount": Decimal("41.00")}))
+
+
+def test_credentials_are_stored_hashed_and_revoked(tables):
+    credential = IntegratorCredential(key_id="k1", name="site", tenant_id="demo", secret_sha256="ab" * 32)
+    tables.credentials.add(credential)
+    with pytest.raises(Conflict):
+        tables.credentials.add(credential)
+    assert tables.credentials.get("k1") == credential
+    assert tables.credentials.get("k2") is None
+    tables.credentials.revoke("k1")
+    assert tables.credentials.get("k1").revoked is True
+    with pytest.raises(NotFound):
+        tables.credentials.revoke("k2")

@@ -14,11 +14,6 @@ from revisit import clock
 from revisit.models.entities import CoverageStatus, EligibilityResult, InsurancePolicy, Patient
 
 
-def most_recent_policy(policies: list[InsurancePolicy]) -> InsurancePolicy | None:
-    """R17: the primary policy is the one that started last."""
-    return max(policies, key=lambda p: p.valid_from, default=None)
-
-
 class StoredCoverageEligibility:
     name = "stored-coverage"
 

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
-from revisit.adapters.dynamo_booking import SlotTaken
 from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
@@ -27,8 +26,8 @@ from revisit.api.models import (
     PatientView,
     SlotView,
 )
-from revisit.errors import Conflict, InvalidRequest, NotFound
-from revisit.adapters.eligibility import most_recent_policy
+from revisit.domain.insurance import most_recent_policy
+from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
@@ -45,20 +44,19 @@ API_TITLE = "Revisit booking API"
 API_VERSION = "1.0.0"
 
 
-def _context() -> TenantContext:
-    from revisit.lambda_runtime import tenant_context
+def _context(router: APIGatewayRouter) -> TenantContext:
+    """The tenant's context, appended by `handle` for each request (the resolver clears it afterwards)."""
+    return router.context["tenant"]
 
-    return tenant_context()
 
-
-def _integrator(app: APIGatewayRestResolver) -> str:
+def _integrator(app: APIGatewayRouter) -> str:
     """The authorizer (on AWS, API Gateway's Lambda authorizer; offline, `revisit serve`) has checked the
     credential; the API still refuses a request that carries none, or another tenant's."""
     authorizer = (app.current_event.request_context.authorizer.raw_event or {}) if app.current_event.request_context else {}
     integrator, tenant = authorizer.get("integrator_id"), authorizer.get("tenant_id")
     if not integrator:
         raise ServiceError(401, "no authenticated integrator")
-    if tenant != _context().config.tenant_id:
+    if tenant != _context(app).config.tenant_id:
         raise ServiceError(403, "credential is for another tenant")
     return integrator
 
@@ -70,7 +68,7 @@ patients = APIGatewayRouter()
 @patients.post("/patients", summary="Register a patient", responses={201: {"description": "Created"}})
 def create_patient(body: NewPatient) -> Response[PatientView]:
     _integrator(patients)
-    ctx = _context()
+    ctx = _context(patients)
     if body.clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise InvalidRequest("clinic_id", f"unknown clinic {body.clinic_id!r}")
     patient = Patient(**body.model_dump())
@@ -81,13 +79,13 @@ def create_patient(body: NewPatient) -> Response[PatientView]:
 @patients.get("/patients/<patient_id>", summary="Read a patient")
 def read_patient(patient_id: str) -> PatientView:
     _integrator(patients)
-    return _view(_context().tables.patients.get(patient_id))
+    return _view(_context(patients).tables.patients.get(patient_id))
 
 
 @patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status")
 def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
     _integrator(patients)
-    ctx = _context()
+    ctx = _context(patients)
     patient = ctx.tables.patients.get(patient_id)
     changes = body.model_dump(exclude_unset=True)
     if changes.get("opted_out") is True and not patient.opted_out:
@@ -101,14 +99,14 @@ def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)")
 def read_insurance(patient_id: str) -> InsuranceView:
     _integrator(patients)
-    patient = _context().tables.patients.get(patient_id)
+    patient = _context(patients).tables.patients.get(patient_id)
     return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
 
 
 @patients.put("/patients/<patient_id>/insurance/primary", summary="Record a policy; the most recent one is primary")
 def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
     _integrator(patients)
-    ctx = _context()
+    ctx = _context(patients)
     patient = ctx.tables.patients.get(patient_id)
     policies = [p for p in patient.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]
     ctx.tables.patients.save(patient.model_copy(update={"insurance": policies}))
@@ -118,7 +116,7 @@ def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
 @patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)")
 def verify_insurance(patient_id: str) -> EligibilityResult:
     _integrator(patients)
-    return booking.verify_primary_insurance(_context(), patient_id)
+    return booking.verify_primary_insurance(_context(patients), patient_id)
 
 
 def _view(patient: Patient) -> PatientView:
@@ -138,7 +136,7 @@ def free_slots(
     provider_id: Annotated[str | None, Query()] = None,
 ) -> AvailabilityView:
     _integrator(availability)
-    found = booking.availability(_context(), clinic_id, appointment_type, from_, to, provider_id)
+    found = booking.availability(_context(availability), clinic_id, appointment_type, from_, to, provider_id)
     return AvailabilityView(clinic_id=clinic_id, appointment_type=appointment_type,
                             slots=[SlotView(provider_id=s.provider_id, starts_at=s.starts_at, ends_at=s.ends_at)
                                    for s in found.slots])
@@ -154,47 +152,47 @@ def book(body: NewBooking,
          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
          ) -> Response[Appointment]:
     integrator = _integrator(appointments)
-    booked = booking.book(_context(), booking.BookingRequest(**body.model_dump()), integrator, idempotency_key)
+    booked = booking.book(_context(appointments), booking.BookingRequest(**body.model_dump()), integrator, idempotency_key)
     return Response(200 if booked.replayed else 201, "application/json", booked.appointment)
 
 
 @appointments.get("/patients/<patient_id>/appointments/<appointment_id>", summary="Read an appointment")
 def read_appointment(patient_id: str, appointment_id: str) -> Appointment:
     _integrator(appointments)
-    return _context().tables.bookings.get(patient_id, appointment_id)
+    return _context(appointments).tables.appointments.get(patient_id, appointment_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/cancel", summary="Cancel")
 def cancel(patient_id: str, appointment_id: str, body: Cancellation) -> Appointment:
     _integrator(appointments)
-    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
+    return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/reschedule",
                    summary="Move to another time (and provider); reminders follow")
 def move(patient_id: str, appointment_id: str, body: Move) -> Appointment:
     _integrator(appointments)
-    return booking.reschedule(_context(), patient_id, appointment_id, body.starts_at, body.provider_id)
+    return booking.reschedule(_context(appointments), patient_id, appointment_id, body.starts_at, body.provider_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/payments", summary="Record a payment",
                    responses={201: {"description": "Recorded"}})
 def pay(patient_id: str, appointment_id: str, body: NewPayment) -> Response[Payment]:
     _integrator(appointments)
-    payment = booking.record_payment(_context(), patient_id, appointment_id, **body.model_dump())
+    payment = booking.record_payment(_context(appointments), patient_id, appointment_id, **body.model_dump())
     return Response(201, "application/json", payment)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show")
 def no_show(patient_id: str, appointment_id: str) -> Appointment:
     _integrator(appointments)
-    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.NO_SHOW)
+    return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.NO_SHOW)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/complete", summary="Mark completed")
 def complete(patient_id: str, appointment_id: str) -> Appointment:
     _integrator(appointments)
-    return booking.change_status(_context(), patient_id, appointment_id, AppointmentStatus.COMPLETED)
+    return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.COMPLETED)
 
 
 # --- staff tasks ---------------------------------------------------------------------------------
@@ -205,7 +203,7 @@ tasks = APIGatewayRouter()
 def work_queue(clinic_id: str, role: Annotated[str, Query()] = "front_desk",
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[StaffTask]:
     _integrator(tasks)
-    ctx = _context()
+    ctx = _context(tasks)
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise NotFound("clinic", clinic_id)
     return ctx.tables.tasks.open_queue(clinic_id, role, limit)
@@ -214,7 +212,7 @@ def work_queue(clinic_id: str, role: Annotated[str, Query()] = "front_desk",
 @tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason")
 def call_outcome(task_id: str, body: CallOutcome) -> StaffTask:
     _integrator(tasks)
-    ctx = _context()
+    ctx = _context(tasks)
     try:
         patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason)
     except ValueError as exc:
@@ -271,11 +269,12 @@ def build_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def openapi_document(app: APIGatewayRestResolver | None = None) -> str:
-    return (app or build_resolver()).get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
+def openapi_document() -> str:
+    return RESOLVER.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
 
 
-def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[str, Any]:
+    RESOLVER.append_context(tenant=tenant)
     return RESOLVER.resolve(event, context)
 
 

@@ -10,9 +10,9 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
-from revisit.adapters import dynamo_keys as keys
+from revisit.models.entities import IntegratorCredential
+from revisit.ports import CredentialRepository
 
 TOKEN = re.compile(r"^Bearer rvk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 DEFAULT_RATE_PER_SECOND = 10
@@ -45,32 +45,32 @@ def _digest(secret: str) -> str:
 
 
 class CredentialStore:
-    def __init__(self, table: Any) -> None:
-        self._table = table
+    """Issues, revokes and checks credentials over the tenant's credential repository."""
+
+    def __init__(self, credentials: CredentialRepository) -> None:
+        self._credentials = credentials
 
     def issue(self, name: str, tenant_id: str, rate_per_second: int = DEFAULT_RATE_PER_SECOND) -> tuple[Integrator, str]:
         """Returns the integrator and its token; the token is shown once and never stored."""
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        self._table.put_item(Item=keys.credential(key_id) | {
-            "name": name, "tenant_id": tenant_id, "secret_sha256": _digest(secret), "revoked": False,
-            "rate_per_second": rate_per_second}, ConditionExpression="attribute_not_exists(pk)")
+        self._credentials.add(IntegratorCredential(key_id=key_id, name=name, tenant_id=tenant_id,
+                                                   secret_sha256=_digest(secret), rate_per_second=rate_per_second))
         return Integrator(key_id, name, tenant_id, rate_per_second), f"rvk_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> None:
-        self._table.update_item(Key=keys.credential(key_id), UpdateExpression="SET revoked = :t",
-                                ExpressionAttributeValues={":t": True}, ConditionExpression="attribute_exists(pk)")
+        self._credentials.revoke(key_id)
 
     def authenticate(self, authorization: str | None, tenant_id: str) -> Integrator:
         match = TOKEN.match(authorization or "")
         if not match:
             raise Unauthorized("missing or malformed credential")
         key_id, secret = match.groups()
-        item = self._table.get_item(Key=keys.credential(key_id), ConsistentRead=True).get("Item")
-        if item is None or not hmac.compare_digest(item["secret_sha256"], _digest(secret)):
+        stored = self._credentials.get(key_id)
+        if stored is None or not hmac.compare_digest(stored.secret_sha256, _digest(secret)):
             raise Unauthorized("unknown credential")
-        if item.get("revoked"):
+        if stored.revoked:
             raise Forbidden("credential revoked")
-        if item["tenant_id"] != tenant_id:
+        if stored.tenant_id != tenant_id:
             raise Forbidden("credential is for another tenant")
-        return Integrator(key_id, item["name"], item["tenant_id"], int(item.get("rate_per_second", DEFAULT_RATE_PER_SECOND)))
+        return Integrator(key_id, stored.name, stored.tenant_id, stored.rate_per_second)

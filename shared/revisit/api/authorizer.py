@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from revisit.api.auth import CredentialStore, Forbidden, Unauthorized, usage_key
+from revisit.services.context import TenantContext
 
 
-def authorize(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from revisit.lambda_runtime import tenant_context
-
-    ctx = tenant_context()
+def authorize(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        integrator = CredentialStore(ctx.tables.table).authenticate(headers.get("authorization"), ctx.config.tenant_id)
+        integrator = CredentialStore(ctx.tables.credentials).authenticate(headers.get("authorization"), ctx.config.tenant_id)
     except Unauthorized:
         raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
     except Forbidden:

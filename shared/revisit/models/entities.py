@@ -235,6 +235,25 @@ class Appointment(Record):
     """The patient confirmed (a reply to the confirmation or the reminder)."""
 
 
+class IdempotencyRecord(Record):
+    """What an integrator's Idempotency-Key booked: a retry with the same request replays it."""
+
+    request_hash: str
+    patient_id: Identifier
+    appointment_id: str
+
+
+class IntegratorCredential(Record):
+    """An integrator's API credential as stored: the SHA-256 of its secret, never the secret."""
+
+    key_id: str
+    name: str
+    tenant_id: str
+    secret_sha256: str
+    revoked: bool = False
+    rate_per_second: int = Field(default=10, ge=1)
+
+
 class PaymentMethod(StrEnum):
     CARD = "card"
     CASH = "cash"

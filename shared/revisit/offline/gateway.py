@@ -87,10 +87,8 @@ class Gateway:
         return answer.get("context") or {}
 
     def _rate_of(self, key_id: str) -> int:
-        from revisit.adapters import dynamo_keys as keys
-
-        item = self.stack.table.get_item(Key=keys.credential(key_id)).get("Item") or {}
-        return int(item.get("rate_per_second", 10))
+        credential = self.stack.tables.credentials.get(key_id)
+        return credential.rate_per_second if credential else 10
 
     def _take(self, key: str, rate: int) -> bool:
         """A token bucket per integrator (burst = 2 × rate), like the usage plan on AWS. Real time."""

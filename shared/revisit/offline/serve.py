@@ -29,7 +29,7 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
         stack.tables.patients.save_many(people)
         for appointment in appointments:
             ctx.tables.appointments.save(appointment)
-        _, token = CredentialStore(stack.table).issue("local-integrator", stack.config.tenant_id, rate_per_second=20)
+        _, token = CredentialStore(stack.tables.credentials).issue("local-integrator", stack.config.tenant_id, rate_per_second=20)
         gateway, driver = Gateway(stack), Driver(stack)
         lock = threading.Lock()  # one request at a time through the emulator, like one Lambda environment
 

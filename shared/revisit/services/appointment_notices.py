@@ -7,9 +7,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.adapters.calendar import appointment_invite
 from revisit.domain.appointment_notices import Notice, notice_plan
 from revisit.errors import NotFound, TransientError
+from revisit.invites import appointment_invite
 from revisit.models.common import Channel
 from revisit.models.entities import Appointment, AppointmentStatus, AttemptOutcome, CommunicationAttempt, Patient
 from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
@@ -26,7 +26,7 @@ def ledger_id(appointment: Appointment) -> str:
 def send_next_notice(request: AppointmentNoticeRequest, ctx: TenantContext) -> AppointmentNoticeResult:
     now = clock.now()
     try:
-        appointment = ctx.tables.bookings.get(request.patient_id, request.appointment_id)
+        appointment = ctx.tables.appointments.get(request.patient_id, request.appointment_id)
     except NotFound:
         return _done(request, now, "appointment not found")
     if appointment.status != AppointmentStatus.BOOKED:

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.adapters.dynamo_booking import IdempotencyKeyReused
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
-from revisit.errors import Conflict, InvalidRequest, NotFound
+from revisit.domain.insurance import most_recent_policy
+from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
 from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Payment
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.context import TenantContext
@@ -43,7 +43,7 @@ def availability(ctx: TenantContext, clinic_id: str, appointment_type: str, firs
     busy, read = [], 0
     for provider in providers:
         if kind.appointment_type in provider.appointment_types:
-            intervals, items = ctx.tables.bookings.busy(provider.provider_id, first, last)
+            intervals, items = ctx.tables.appointments.busy(provider.provider_id, first, last)
             busy += intervals
             read += items
     try:
@@ -77,7 +77,7 @@ class Booked:
 def book(ctx: TenantContext, request: BookingRequest, booked_by: str, idempotency_key: str | None = None) -> Booked:
     """Raises InvalidRequest (the field), NotFound (patient), SlotTaken (409)."""
     if idempotency_key:
-        earlier = ctx.tables.bookings.idempotency_record(booked_by, idempotency_key)
+        earlier = ctx.tables.appointments.idempotency_record(booked_by, idempotency_key)
         if earlier is not None:
             return _replay(ctx, earlier, request)
     patient = ctx.tables.patients.get(request.patient_id)
@@ -99,7 +99,7 @@ def book(ctx: TenantContext, request: BookingRequest, booked_by: str, idempotenc
     )
     fingerprint = (booked_by, idempotency_key, request.fingerprint()) if idempotency_key else None
     try:
-        ctx.tables.bookings.book(appointment, fingerprint)
+        ctx.tables.appointments.book(appointment, fingerprint)
     except IdempotencyKeyReused as reused:  # a concurrent retry with the same key committed first
         return _replay(ctx, reused.record, request)
     _after_booking(ctx, appointment)
@@ -109,7 +109,7 @@ def book(ctx: TenantContext, request: BookingRequest, booked_by: str, idempotenc
 def _replay(ctx: TenantContext, record, request: BookingRequest) -> Booked:
     if record.request_hash != request.fingerprint():
         raise InvalidRequest("Idempotency-Key", "was already used for a different booking request")
-    return Booked(ctx.tables.bookings.get(record.patient_id, record.appointment_id), replayed=True)
+    return Booked(ctx.tables.appointments.get(record.patient_id, record.appointment_id), replayed=True)
 
 
 def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
@@ -143,7 +143,7 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
                provider_id: str | None = None) -> Appointment:
     """Moves a booked appointment; its notices follow (the old execution stops, sends nothing more; a new
     one confirms the new time and reminds before it)."""
-    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
+    appointment = ctx.tables.appointments.get(patient_id, appointment_id)
     if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict(f"appointment {appointment_id} is {appointment.status.value}, not booked")
     clinic = _clinic(ctx, appointment.clinic_id)
@@ -155,7 +155,7 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
     _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
     moved = appointment.model_copy(update={"starts_at": starts_at, "ends_at": ends_at, "provider_id": provider.provider_id,
                                            "updated_at": clock.now(), "confirmed_at": None})
-    ctx.tables.bookings.move(appointment, moved)
+    ctx.tables.appointments.move(appointment, moved)
     if ctx.workflows is not None:
         ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), "appointment rescheduled")
     start_notices(ctx, moved)
@@ -175,8 +175,8 @@ def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
 
 def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, status: AppointmentStatus,
                   reason: str | None = None) -> Appointment:
-    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
-    changed = ctx.tables.bookings.change_status(appointment, status, clock.now(), reason)
+    appointment = ctx.tables.appointments.get(patient_id, appointment_id)
+    changed = ctx.tables.appointments.change_status(appointment, status, clock.now(), reason)
     if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
         ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), f"appointment {status.value}")
     publish(ctx, EVENT_FOR_STATUS[status], changed)
@@ -228,12 +228,12 @@ def _provider(ctx: TenantContext, provider_id: str, clinic: Clinic) -> Provider:
 
 def record_payment(ctx: TenantContext, patient_id: str, appointment_id: str, payment_id: str, amount, currency: str,
                    method: str) -> Payment:
-    appointment = ctx.tables.bookings.get(patient_id, appointment_id)
+    appointment = ctx.tables.appointments.get(patient_id, appointment_id)
     if appointment.status == AppointmentStatus.CANCELLED:
         raise Conflict(f"appointment {appointment_id} is cancelled")
     payment = Payment(payment_id=payment_id, appointment_id=appointment_id, patient_id=patient_id, amount=amount,
                       currency=currency, method=method, at=clock.now())
-    stored = ctx.tables.bookings.record_payment(payment)
+    stored = ctx.tables.appointments.record_payment(payment)
     if stored is payment:
         publish(ctx, "AppointmentPaid", appointment, payment_id=payment_id, amount=str(payment.amount),
                 currency=payment.currency, method=payment.method.value)
@@ -242,8 +242,6 @@ def record_payment(ctx: TenantContext, patient_id: str, appointment_id: str, pay
 
 def verify_primary_insurance(ctx: TenantContext, patient_id: str):
     """R17: the most recent policy, checked now with the tenant's eligibility provider; kept on the file."""
-    from revisit.adapters.eligibility import most_recent_policy
-
     patient = ctx.tables.patients.get(patient_id)
     zone = ZoneInfo(ctx.config.clinic(patient.clinic_id).time_zone)
     result = ctx.eligibility.verify(patient, most_recent_policy(patient.insurance), clock.now().astimezone(zone).date())

@@ -1,20 +1,28 @@
-"""What a workflow step needs, passed in whole so tests can hand in fakes."""
+"""What a service needs, passed in whole: the AWS adapters on Lambda and offline, in-memory fakes in tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from revisit.adapters.dynamo import TenantTables
 from revisit.models.tenant import TenantConfig
-from revisit.ports import EligibilityProvider, EventPublisher, Notifier, ReportStore, WorkflowStarter
+from revisit.ports import (
+    EligibilityProvider,
+    EventPublisher,
+    MetricsSink,
+    Notifier,
+    ReportStore,
+    Repositories,
+    WorkflowStarter,
+)
 
 
 @dataclass
 class TenantContext:
     config: TenantConfig
-    tables: TenantTables
+    tables: Repositories
     notifier: Notifier
     eligibility: EligibilityProvider
     reports: ReportStore
+    metrics: MetricsSink
     workflows: WorkflowStarter | None = None
     events: EventPublisher | None = None

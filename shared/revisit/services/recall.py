@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.adapters.eligibility import most_recent_policy
 from revisit.domain.ladder import (
     ContactNow,
     LadderFinished,
@@ -17,6 +16,7 @@ from revisit.domain.ladder import (
     next_ladder_action,
     status_after_contact,
 )
+from revisit.domain.insurance import most_recent_policy
 from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
 from revisit.domain.sms import sms_segments

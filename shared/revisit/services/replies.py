@@ -74,7 +74,7 @@ def _confirm_next(ctx: TenantContext, patients: list[Patient], now) -> bool:
                 if a.status == AppointmentStatus.BOOKED and a.starts_at > now]
     if not upcoming:
         return False
-    ctx.tables.bookings.confirm(min(upcoming, key=lambda a: a.starts_at), now)
+    ctx.tables.appointments.confirm(min(upcoming, key=lambda a: a.starts_at), now)
     return True
 
 

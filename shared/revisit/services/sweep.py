@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.adapters import dynamo_keys as keys
 from revisit.domain.naming import recall_execution_name
 from revisit.models.common import Role
 from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
@@ -171,8 +170,7 @@ def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResu
 
 def email_admin_summary(request: AdminSummaryRequest, ctx: TenantContext) -> AdminSummaryResult:
     """R14: the administrator's summary with the 30-day count. Sent once per night, whatever is re-run."""
-    marker = keys.notice("admin-summary", request.run_date.isoformat())
-    if not ctx.tables.notices.claim(marker):
+    if not ctx.tables.notices.claim_once("admin-summary", request.run_date.isoformat()):
         return AdminSummaryResult(sent=False)
     language = ctx.config.default_language
     context = {"tenant_name": ctx.config.name, "run_date": request.run_date,

@@ -5,7 +5,6 @@ they interleave, exactly one commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,35 +12,16 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from revisit.adapters import dynamo_keys as keys
-from revisit.adapters.dynamo import from_item, to_item, translated_errors
+from revisit.adapters.dynamo.items import from_item, query_prefix, stored_datetime, to_item, translated_errors
 from revisit.domain.availability import Busy, grid_cells
-from revisit.errors import Conflict, NotFound, TransientError
-from revisit.models.entities import Appointment, AppointmentStatus, Payment
+from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
+from revisit.models.entities import Appointment, AppointmentStatus, IdempotencyRecord, Payment
 
 IDEMPOTENCY_HOURS = 24
 LONGEST_APPOINTMENT = timedelta(hours=8)
 
 
-class SlotTaken(Conflict):
-    pass
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: str
-    patient_id: str
-    appointment_id: str
-
-
-class IdempotencyKeyReused(Exception):
-    """The key was sent before with this stored record: replay it (same request) or refuse (another)."""
-
-    def __init__(self, record: IdempotencyRecord) -> None:
-        super().__init__("Idempotency-Key already used")
-        self.record = record
-
-
-class BookingRepository:
+class AppointmentRepository:
     def __init__(self, table: Any) -> None:
         self._table = table
         self._client = table.meta.client
@@ -75,11 +55,21 @@ class BookingRepository:
                 raise SlotTaken(f"provider {appointment.provider_id} is not free at {appointment.starts_at}") from None
             raise TransientError(f"booking {appointment.appointment_id}: {reasons}") from None
 
+    def save(self, appointment: Appointment) -> None:
+        """An appointment recorded as it is (imported, or booked outside the schedule grid): no slot locks."""
+        with translated_errors("appointment", appointment.appointment_id):
+            self._table.put_item(Item=keys.appointment(appointment.patient_id, appointment.appointment_id)
+                                 | to_item(appointment))
+
+    def for_patient(self, patient_id: str) -> list[Appointment]:
+        return [from_item(Appointment, i) for i in query_prefix(self._table, patient_id, keys.appointments_prefix())]
+
     def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None:
         item = self._table.get_item(Key=keys.idempotency(integrator_id, key), ConsistentRead=True).get("Item")
         if item is None:
             return None
-        return IdempotencyRecord(item["request_hash"], item["patient_id"], item["appointment_id"])
+        return IdempotencyRecord(request_hash=item["request_hash"], patient_id=item["patient_id"],
+                                 appointment_id=item["appointment_id"])
 
     def get(self, patient_id: str, appointment_id: str) -> Appointment:
         item = self._table.get_item(Key=keys.appointment(patient_id, appointment_id), ConsistentRead=True).get("Item")
@@ -123,11 +113,11 @@ class BookingRepository:
             "ConditionExpression": "#status = :booked AND starts_at = :old",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
-                ":s": moved.starts_at.isoformat(), ":e": moved.ends_at.isoformat(), ":p": moved.provider_id,
-                ":u": moved.updated_at.isoformat() if moved.updated_at else None,
+                ":s": stored_datetime(moved.starts_at), ":e": stored_datetime(moved.ends_at), ":p": moved.provider_id,
+                ":u": stored_datetime(moved.updated_at) if moved.updated_at else None,
                 ":spk": keys.schedule_partition(moved.provider_id),
                 ":ssk": keys.schedule_entry(moved.provider_id, moved.starts_at, moved.appointment_id)["schedule_sk"],
-                ":booked": AppointmentStatus.BOOKED.value, ":old": appointment.starts_at.isoformat()}}}]
+                ":booked": AppointmentStatus.BOOKED.value, ":old": stored_datetime(appointment.starts_at)}}}]
         writes += [_put(self._table.name, keys.slot_lock(provider, cell)
                         | {"appointment_id": moved.appointment_id, "patient_id": moved.patient_id})
                    for provider, cell in sorted(new_cells - old_cells)]

@@ -1,0 +1,30 @@
+"""DynamoDB repositories, one module per aggregate, all over the tenant's one table (single-table design,
+every key built in revisit.adapters.dynamo_keys). Only this package talks to DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from revisit.adapters.dynamo.appointments import AppointmentRepository
+from revisit.adapters.dynamo.attempts import AttemptRepository
+from revisit.adapters.dynamo.credentials import CredentialRepository
+from revisit.adapters.dynamo.notices import StaffNoticeRepository
+from revisit.adapters.dynamo.patients import PatientRepository
+from revisit.adapters.dynamo.recall_cycles import RecallCycleRepository
+from revisit.adapters.dynamo.tasks import TaskRepository
+from revisit.models.tenant import TenantConfig
+
+__all__ = ["TenantTables"]
+
+
+class TenantTables:
+    """Every repository of one tenant (revisit.ports.Repositories), over the tenant's table."""
+
+    def __init__(self, table: Any, config: TenantConfig) -> None:
+        self.patients = PatientRepository(table, config)
+        self.cycles = RecallCycleRepository(table)
+        self.attempts = AttemptRepository(table)
+        self.tasks = TaskRepository(table)
+        self.appointments = AppointmentRepository(table)
+        self.notices = StaffNoticeRepository(table)
+        self.credentials = CredentialRepository(table)

@@ -1,0 +1,106 @@
+"""Patients: the profile, and the sparse due (R1) and phone indexes it keeps."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+
+from revisit.adapters import dynamo_keys as keys
+from revisit.adapters.dynamo.items import count, decode_token, encode_token, from_item, plain, to_item, translated_errors
+from revisit.domain.recall_dates import next_due_recall
+from revisit.errors import NotFound
+from revisit.models.entities import Patient
+from revisit.models.tenant import TenantConfig
+
+
+class PatientRepository:
+    def __init__(self, table: Any, config: TenantConfig) -> None:
+        self._table = table
+        self._recall_types = {rt.recall_type: rt for rt in config.recall_types}
+        self._combine_days = config.sweep.lead_days
+
+    def due_attributes(self, patient: Patient) -> dict[str, Any]:
+        """The sparse due-index entry: present only while the patient's next recall has no cycle yet,
+        and only for patients who can be recalled (active, not opted out, nothing booked)."""
+        due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
+        if due is None:
+            return {}
+        attributes: dict[str, Any] = {
+            "recall_due_date": due.due_date.isoformat(),
+            "recall_types_due": list(due.recall_types),
+        }
+        recallable = (
+            not patient.opted_out
+            and patient.next_appointment_at is None
+            and patient.status.value != "Inactive"
+            and (patient.recall_cycle_id is None or patient.recall_cycle_id < due.due_date.isoformat())
+        )
+        if recallable:
+            attributes |= keys.due_entry(patient.clinic_id, due.due_date, patient.patient_id)
+        return attributes
+
+    def item(self, patient: Patient) -> dict[str, Any]:
+        phone = keys.phone_entry(patient.phone, patient.patient_id) if patient.phone else {}
+        return keys.patient(patient.patient_id) | to_item(patient) | self.due_attributes(patient) | phone
+
+    def by_phone(self, phone: str) -> list[Patient]:
+        """Everyone with this mobile number (a family may share one), read from the phone index."""
+        page = self._table.query(IndexName=keys.PHONE_INDEX,
+                                 KeyConditionExpression=Key("phone_pk").eq(keys.phone_partition(phone)))
+        return [self.get(item["patient_id"]) for item in page.get("Items", [])]
+
+    def save(self, patient: Patient) -> None:
+        with translated_errors("patient", patient.patient_id):
+            self._table.put_item(Item=self.item(patient))
+
+    def create(self, patient: Patient) -> None:
+        with translated_errors("patient", patient.patient_id):
+            self._table.put_item(Item=self.item(patient), ConditionExpression=Attr(keys.PK).not_exists())
+
+    def save_many(self, patients: list[Patient]) -> None:
+        with self._table.batch_writer() as batch:
+            for patient in patients:
+                batch.put_item(Item=self.item(patient))
+
+    def get(self, patient_id: str) -> Patient:
+        with translated_errors("patient", patient_id):
+            item = self._table.get_item(Key=keys.patient(patient_id), ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound("patient", patient_id)
+        return from_item(Patient, item)
+
+    def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
+        update = "SET opted_out = :o" + (" REMOVE due_pk, due_sk" if opted_out else "")
+        with translated_errors("patient", patient_id):
+            self._table.update_item(
+                Key=keys.patient(patient_id),
+                UpdateExpression=update,
+                ExpressionAttributeValues={":o": opted_out},
+                ConditionExpression=Attr(keys.PK).exists(),
+            )
+
+    def due_page(
+        self, clinic_id: str, horizon: date, page_size: int, page_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None, int]:
+        """R1: patients whose recall falls due on or before `horizon`. A Query of the sparse due index:
+        it reads only patients who are due. Returns (entries, next page token, items read)."""
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.DUE_INDEX,
+            "KeyConditionExpression": Key("due_pk").eq(keys.due_partition(clinic_id))
+            & Key("due_sk").lt(keys.due_sort_upper_bound(horizon)),
+            "Limit": page_size,
+        }
+        start = decode_token(page_token)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        with translated_errors("due index", clinic_id):
+            page = self._table.query(**kwargs)
+        entries = [plain(item) for item in page.get("Items", [])]
+        return entries, encode_token(page.get("LastEvaluatedKey")), page.get("ScannedCount", len(entries))
+
+    def count_due(self, clinic_id: str, horizon: date) -> int:
+        return count(self._table, IndexName=keys.DUE_INDEX,
+                      KeyConditionExpression=Key("due_pk").eq(keys.due_partition(clinic_id))
+                      & Key("due_sk").lt(keys.due_sort_upper_bound(horizon)))
