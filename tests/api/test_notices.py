@@ -92,3 +92,28 @@ def test_a_rescheduled_appointment_is_reminded_at_its_new_time_only(api):
     taken = api.call("POST", "/appointments", {**NEW_PATIENT, "starts_at": "2026-12-09T10:30:00-05:00"})
     assert taken.status == 409
     assert api.call("POST", f"{path}/reschedule", {"starts_at": "2026-12-09T10:10:00-05:00"}).json()["field"] == "starts_at"
+
+
+def test_a_notice_crashed_mid_send_is_never_resent_and_is_accounted_for(api):
+    from revisit.models.common import Channel
+    from revisit.models.entities import AttemptOutcome, TaskKind
+    from tests.fakes import FakeMetrics
+    from tests.workflows.test_recall_workflow import crash_after_the_send
+
+    api.ctx.metrics = FakeMetrics()
+    crashed = crash_after_the_send(api.ctx, Channel.SMS)
+    driver = Driver(api.stack)
+    booked = api.call("POST", "/appointments", NEW_PATIENT).json()
+    driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
+    assert crashed and len(sms(api)) == 1 and len(emails()) == 1  # the confirmation SMS went once
+    attempts = {(a.step, a.channel): a for a in api.ctx.tables.attempts.for_patient("p-000001")}
+    assert attempts[("confirmation", Channel.SMS)].outcome == AttemptOutcome.UNCONFIRMED
+    assert attempts[("confirmation", Channel.EMAIL)].outcome == AttemptOutcome.SENT
+    assert api.ctx.metrics.counts["MessagesNotSent"] == 1
+    checks = [t for t in api.ctx.tables.tasks.open_queue("boston", "front_desk") if t.kind == TaskKind.DELIVERY_CHECK]
+    assert [t.patient_id for t in checks] == ["p-000001"]
+    driver.run_until(datetime.fromisoformat("2026-12-02T14:00:00+00:00"))
+    assert len(sms(api)) == 3  # the reminder and the instructions still follow, each once
+    execution = api.stack.client("stepfunctions").list_executions(
+        stateMachineArn=api.stack.state_machine_arns["appointment"])["executions"][0]
+    assert execution["status"] == "SUCCEEDED" and booked["appointment_id"] in execution["name"]

@@ -7,6 +7,7 @@ from moto import mock_aws
 from revisit.adapters import dynamo_keys
 from revisit.adapters.dynamo import TenantTables
 from revisit.offline.dynamodb_local import dynamodb_local, local_resource, skip_reason
+from tests.fakes import FakeTables
 
 _names = itertools.count()
 
@@ -20,11 +21,14 @@ def local_endpoint():
         yield endpoint
 
 
-@pytest.fixture(params=["moto", "dynamodb-local"])
+@pytest.fixture(params=["memory", "moto", "dynamodb-local"])
 def tables(request, tenant, monkeypatch):
-    """The tenant's repositories over a fresh table, on each engine."""
+    """The tenant's repositories over a fresh table, on each engine, and the in-memory fakes the service
+    tests use: one contract for all three."""
     name = f"revisit-test-{next(_names)}"
-    if request.param == "moto":
+    if request.param == "memory":
+        yield FakeTables(tenant)
+    elif request.param == "moto":
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -115,17 +115,37 @@ def test_a_retried_contact_step_never_sends_twice(harness):
     assert len(harness.sms()) == 1 and len(harness.emails()) == 1
 
 
-def test_a_claim_left_by_a_crashed_try_is_never_resent(harness):
-    from revisit.models.common import Channel
-    from revisit.models.entities import CommunicationAttempt
+def crash_after_the_send(ctx, channel):
+    """The next outcome write for `channel` fails as if the function died after the provider took the message."""
+    from revisit.errors import TransientError
 
+    record = ctx.tables.attempts.record
+
+    def record_or_crash(attempt):
+        if attempt.channel == channel and attempt.outcome == AttemptOutcome.SENT and not crashed:
+            crashed.append(attempt)
+            raise TransientError("ProvisionedThroughputExceededException on the outcome's write")
+        record(attempt)
+
+    crashed = []
+    ctx.tables.attempts.record = record_or_crash
+    return crashed
+
+
+def test_a_send_crashed_mid_way_is_never_resent_and_is_accounted_for(harness):
+    from revisit.models.common import Channel
+    from tests.fakes import FakeMetrics
+
+    harness.ctx.metrics = FakeMetrics()
+    crashed = crash_after_the_send(harness.ctx, Channel.SMS)
     patient = save(harness, make_patient())
-    harness.ctx.tables.attempts.claim(CommunicationAttempt(
-        patient_id=patient.patient_id, cycle_id="2026-11-30", step="sms-1", channel=Channel.SMS,
-        outcome=AttemptOutcome.SENDING, at=harness.stack.clock.now()))
     arn = harness.start_recall(patient)
-    harness.advance(1)
-    assert harness.sms() == []
+    harness.advance(1)  # the SMS goes, the step fails, Step Functions retries it
+    assert crashed and len(harness.sms()) == 1
     attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
     assert attempts["sms-1"].outcome == AttemptOutcome.UNCONFIRMED
-    harness.finish(arn)
+    assert harness.ctx.metrics.counts["MessagesNotSent"] == 1
+    checks = [t for t in harness.ctx.tables.tasks.open_queue("boston", "front_desk") if t.kind == TaskKind.DELIVERY_CHECK]
+    assert [t.patient_id for t in checks] == [patient.patient_id]
+    assert harness.finish(arn)["status"] == "SUCCEEDED"
+    assert len(harness.sms()) == 1 and len(harness.emails()) == 1  # the ladder went on, nothing twice

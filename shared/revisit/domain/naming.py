@@ -17,3 +17,8 @@ def sweep_execution_name(tenant_id: str, run_date: date, suffix: str = "") -> st
 
 def recall_task_id(kind: str, patient_id: str, cycle_id: str) -> str:
     return f"{kind}-{patient_id}-{cycle_id}"
+
+
+def delivery_check_task_id(patient_id: str, ledger_id: str, step: str, channel: str) -> str:
+    """One check per interrupted send, whatever re-reads the claim."""
+    return f"delivery-check-{patient_id}-{ledger_id}-{step}-{channel}"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from revisit.models.entities import RecallItem
+from revisit.models.entities import Patient, PatientStatus, RecallItem
 from revisit.models.tenant import Clinic, RecallType
 
 
@@ -36,6 +36,17 @@ def next_due_recall(recalls: list[RecallItem], recall_types: dict[str, RecallTyp
     first = dues[0][0]
     window_end = first + timedelta(days=combine_days)
     return DueRecall(first, tuple(sorted({rt for due, rt in dues if due <= window_end})))
+
+
+def can_start_cycle(patient: Patient, due_date: date) -> bool:
+    """Who the nightly sweep may open a cycle for (the due index holds these and no one else): active, not
+    opted out, nothing booked, and no cycle opened yet for this due date or a later one."""
+    return (
+        not patient.opted_out
+        and patient.next_appointment_at is None
+        and patient.status != PatientStatus.INACTIVE
+        and (patient.recall_cycle_id is None or patient.recall_cycle_id < due_date.isoformat())
+    )
 
 
 def days_since_last_visit(last_visit: date | None, today: date) -> int | None:

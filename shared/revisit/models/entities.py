@@ -106,6 +106,11 @@ class CycleStatus(StrEnum):
     def is_open(self) -> bool:
         return self in (CycleStatus.PENDING, CycleStatus.CONTACTED, CycleStatus.MANUAL_REVIEW)
 
+    @property
+    def recall_status(self) -> RecallStatus:
+        """What the patient's record shows while this is its latest cycle (R7, R16)."""
+        return RecallStatus[self.name]
+
 
 class RecallCycle(Record):
     """One patient's walk through the contact ladder for one due date."""
@@ -140,6 +145,7 @@ class TaskKind(StrEnum):
     ADMIN_FOLLOW_UP = "admin_follow_up"  # R27
     LEAD_DENTIST_REVIEW = "lead_dentist_review"  # R12
     PATIENT_REPLY = "patient_reply"  # a two-way SMS reply no rule understood: the front desk answers it
+    DELIVERY_CHECK = "delivery_check"  # a send interrupted mid-way: did the message reach the patient?
 
 
 class TaskPriority(StrEnum):

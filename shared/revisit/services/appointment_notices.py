@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 
 from revisit import clock
 from revisit.domain.appointment_notices import Notice, notice_plan
-from revisit.errors import NotFound, TransientError
+from revisit.errors import NotFound
 from revisit.invites import appointment_invite
 from revisit.models.common import Channel
 from revisit.models.entities import Appointment, AppointmentStatus, AttemptOutcome, CommunicationAttempt, Patient
 from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
-from revisit.ports import EmailMessage, PermanentSendFailure, SmsMessage
+from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render
 from revisit.services.context import TenantContext
+from revisit.services.delivery import deliver_once
 
 
 def ledger_id(appointment: Appointment) -> str:
@@ -63,7 +64,7 @@ def _instructions(kind, patient: Patient) -> str:
 
 
 def _send(ctx: TenantContext, appointment: Appointment, patient: Patient, notice: Notice, now) -> list[str]:
-    """Each channel the patient allows, once: claim the attempt row, then send."""
+    """Each channel the patient allows, once (services/delivery.py); the channels this call sent on."""
     if patient.opted_out:
         return []
     sent = []
@@ -75,18 +76,10 @@ def _send(ctx: TenantContext, appointment: Appointment, patient: Patient, notice
     for channel in channels:
         claim = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=ledger_id(appointment), step=notice.value,
                                      channel=channel, outcome=AttemptOutcome.SENDING, at=now, language=patient.language)
-        if ctx.tables.attempts.claim(claim) is not None:
-            continue  # sent (or tried) before: never twice
-        try:
-            message_id = _deliver(ctx, appointment, patient, notice, channel)
-        except TransientError:
-            ctx.tables.attempts.release(claim)
-            raise
-        except PermanentSendFailure as exc:
-            ctx.tables.attempts.record(claim.model_copy(update={"outcome": AttemptOutcome.FAILED, "detail": str(exc)}))
-            continue
-        ctx.tables.attempts.record(claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id}))
-        sent.append(channel.value)
+        done = deliver_once(ctx, patient, claim, lambda owned, c=channel: owned.model_copy(update={
+            "outcome": AttemptOutcome.SENT, "message_id": _deliver(ctx, appointment, patient, notice, c)}))
+        if done.sent_now:
+            sent.append(channel.value)
     return sent
 
 

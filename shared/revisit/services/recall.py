@@ -20,7 +20,7 @@ from revisit.domain.insurance import most_recent_policy
 from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
 from revisit.domain.sms import sms_segments
-from revisit.errors import Conflict, NotFound, TransientError
+from revisit.errors import Conflict, NotFound
 from revisit.models.common import Channel, Role
 from revisit.models.entities import (
     AttemptOutcome,
@@ -42,9 +42,10 @@ from revisit.models.steps import (
     VerifyInsuranceResult,
 )
 from revisit.models.tenant import LadderStep
-from revisit.ports import EmailMessage, PermanentSendFailure, SmsMessage
+from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render
 from revisit.services.context import TenantContext
+from revisit.services.delivery import deliver_once
 
 CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL)
 
@@ -208,26 +209,11 @@ def _record_once(ctx: TenantContext, cycle: RecallCycle, step: LadderStep, outco
 
 
 def _contact(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: LadderStep, now: datetime) -> AttemptOutcome:
-    """Claims the ledger row, then sends once. A claim found from an earlier try is never sent again."""
+    """This rung's message or task, once (services/delivery.py)."""
     claim = CommunicationAttempt(patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, step=step.step,
                                  channel=step.channel, outcome=AttemptOutcome.SENDING, at=now,
                                  language=patient.language if step.channel.reaches_patient else None)
-    earlier = ctx.tables.attempts.claim(claim)
-    if earlier is not None:
-        if earlier.outcome == AttemptOutcome.SENDING:
-            # An earlier try died between claiming and recording: the message may have gone. Never twice.
-            ctx.tables.attempts.record(earlier.model_copy(update={"outcome": AttemptOutcome.UNCONFIRMED,
-                                                                   "detail": "earlier try died mid-send"}))
-            return AttemptOutcome.UNCONFIRMED
-        return earlier.outcome
-    try:
-        done = _deliver(ctx, cycle, patient, step, claim, now)
-    except TransientError:
-        ctx.tables.attempts.release(claim)
-        raise
-    except PermanentSendFailure as exc:
-        done = claim.model_copy(update={"outcome": AttemptOutcome.FAILED, "detail": f"provider refused: {exc}"})
-    ctx.tables.attempts.record(done)
+    done = deliver_once(ctx, patient, claim, lambda owned: _deliver(ctx, cycle, patient, step, owned, now))
     return done.outcome
 
 

@@ -22,8 +22,10 @@ from revisit.models.entities import (
 from revisit.ports import SmsMessage
 from revisit.rendering import render
 from revisit.services.context import TenantContext
+from revisit.services.delivery import deliver_once
 
 INBOUND = "inbound"  # the attempt ledger's 'cycle' for replies
+ANSWERS = "answers"  # and for Revisit's answers to them
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def handle_reply(ctx: TenantContext, phone: str, text: str, message_id: str) -> 
 
 
 def _step(message_id: str) -> str:
-    return "reply-" + "".join(c for c in message_id.lower() if c.isalnum())[:40]
+    """An identifier (at most 40 characters) from the carrier's message id."""
+    return "reply-" + "".join(c for c in message_id.lower() if c.isalnum())[:34]
 
 
 def _confirm_next(ctx: TenantContext, patients: list[Patient], now) -> bool:
@@ -82,7 +85,13 @@ def _hand_to_front_desk(ctx: TenantContext, patient: Patient, message_id: str, n
     clinic = ctx.config.clinic(patient.clinic_id)
     if patient.phone and patient.sms_consent and not patient.opted_out:
         text = render(patient.language, "reply_received_sms.txt", clinic_name=clinic.name, clinic_phone=clinic.phone)
-        ctx.notifier.send_sms(SmsMessage(patient.phone, text, ctx.config.sms_sender_id))
+        phone = patient.phone
+        answer = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=ANSWERS, step=_step(message_id),
+                                      channel=Channel.SMS, outcome=AttemptOutcome.SENDING, at=now,
+                                      language=patient.language)
+        deliver_once(ctx, patient, answer, lambda owned: owned.model_copy(update={
+            "outcome": AttemptOutcome.SENT,
+            "message_id": ctx.notifier.send_sms(SmsMessage(phone, text, ctx.config.sms_sender_id))}))
     ctx.tables.tasks.create(StaffTask(
         task_id=f"reply-{_step(message_id)}", kind=TaskKind.PATIENT_REPLY, role=Role.FRONT_DESK,
         clinic_id=patient.clinic_id, priority=TaskPriority.HIGH, patient_id=patient.patient_id,

@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import count, decode_token, encode_token, from_item, plain, to_item, translated_errors
-from revisit.domain.recall_dates import next_due_recall
+from revisit.domain.recall_dates import can_start_cycle, next_due_recall
 from revisit.errors import NotFound
 from revisit.models.entities import Patient
 from revisit.models.tenant import TenantConfig
@@ -31,13 +31,7 @@ class PatientRepository:
             "recall_due_date": due.due_date.isoformat(),
             "recall_types_due": list(due.recall_types),
         }
-        recallable = (
-            not patient.opted_out
-            and patient.next_appointment_at is None
-            and patient.status.value != "Inactive"
-            and (patient.recall_cycle_id is None or patient.recall_cycle_id < due.due_date.isoformat())
-        )
-        if recallable:
+        if can_start_cycle(patient, due.due_date):
             attributes |= keys.due_entry(patient.clinic_id, due.due_date, patient.patient_id)
         return attributes
 

@@ -15,15 +15,6 @@ from revisit.adapters.dynamo.items import count, from_item, json_default, query_
 from revisit.errors import Conflict, NotFound
 from revisit.models.entities import CycleStatus, RecallCycle, RecallStatus
 
-CYCLE_STATUS_TO_RECALL_STATUS = {
-    CycleStatus.PENDING: RecallStatus.PENDING,
-    CycleStatus.CONTACTED: RecallStatus.CONTACTED,
-    CycleStatus.MANUAL_REVIEW: RecallStatus.MANUAL_REVIEW,
-    CycleStatus.BOOKED: RecallStatus.BOOKED,
-    CycleStatus.DECLINED: RecallStatus.DECLINED,
-    CycleStatus.OPTED_OUT: RecallStatus.OPTED_OUT,
-    CycleStatus.NOT_NEEDED: RecallStatus.NOT_NEEDED,
-}
 OPEN_STATUSES = [s.value for s in CycleStatus if s.is_open]
 
 
@@ -132,7 +123,7 @@ class RecallCycleRepository:
                     Key=keys.patient(cycle.patient_id),
                     UpdateExpression="SET recall_status = :rs",
                     ConditionExpression="recall_cycle_id = :c",
-                    ExpressionAttributeValues={":rs": CYCLE_STATUS_TO_RECALL_STATUS[status].value, ":c": cycle.cycle_id},
+                    ExpressionAttributeValues={":rs": status.recall_status.value, ":c": cycle.cycle_id},
                 )
         except Conflict:
             pass

@@ -1,0 +1,431 @@
+"""In-memory fakes of every port (revisit.ports). Service tests run on them in milliseconds. They are held
+to the DynamoDB adapters' behaviour by the same contract (tests/data/test_repositories.py runs on moto,
+DynamoDB Local and these), so a fake cannot drift from what AWS does."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from revisit.adapters.eligibility import StoredCoverageEligibility
+from revisit.domain.availability import Busy, grid_cells
+from revisit.domain.recall_dates import can_start_cycle, next_due_recall
+from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    AttemptOutcome,
+    CommunicationAttempt,
+    CycleStatus,
+    IdempotencyRecord,
+    IntegratorCredential,
+    Patient,
+    Payment,
+    RecallCycle,
+    RecallStatus,
+    StaffTask,
+    TaskStatus,
+)
+from revisit.models.tenant import TenantConfig
+from revisit.ports import EmailMessage, SmsMessage
+from revisit.services.context import TenantContext
+
+LONGEST_APPOINTMENT = timedelta(hours=8)
+
+
+class FakePatients:
+    def __init__(self, config: TenantConfig) -> None:
+        self.rows: dict[str, Patient] = {}
+        self._recall_types = {rt.recall_type: rt for rt in config.recall_types}
+        self._combine_days = config.sweep.lead_days
+
+    def get(self, patient_id: str) -> Patient:
+        if patient_id not in self.rows:
+            raise NotFound("patient", patient_id)
+        return self.rows[patient_id]
+
+    def save(self, patient: Patient) -> None:
+        self.rows[patient.patient_id] = patient
+
+    def create(self, patient: Patient) -> None:
+        if patient.patient_id in self.rows:
+            raise Conflict(f"patient {patient.patient_id} exists")
+        self.save(patient)
+
+    def save_many(self, patients: list[Patient]) -> None:
+        for patient in patients:
+            self.save(patient)
+
+    def by_phone(self, phone: str) -> list[Patient]:
+        return [p for p in sorted(self.rows.values(), key=lambda p: p.patient_id) if p.phone == phone]
+
+    def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
+        self.save(self.get(patient_id).model_copy(update={"opted_out": opted_out}))
+
+    def _due(self, clinic_id: str, horizon: date) -> list[dict[str, Any]]:
+        entries = []
+        for patient in self.rows.values():
+            due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
+            if (patient.clinic_id == clinic_id and due is not None and due.due_date <= horizon
+                    and can_start_cycle(patient, due.due_date)):
+                entries.append({"patient_id": patient.patient_id, "clinic_id": clinic_id,
+                                "recall_due_date": due.due_date.isoformat()})
+        return sorted(entries, key=lambda e: (e["recall_due_date"], e["patient_id"]))
+
+    def due_page(self, clinic_id: str, horizon: date, page_size: int,
+                 page_token: str | None) -> tuple[list[dict[str, Any]], str | None, int]:
+        entries = self._due(clinic_id, horizon)
+        start = int(page_token or 0)
+        page = entries[start:start + page_size]
+        following = start + page_size
+        return page, str(following) if following < len(entries) else None, len(page)
+
+    def count_due(self, clinic_id: str, horizon: date) -> int:
+        return len(self._due(clinic_id, horizon))
+
+
+class FakeCycles:
+    def __init__(self, patients: FakePatients) -> None:
+        self.rows: dict[tuple[str, str], RecallCycle] = {}
+        self._patients = patients
+
+    def open(self, cycle: RecallCycle) -> None:
+        key = (cycle.patient_id, cycle.cycle_id)
+        if key in self.rows:
+            raise Conflict(f"recall cycle {cycle.execution_name} exists")
+        self.rows[key] = cycle
+        self.mark_patient_in_cycle(cycle)
+
+    def mark_patient_in_cycle(self, cycle: RecallCycle) -> None:
+        patient = self._patients.rows.get(cycle.patient_id)
+        if patient and (patient.recall_cycle_id is None or patient.recall_cycle_id <= cycle.cycle_id):
+            self._patients.save(patient.model_copy(update={"recall_cycle_id": cycle.cycle_id,
+                                                           "recall_status": RecallStatus.PENDING}))
+
+    def get(self, patient_id: str, cycle_id: str) -> RecallCycle:
+        if (patient_id, cycle_id) not in self.rows:
+            raise NotFound("recall cycle", f"{patient_id}/{cycle_id}")
+        return self.rows[(patient_id, cycle_id)]
+
+    def record_progress(self, cycle: RecallCycle, *, step_index: int, next_contact_at: datetime,
+                        status: CycleStatus | None = None, contacted_at: datetime | None = None,
+                        channel: str | None = None) -> None:
+        stored = self.get(cycle.patient_id, cycle.cycle_id)
+        if stored.step_index != cycle.step_index or not stored.status.is_open:
+            raise Conflict(f"recall cycle {cycle.execution_name} changed or is in another state")
+        update: dict[str, Any] = {"step_index": step_index, "next_contact_at": next_contact_at}
+        if status is not None:
+            update["status"] = status
+        if contacted_at is not None:
+            update |= {"last_contact_at": contacted_at, "last_channel": channel, "attempts": stored.attempts + 1}
+        self.rows[(cycle.patient_id, cycle.cycle_id)] = RecallCycle.model_validate(stored.model_dump() | update)
+        if status is not None and status != cycle.status:
+            self._set_patient_status(cycle, status)
+
+    def close(self, cycle: RecallCycle, status: CycleStatus, reason: str, at: datetime) -> bool:
+        stored = self.get(cycle.patient_id, cycle.cycle_id)
+        if not stored.status.is_open:
+            return False
+        self.rows[(cycle.patient_id, cycle.cycle_id)] = stored.model_copy(
+            update={"status": status, "closed_at": at, "close_reason": reason})
+        self._set_patient_status(cycle, status)
+        return True
+
+    def _set_patient_status(self, cycle: RecallCycle, status: CycleStatus) -> None:
+        patient = self._patients.rows.get(cycle.patient_id)
+        if patient and patient.recall_cycle_id == cycle.cycle_id:
+            self._patients.save(patient.model_copy(update={"recall_status": status.recall_status}))
+
+    def save_details(self, cycle: RecallCycle, **fields: Any) -> None:
+        stored = self.get(cycle.patient_id, cycle.cycle_id)
+        self.rows[(cycle.patient_id, cycle.cycle_id)] = RecallCycle.model_validate(stored.model_dump() | fields)
+
+    def open_cycles(self, clinic_id: str) -> Iterator[RecallCycle]:
+        yield from sorted((c for c in self.rows.values() if c.clinic_id == clinic_id and c.status.is_open),
+                          key=lambda c: (c.recall_due_date, c.patient_id))
+
+    def count_open(self, clinic_id: str, status: CycleStatus | None = None) -> int:
+        return sum(1 for c in self.open_cycles(clinic_id) if status is None or c.status == status)
+
+    def for_patient(self, patient_id: str) -> list[RecallCycle]:
+        return [c for (p, _), c in sorted(self.rows.items()) if p == patient_id]
+
+
+def _ledger_key(attempt: CommunicationAttempt) -> tuple[str, str, str, str]:
+    return attempt.patient_id, attempt.cycle_id, attempt.step, attempt.channel.value
+
+
+class FakeAttempts:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, str], CommunicationAttempt] = {}
+        self.fail_next_record: Exception | None = None
+        """Set to make the next `record` raise (a crash after the send, before the outcome is written)."""
+
+    def claim(self, attempt: CommunicationAttempt) -> CommunicationAttempt | None:
+        existing = self.rows.get(_ledger_key(attempt))
+        if existing is not None:
+            return existing
+        self.rows[_ledger_key(attempt)] = attempt
+        return None
+
+    def record(self, attempt: CommunicationAttempt) -> None:
+        if self.fail_next_record is not None:
+            failure, self.fail_next_record = self.fail_next_record, None
+            raise failure
+        self.rows[_ledger_key(attempt)] = attempt
+
+    def mark_unconfirmed(self, attempt: CommunicationAttempt, detail: str) -> bool:
+        existing = self.rows.get(_ledger_key(attempt))
+        if existing is None or existing.outcome != AttemptOutcome.SENDING:
+            return False
+        self.rows[_ledger_key(attempt)] = existing.model_copy(
+            update={"outcome": AttemptOutcome.UNCONFIRMED, "detail": detail})
+        return True
+
+    def release(self, attempt: CommunicationAttempt) -> None:
+        existing = self.rows.get(_ledger_key(attempt))
+        if existing is None or existing.outcome != AttemptOutcome.SENDING:
+            raise Conflict("attempt is not a claim in progress")
+        del self.rows[_ledger_key(attempt)]
+
+    def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:
+        return [a for key, a in sorted(self.rows.items()) if key[0] == patient_id]
+
+
+class FakeTasks:
+    def __init__(self) -> None:
+        self.rows: dict[str, StaffTask] = {}
+
+    def create(self, task: StaffTask) -> bool:
+        if task.task_id in self.rows:
+            return False
+        self.rows[task.task_id] = task
+        return True
+
+    def get(self, task_id: str) -> StaffTask:
+        if task_id not in self.rows:
+            raise NotFound("task", task_id)
+        return self.rows[task_id]
+
+    def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None,
+              reason: str | None = None) -> bool:
+        task = self.rows.get(task_id)
+        if task is None or task.status != TaskStatus.OPEN:
+            return False
+        update: dict[str, Any] = {"status": status, "closed_at": at}
+        if result:
+            update["result"] = result
+        if reason:
+            update["reason"] = reason
+        self.rows[task_id] = StaffTask.model_validate(task.model_dump() | update)
+        return True
+
+    def open_queue(self, clinic_id: str, role: str, limit: int = 100) -> list[StaffTask]:
+        queue = [t for t in self.rows.values()
+                 if t.status == TaskStatus.OPEN and t.clinic_id == clinic_id and t.role.value == role]
+        return sorted(queue, key=lambda t: (t.due_at.isoformat(), t.task_id))[:limit]
+
+
+class FakeAppointments:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Appointment] = {}
+        self.locks: dict[tuple[str, datetime], str] = {}
+        self.on_schedule: set[tuple[str, str]] = set()
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.payments: dict[tuple[str, str, str], Payment] = {}
+
+    def save(self, appointment: Appointment) -> None:
+        self.rows[(appointment.patient_id, appointment.appointment_id)] = appointment
+
+    def for_patient(self, patient_id: str) -> list[Appointment]:
+        return [a for (p, _), a in sorted(self.rows.items()) if p == patient_id]
+
+    def get(self, patient_id: str, appointment_id: str) -> Appointment:
+        if (patient_id, appointment_id) not in self.rows:
+            raise NotFound("appointment", appointment_id)
+        return self.rows[(patient_id, appointment_id)]
+
+    @staticmethod
+    def _cells(appointment: Appointment) -> set[tuple[str, datetime]]:
+        assert appointment.provider_id and appointment.ends_at
+        return {(appointment.provider_id, c) for c in grid_cells(appointment.starts_at, appointment.ends_at)}
+
+    def book(self, appointment: Appointment, idempotency: tuple[str, str, str] | None = None) -> None:
+        if idempotency and (idempotency[0], idempotency[1]) in self.idempotency:
+            raise IdempotencyKeyReused(self.idempotency[(idempotency[0], idempotency[1])])
+        cells = self._cells(appointment)
+        if any(cell in self.locks for cell in cells) or (appointment.patient_id, appointment.appointment_id) in self.rows:
+            raise SlotTaken(f"provider {appointment.provider_id} is not free at {appointment.starts_at}")
+        self.save(appointment)
+        self.on_schedule.add((appointment.patient_id, appointment.appointment_id))
+        self.locks |= dict.fromkeys(cells, appointment.appointment_id)
+        if idempotency:
+            integrator, key, request_hash = idempotency
+            self.idempotency[(integrator, key)] = IdempotencyRecord(
+                request_hash=request_hash, patient_id=appointment.patient_id, appointment_id=appointment.appointment_id)
+
+    def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None:
+        return self.idempotency.get((integrator_id, key))
+
+    def busy(self, provider_id: str, first: datetime, last: datetime) -> tuple[list[Busy], int]:
+        scheduled = [a for key, a in self.rows.items() if key in self.on_schedule and a.provider_id == provider_id
+                     and first - LONGEST_APPOINTMENT <= a.starts_at <= last]
+        return [Busy(provider_id, a.starts_at, a.ends_at) for a in scheduled
+                if a.ends_at and a.starts_at < last and first < a.ends_at], len(scheduled)
+
+    def move(self, appointment: Appointment, moved: Appointment) -> None:
+        stored = self.get(appointment.patient_id, appointment.appointment_id)
+        if stored.status != AppointmentStatus.BOOKED or stored.starts_at != appointment.starts_at:
+            raise Conflict(f"appointment {appointment.appointment_id} changed meanwhile")
+        old, new = self._cells(appointment), self._cells(moved)
+        if any(cell in self.locks for cell in new - old):
+            raise SlotTaken(f"provider {moved.provider_id} is not free at {moved.starts_at}")
+        for cell in old - new:
+            del self.locks[cell]
+        self.locks |= dict.fromkeys(new - old, moved.appointment_id)
+        self.save(stored.model_copy(update={"starts_at": moved.starts_at, "ends_at": moved.ends_at,
+                                            "provider_id": moved.provider_id, "updated_at": moved.updated_at,
+                                            "confirmed_at": None}))
+
+    def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
+                      reason: str | None = None) -> Appointment:
+        stored = self.get(appointment.patient_id, appointment.appointment_id)
+        if stored.status != AppointmentStatus.BOOKED:
+            raise Conflict(f"appointment {appointment.appointment_id} is {stored.status.value}, not booked")
+        update: dict[str, Any] = {"status": status, "updated_at": at}
+        if reason:
+            update["cancel_reason"] = reason
+        self.save(stored.model_copy(update=update))
+        if status == AppointmentStatus.CANCELLED:
+            self.on_schedule.discard((appointment.patient_id, appointment.appointment_id))
+            if appointment.provider_id and appointment.ends_at:
+                for cell in self._cells(appointment):
+                    self.locks.pop(cell, None)
+        return appointment.model_copy(update={"status": status, "updated_at": at, "cancel_reason": reason})
+
+    def confirm(self, appointment: Appointment, at: datetime) -> None:
+        stored = self.get(appointment.patient_id, appointment.appointment_id)
+        if stored.status == AppointmentStatus.BOOKED:
+            self.save(stored.model_copy(update={"confirmed_at": at}))
+
+    def record_payment(self, payment: Payment) -> Payment:
+        key = (payment.patient_id, payment.appointment_id, payment.payment_id)
+        existing = self.payments.get(key)
+        if existing is None:
+            self.payments[key] = payment
+            return payment
+        if existing.model_dump(exclude={"at"}) != payment.model_dump(exclude={"at"}):
+            raise Conflict(f"payment {payment.payment_id} was recorded with other details")
+        return existing
+
+
+class FakeNotices:
+    def __init__(self) -> None:
+        self.claimed: set[tuple[str, str]] = set()
+
+    def claim_once(self, kind: str, key: str) -> bool:
+        if (kind, key) in self.claimed:
+            return False
+        self.claimed.add((kind, key))
+        return True
+
+
+class FakeCredentials:
+    def __init__(self) -> None:
+        self.rows: dict[str, IntegratorCredential] = {}
+
+    def add(self, credential: IntegratorCredential) -> None:
+        if credential.key_id in self.rows:
+            raise Conflict(f"credential {credential.key_id} exists")
+        self.rows[credential.key_id] = credential
+
+    def get(self, key_id: str) -> IntegratorCredential | None:
+        return self.rows.get(key_id)
+
+    def revoke(self, key_id: str) -> None:
+        if key_id not in self.rows:
+            raise NotFound("credential", key_id)
+        self.rows[key_id] = self.rows[key_id].model_copy(update={"revoked": True})
+
+
+class FakeTables:
+    def __init__(self, config: TenantConfig) -> None:
+        self.patients = FakePatients(config)
+        self.cycles = FakeCycles(self.patients)
+        self.attempts = FakeAttempts()
+        self.tasks = FakeTasks()
+        self.appointments = FakeAppointments()
+        self.notices = FakeNotices()
+        self.credentials = FakeCredentials()
+
+
+@dataclass
+class FakeNotifier:
+    sms: list[SmsMessage] = field(default_factory=list)
+    emails: list[EmailMessage] = field(default_factory=list)
+    fail_next: Exception | None = None
+    """Set to make the next send raise (TransientError, PermanentSendFailure) instead of sending."""
+
+    def _maybe_fail(self) -> None:
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure
+
+    def send_sms(self, message: SmsMessage) -> str:
+        self._maybe_fail()
+        self.sms.append(message)
+        return f"sms-{len(self.sms)}"
+
+    def send_email(self, message: EmailMessage) -> str:
+        self._maybe_fail()
+        self.emails.append(message)
+        return f"email-{len(self.emails)}"
+
+
+@dataclass
+class FakeReports:
+    objects: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = (body, content_type)
+
+
+@dataclass
+class FakeMetrics:
+    counts: Counter = field(default_factory=Counter)
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.counts[name] += value
+
+
+@dataclass
+class FakeWorkflows:
+    started: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    stopped: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def start(self, machine: str, name: str, payload: dict) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = (machine, payload)
+        return True
+
+    def stop(self, machine: str, name: str, cause: str) -> None:
+        self.stopped.append((machine, name, cause))
+
+
+@dataclass
+class FakeEvents:
+    published: list[tuple[str, dict]] = field(default_factory=list)
+
+    def publish(self, detail_type: str, detail: dict) -> None:
+        self.published.append((detail_type, detail))
+
+
+def fake_context(config: TenantConfig) -> TenantContext:
+    """A tenant's context on fakes only: no moto, no AWS, no network."""
+    return TenantContext(config=config, tables=FakeTables(config), notifier=FakeNotifier(),
+                         eligibility=StoredCoverageEligibility(), reports=FakeReports(), metrics=FakeMetrics(),
+                         workflows=FakeWorkflows(), events=FakeEvents())

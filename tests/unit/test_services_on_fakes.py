@@ -1,0 +1,148 @@
+"""The services over the ports, on in-memory fakes (tests/fakes.py): the recall ladder, booking, the sweep's
+steps and SMS replies, in milliseconds. The same services run end to end on moto in tests/workflows and
+tests/api; the fakes are held to the adapters' contract in tests/data."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from revisit import clock
+from revisit.errors import InvalidRequest, SlotTaken
+from revisit.models.common import Channel
+from revisit.models.entities import AppointmentStatus, AttemptOutcome, CycleStatus, RecallStatus, TaskKind
+from revisit.models.steps import (
+    AdminSummaryRequest,
+    ContactResult,
+    PrepareRecallRequest,
+    RecallRef,
+    RunDateRequest,
+    SelectDueRequest,
+)
+from revisit.services import booking, patient_actions, recall, replies, sweep
+from tests.conftest import make_patient
+from tests.fakes import fake_context
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in Boston, inside its send window
+
+
+@pytest.fixture
+def fixed():
+    """The one clock, standing still until a test moves it."""
+    stopped = clock.FixedClock(NOW)
+    previous = clock.use_clock(stopped)
+    yield stopped
+    clock.use_clock(previous)
+
+
+@pytest.fixture
+def ctx(tenant, fixed):
+    return fake_context(tenant)
+
+
+def open_cycle(ctx, patient_id="p-000001", due=date(2026, 11, 21)):
+    ctx.tables.patients.save(make_patient(patient_id))
+    prepared = recall.prepare_recall(PrepareRecallRequest(
+        execution_name=f"recall-{patient_id}-{due:%Y%m%d}", patient_id=patient_id, clinic_id="boston",
+        recall_due_date=due), ctx)
+    return prepared, RecallRef(execution_name=f"recall-{patient_id}-{due:%Y%m%d}", patient_id=patient_id,
+                               cycle_id=prepared.cycle_id)
+
+
+def walk(ctx, fixed, ref) -> list[ContactResult]:
+    """ContactPatient as the state machine calls it: again at each `next_contact_at` until it ends."""
+    results = []
+    while not results or results[-1].outcome == "wait":
+        result = recall.contact_patient(ref, ctx)
+        results.append(result)
+        fixed.at = max(fixed.at, datetime.fromisoformat(result.next_contact_at.replace("Z", "+00:00")))
+    return results
+
+
+def test_a_cycle_opens_once_and_takes_the_patient_off_the_due_list(ctx):
+    assert ctx.tables.patients.count_due("boston", date(2026, 12, 8)) == 0
+    ctx.tables.patients.save(make_patient())
+    assert ctx.tables.patients.count_due("boston", date(2026, 12, 8)) == 1
+    prepared, _ = open_cycle(ctx)
+    again, _ = open_cycle(ctx)
+    assert prepared.proceed and again.proceed and again.reason.startswith("cycle already open")
+    assert ctx.tables.patients.count_due("boston", date(2026, 12, 8)) == 0
+    assert ctx.tables.patients.get("p-000001").recall_status == RecallStatus.PENDING
+
+
+def test_the_ladder_messages_once_per_rung_then_hands_the_patient_to_staff(ctx, fixed):
+    _, ref = open_cycle(ctx)
+    results = walk(ctx, fixed, ref)
+    assert [r.channel for r in results if r.channel] == [
+        Channel.SMS, Channel.EMAIL, Channel.CALL_TASK, Channel.MANUAL_REVIEW, Channel.ADMIN_TASK]
+    assert results[-1].outcome == "finished"
+    assert len(ctx.notifier.sms) == 1 and len(ctx.notifier.emails) == 1
+    assert ctx.metrics.counts["MessagesSent"] == 2
+    cycle = ctx.tables.cycles.get("p-000001", ref.cycle_id)
+    assert cycle.status == CycleStatus.MANUAL_REVIEW and cycle.attempts == 5
+    # re-running any rung afterwards sends nothing more
+    recall.contact_patient(ref, ctx)
+    assert len(ctx.notifier.sms) == 1 and len(ctx.notifier.emails) == 1
+
+
+def test_an_opt_out_between_rungs_stops_the_ladder(ctx, fixed):
+    _, ref = open_cycle(ctx)
+    first = recall.contact_patient(ref, ctx)
+    assert first.channel == Channel.SMS
+    patient_actions.opt_out(ctx, "p-000001")
+    fixed.at = NOW + timedelta(days=8)
+    stopped = recall.contact_patient(ref, ctx)
+    assert stopped.outcome == "stopped" and ctx.notifier.emails == []
+    assert ctx.tables.cycles.get("p-000001", ref.cycle_id).status == CycleStatus.OPTED_OUT
+
+
+def test_a_booking_is_race_safe_idempotent_and_ends_the_recall(ctx):
+    _, ref = open_cycle(ctx)
+    request = booking.BookingRequest(patient_id="p-000001", clinic_id="boston", appointment_type="recall",
+                                     provider_id="boston-hyg-1", starts_at=datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
+    booked = booking.book(ctx, request, "site", "order-1")
+    replay = booking.book(ctx, request, "site", "order-1")
+    assert not booked.replayed and replay.replayed and replay.appointment == booked.appointment
+    with pytest.raises(InvalidRequest) as reused:
+        booking.book(ctx, booking.BookingRequest(**{**request.__dict__, "provider_id": "boston-hyg-2"}), "site", "order-1")
+    assert reused.value.field == "Idempotency-Key"
+    ctx.tables.patients.save(make_patient("p-000002"))
+    with pytest.raises(SlotTaken):
+        booking.book(ctx, booking.BookingRequest(**{**request.__dict__, "patient_id": "p-000002"}), "site")
+    assert ctx.tables.cycles.get("p-000001", ref.cycle_id).status == CycleStatus.BOOKED
+    assert [m for m, _ in ctx.workflows.started.values()] == ["appointment"]
+    assert [kind for kind, _ in ctx.events.published] == ["AppointmentBooked"]
+    cancelled = booking.change_status(ctx, "p-000001", booked.appointment.appointment_id, AppointmentStatus.CANCELLED,
+                                      "ill")
+    assert cancelled.status == AppointmentStatus.CANCELLED and ctx.workflows.stopped
+    assert ctx.tables.patients.get("p-000001").next_appointment_at is None
+
+
+def test_the_sweep_selects_pages_reports_and_emails_the_administrator_once(ctx):
+    ctx.tables.patients.save_many([make_patient(f"p-{n:06d}") for n in range(5)])
+    selected = sweep.select_due_patients(SelectDueRequest(
+        execution_name="sweep", clinic_id="boston", run_date=date(2026, 11, 24), horizon_date=date(2026, 12, 8),
+        page_token=None), ctx)
+    assert [r.name for r in selected.recalls][:2] == ["recall-p-000000-20261121", "recall-p-000001-20261121"]
+    assert selected.items_read == len(selected.recalls)
+    open_cycle(ctx, "p-000000")
+    report = sweep.write_recall_report(RunDateRequest(execution_name="sweep", run_date=date(2026, 11, 24)), ctx)
+    assert report.rows == 1 and sorted(k.rsplit(".", 1)[1] for k in ctx.reports.objects) == ["csv", "html", "json"]
+    summary = AdminSummaryRequest(execution_name="sweep", run_date=date(2026, 11, 24), due_next_30_days=4,
+                                  in_recall=1, report_keys=report.keys)
+    assert sweep.email_admin_summary(summary, ctx).sent is True
+    assert sweep.email_admin_summary(summary, ctx).sent is False
+    assert len(ctx.notifier.emails) == 1
+
+
+def test_a_stop_reply_withdraws_sms_consent_and_an_unclear_one_is_answered_once(ctx):
+    ctx.tables.patients.save(make_patient())
+    assert replies.handle_reply(ctx, "+16172223344", "STOP", "m-1").action == "sms consent withdrawn"
+    assert ctx.tables.patients.get("p-000001").sms_consent is False
+    ctx.tables.patients.save(make_patient())
+    replies.handle_reply(ctx, "+16172223344", "what time is it?", "m-2")
+    duplicate = replies.handle_reply(ctx, "+16172223344", "what time is it?", "m-2")
+    assert duplicate.action.startswith("duplicate delivery")
+    assert len(ctx.notifier.sms) == 1
+    answers = [a for a in ctx.tables.attempts.for_patient("p-000001") if a.cycle_id == replies.ANSWERS]
+    assert [a.outcome for a in answers] == [AttemptOutcome.SENT]
+    assert [t.kind for t in ctx.tables.tasks.open_queue("boston", "front_desk")] == [TaskKind.PATIENT_REPLY]
