@@ -27,8 +27,11 @@ synth: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) layers/build_layer.py
 	npx --no-install cdk synth --quiet
 
+# The rule set pyproject.toml selects (functions/ruff.toml adds the handlers' banned imports), then the
+# import rules between layers (import-linter contracts in pyproject.toml).
 lint: $(VENV)/.installed
-	$(BIN)/ruff check --select F,E9,B --ignore B007,B023 shared functions tests bench infra app.py layers
+	$(BIN)/ruff check shared functions tests bench infra app.py layers
+	PYTHONPATH=shared:. $(BIN)/lint-imports --no-cache --no-logo
 
 bench: $(VENV)/.installed
 	$(PY) bench/run.py

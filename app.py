@@ -5,9 +5,9 @@ import os
 from pathlib import Path
 
 import aws_cdk as cdk
+from revisit.config import load_tenant, tenant_files
 
 from infra.stack import RevisitStack
-from revisit.config import load_tenant, tenant_files
 
 ROOT = Path(__file__).resolve().parent
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 
 from revisit import lambda_runtime
 from revisit.adapters import dynamo_keys
@@ -102,7 +102,8 @@ def availability_search(providers: int = 10, appointments: int = 500, searches: 
     import random
     import statistics
     import tempfile
-    from datetime import datetime, time as clock_time
+    from datetime import datetime
+    from datetime import time as clock_time
     from zoneinfo import ZoneInfo
 
     from revisit.api.auth import CredentialStore

@@ -10,6 +10,8 @@ from aws_cdk import Acknowledgment, Stack, Token, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from revisit import topology
+from revisit.models.tenant import TenantConfig
 
 from infra.constructs.api import Api
 from infra.constructs.data import Data
@@ -18,8 +20,6 @@ from infra.constructs.observability import Observability
 from infra.constructs.reports import Reports
 from infra.constructs.schedules import Schedules
 from infra.constructs.workflows import Workflows
-from revisit import topology
-from revisit.models.tenant import TenantConfig
 
 
 class RevisitStack(Stack):

@@ -14,7 +14,7 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 def main() -> int:
     shutil.rmtree(TARGET.parent, ignore_errors=True)
     TARGET.mkdir(parents=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(TARGET),
+    subprocess.run([sys.executable, "-m", "pip"  # noqa: S603 (a fixed argument list, no shell), "install", "--quiet", "--target", str(TARGET),
                     "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
                     "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")], check=True)
     for provided in RUNTIME_PROVIDED:  # the Lambda Python runtime ships these; the layer need not

@@ -2,7 +2,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
 from revisit.config import load_tenant
 from revisit.models.entities import Patient, RecallItem
 

@@ -11,9 +11,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from constructs import Construct
+from revisit.topology import resource_name
 
 from infra.constructs.observability import Observability
-from revisit.topology import resource_name
 
 THROTTLE_RATE, THROTTLE_BURST = 50, 100  # the whole API, per second; each integrator also has its own plan
 

@@ -8,7 +8,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
-
 from revisit import topology
 from revisit.adapters import dynamo_keys
 

@@ -9,10 +9,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-
-from infra.constructs.naming import camel
 from revisit.models.tenant import TenantConfig
 from revisit.schedules import tenant_schedules
+
+from infra.constructs.naming import camel
 
 
 class Schedules(Construct):

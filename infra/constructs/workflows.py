@@ -14,12 +14,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from revisit import topology
+from revisit.topology import TableAccess, Topology
 
 from infra.constructs.messaging import Messaging
 from infra.constructs.naming import camel
 from infra.constructs.observability import Observability
-from revisit import topology
-from revisit.topology import TableAccess, Topology
 
 
 class Workflows(Construct):

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import StoredCoverageEligibility
+from revisit.adapters.events import EventBridgePublisher
 from revisit.adapters.messaging import AwsNotifier
 from revisit.adapters.metrics import PowertoolsMetrics
-from revisit.adapters.events import EventBridgePublisher
 from revisit.adapters.reports import S3ReportStore
 from revisit.adapters.workflows import StepFunctionsStarter
 from revisit.config import describe_validation_error, load_tenant

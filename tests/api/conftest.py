@@ -1,9 +1,9 @@
 import pytest
-
 from revisit.api.auth import CredentialStore
 from revisit.lambda_runtime import tenant_context
 from revisit.offline.gateway import Gateway
 from revisit.offline.stack import OfflineStack
+
 from tests.conftest import DEMO_TENANT, START, make_patient
 
 

@@ -114,6 +114,7 @@ def test_work_queue_and_call_outcome(api):
 
     from revisit.models.common import Role
     from revisit.models.entities import StaffTask, TaskKind, TaskPriority
+
     from tests.conftest import START
 
     api.ctx.tables.tasks.create(StaffTask(task_id="t-1", kind=TaskKind.RECALL_CALL, role=Role.FRONT_DESK,

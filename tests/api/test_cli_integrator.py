@@ -1,8 +1,8 @@
 import boto3
 from moto import mock_aws
-
 from revisit.adapters import dynamo_keys
 from revisit.cli import main
+
 from tests.conftest import DEMO_TENANT
 
 

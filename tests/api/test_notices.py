@@ -7,7 +7,6 @@ from email.header import decode_header, make_header
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
-
 from revisit.offline.driver import Driver
 from revisit.offline.stack import ACCOUNT, REGION
 
@@ -97,6 +96,7 @@ def test_a_rescheduled_appointment_is_reminded_at_its_new_time_only(api):
 def test_a_notice_crashed_mid_send_is_never_resent_and_is_accounted_for(api):
     from revisit.models.common import Channel
     from revisit.models.entities import AttemptOutcome, TaskKind
+
     from tests.fakes import FakeMetrics
     from tests.workflows.test_recall_workflow import crash_after_the_send
 

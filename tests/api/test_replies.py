@@ -3,10 +3,10 @@
 import json
 
 from moto.sns.models import sns_backends
-
 from revisit.models.entities import AttemptOutcome
 from revisit.offline.stack import ACCOUNT, REGION
 from revisit.topology import function_name
+
 from tests.conftest import make_patient
 
 BOOKING = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall",

@@ -6,13 +6,13 @@ import io
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-
 from revisit.api.app import openapi_document
 from revisit.api.auth import CredentialStore
 from revisit.lambda_runtime import tenant_context
 from revisit.offline.gateway import Gateway
 from revisit.offline.stack import OfflineStack
+from schemathesis.checks import not_a_server_error
+
 from tests.conftest import DEMO_TENANT, START, make_patient
 
 STATE: dict = {}

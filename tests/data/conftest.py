@@ -3,10 +3,10 @@ import itertools
 import boto3
 import pytest
 from moto import mock_aws
-
 from revisit.adapters import dynamo_keys
 from revisit.adapters.dynamo import TenantTables
 from revisit.offline.dynamodb_local import dynamodb_local, local_resource, skip_reason
+
 from tests.fakes import FakeTables
 
 _names = itertools.count()

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken
 from revisit.models.common import Channel, Role
 from revisit.models.entities import (
@@ -24,6 +23,7 @@ from revisit.models.entities import (
     TaskPriority,
     TaskStatus,
 )
+
 from tests.conftest import make_patient
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ import json
 import logging
 
 import pytest
-
 from revisit.errors import InvalidStepInput
 from revisit.offline.stack import OfflineStack
+
 from tests.conftest import DEMO_TENANT, START, make_patient
 
 

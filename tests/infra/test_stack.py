@@ -6,9 +6,9 @@ import aws_cdk as cdk
 import pytest
 import yaml
 from aws_cdk.assertions import Match, Template
+from revisit.topology import TOPOLOGY
 
 from app import build
-from revisit.topology import TOPOLOGY
 from tests.conftest import DEMO_TENANT, ROOT
 
 
@@ -132,8 +132,9 @@ def test_the_event_bus_and_the_inbound_sms_topic(templates):
 
 
 def test_a_workflow_added_by_one_declaration_is_synthesized_with_its_grants(tmp_path):
-    from infra.stack import RevisitStack
     from revisit.config import load_tenant
+
+    from infra.stack import RevisitStack
     from tests.workflows.test_topology_extension import extended_topology
 
     context = json.loads((ROOT / "cdk.json").read_text())["context"]

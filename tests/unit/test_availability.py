@@ -1,7 +1,6 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-
 from revisit.domain.availability import Busy, free_slots, grid_cells
 from revisit.models.tenant import AppointmentType, Provider, WorkingHours
 

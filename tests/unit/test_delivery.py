@@ -4,13 +4,13 @@ transient error, record; a claim left by a crashed try is never resent, and neve
 from datetime import UTC, datetime
 
 import pytest
-
 from revisit import clock
 from revisit.errors import TransientError
 from revisit.models.common import Channel
 from revisit.models.entities import AttemptOutcome, CommunicationAttempt, TaskKind
 from revisit.ports import PermanentSendFailure, SmsMessage
 from revisit.services.delivery import deliver_once
+
 from tests.conftest import make_patient
 from tests.fakes import fake_context
 

@@ -1,11 +1,18 @@
 from datetime import UTC, date, datetime, timedelta
 
 from revisit.domain.ladder import (
-    ContactNow, LadderFinished, SkipStep, StopCycle, WaitUntil, next_contact_after, next_ladder_action,
+    ContactNow,
+    LadderFinished,
+    SkipStep,
+    StopCycle,
+    WaitUntil,
+    next_contact_after,
+    next_ladder_action,
     status_after_contact,
 )
 from revisit.models.common import Channel
 from revisit.models.entities import AttemptOutcome, CycleStatus, RecallCycle
+
 from tests.conftest import make_patient
 
 NOON_BOSTON = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # Tuesday 12:00 in Boston

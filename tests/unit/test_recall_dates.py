@@ -2,8 +2,12 @@ from datetime import date
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from revisit.domain.recall_dates import days_since_last_visit, next_due_recall, recall_due_date, suggest_visit_date
+from revisit.domain.recall_dates import (
+    days_since_last_visit,
+    next_due_recall,
+    recall_due_date,
+    suggest_visit_date,
+)
 from revisit.models.entities import RecallItem
 
 

@@ -1,5 +1,4 @@
 import pytest
-
 from revisit.domain.replies import Reply, classify
 
 

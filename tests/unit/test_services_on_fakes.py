@@ -5,7 +5,6 @@ tests/api; the fakes are held to the adapters' contract in tests/data."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
 from revisit import clock
 from revisit.errors import InvalidRequest, SlotTaken
 from revisit.models.common import Channel
@@ -19,6 +18,7 @@ from revisit.models.steps import (
     SelectDueRequest,
 )
 from revisit.services import booking, patient_actions, recall, replies, sweep
+
 from tests.conftest import make_patient
 from tests.fakes import fake_context
 

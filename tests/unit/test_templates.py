@@ -3,7 +3,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import UndefinedError
-
 from revisit.domain.sms import sms_segments
 from revisit.models.common import Language
 from revisit.rendering import render, template_names

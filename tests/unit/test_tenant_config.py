@@ -1,9 +1,9 @@
 import pytest
 import yaml
-
 from revisit.cli import main
 from revisit.config import load_tenant
 from revisit.errors import ConfigError
+
 from tests.conftest import DEMO_TENANT
 
 

@@ -4,7 +4,6 @@ must match, or `make test` fails here (not at synth, not on the first night on A
 from pathlib import Path
 
 import pytest
-
 from revisit.models.common import Language
 from revisit.rendering import TEMPLATES
 from revisit.topology import (

@@ -3,10 +3,10 @@ import time
 
 import pytest
 from moto.sns.models import sns_backends
-
 from revisit.lambda_runtime import tenant_context
 from revisit.offline.driver import Driver
 from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
+
 from tests.conftest import DEMO_TENANT, START
 
 

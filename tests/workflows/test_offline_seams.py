@@ -1,11 +1,12 @@
 """If a moto upgrade breaks a seam in revisit/offline/seams.py, these fail loudly."""
 
 import json
-from decimal import Decimal
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 from revisit.offline.stack import OfflineStack
+
 from tests.conftest import DEMO_TENANT, START
 
 
@@ -31,7 +32,6 @@ def _dynamo_answers():
     """The same reads, answered by whatever moto is installed: base-table and index queries, pages, counts."""
     import boto3
     from boto3.dynamodb.conditions import Key
-
     from revisit.adapters import dynamo_keys
 
     ddb = boto3.resource("dynamodb", region_name="us-east-1")
@@ -78,7 +78,6 @@ def _dynamo_answers():
 
 def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch):
     from moto import mock_aws
-
     from revisit.offline import seams
     from revisit.offline.lambda_dispatch import InProcessLambda
     from revisit.offline.virtual_time import VirtualClock

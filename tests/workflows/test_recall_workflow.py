@@ -5,6 +5,7 @@ from datetime import timedelta
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus, RecallStatus, TaskKind
 from revisit.services import patient_actions
+
 from tests.conftest import make_patient
 
 
@@ -134,6 +135,7 @@ def crash_after_the_send(ctx, channel):
 
 def test_a_send_crashed_mid_way_is_never_resent_and_is_accounted_for(harness):
     from revisit.models.common import Channel
+
     from tests.fakes import FakeMetrics
 
     harness.ctx.metrics = FakeMetrics()

@@ -4,6 +4,7 @@ import json
 from datetime import date
 
 from revisit.models.entities import RecallItem
+
 from tests.conftest import make_patient
 
 

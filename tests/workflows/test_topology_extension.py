@@ -6,6 +6,7 @@ import json
 from revisit.offline.driver import Driver
 from revisit.offline.stack import OfflineStack
 from revisit.topology import TOPOLOGY, Function, Topology, Workflow
+
 from tests.conftest import DEMO_TENANT, START
 
 PLAN_ONLY = {

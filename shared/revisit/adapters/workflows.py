@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,10 +32,8 @@ class StepFunctionsStarter:
     def stop(self, machine: str, name: str, cause: str) -> None:
         """Best effort: an execution that already ended, or never started, is fine."""
         arn = self._arn(machine).replace(":stateMachine:", ":execution:") + f":{name}"
-        try:
+        with contextlib.suppress(ClientError):
             self._client.stop_execution(executionArn=arn, cause=cause)
-        except ClientError:
-            pass
 
     def _arn(self, machine: str) -> str:
         try:

@@ -67,7 +67,7 @@ class InProcessLambda:
         self._handlers[function_name] = handler
         return self.arn(function_name)
 
-    def invoke(self, FunctionName: str, Payload: Any = None, **_: Any) -> dict:  # noqa: N803 (boto3's names)
+    def invoke(self, FunctionName: str, Payload: Any = None, **_: Any) -> dict:
         name = FunctionName.split(":function:")[-1].split(":")[0]
         handler = self._handlers.get(name)
         if handler is None:

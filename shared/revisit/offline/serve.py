@@ -34,11 +34,11 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
         lock = threading.Lock()  # one request at a time through the emulator, like one Lambda environment
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self): self._handle("GET")  # noqa: E704
-            def do_POST(self): self._handle("POST")  # noqa: E704
-            def do_PATCH(self): self._handle("PATCH")  # noqa: E704
-            def do_PUT(self): self._handle("PUT")  # noqa: E704
-            def do_DELETE(self): self._handle("DELETE")  # noqa: E704
+            def do_GET(self): self._handle("GET")
+            def do_POST(self): self._handle("POST")
+            def do_PATCH(self): self._handle("PATCH")
+            def do_PUT(self): self._handle("PUT")
+            def do_DELETE(self): self._handle("DELETE")
 
             def log_message(self, *args):  # no request lines with patient ids on the console
                 pass

@@ -29,6 +29,16 @@ def _draw(*parts: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def _pick(draw: float, shares):
+    """The outcome whose cumulative share first exceeds the draw (the last one if the shares fall short)."""
+    cumulative = 0.0
+    for outcome, share in shares:
+        cumulative += share
+        if draw < cumulative:
+            return outcome
+    return shares[-1][0]
+
+
 class Simulation:
     def __init__(self, ctx: TenantContext, patients: list[Patient]) -> None:
         self.ctx = ctx
@@ -79,11 +89,7 @@ class Simulation:
             for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.FRONT_DESK.value, limit=500):
                 if task.kind.value != "recall_call" or task.patient_id is None:
                     continue
-                draw, cumulative = _draw(task.task_id, "call"), 0.0
-                for result, share in CALL_OUTCOMES:
-                    cumulative += share
-                    if draw < cumulative:
-                        break
+                result = _pick(_draw(task.task_id, "call"), CALL_OUTCOMES)
                 if result == CallResult.BOOKED:
                     patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED)
                     self._book(task.patient_id, now, "booked on the front desk's call")

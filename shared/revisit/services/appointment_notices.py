@@ -11,7 +11,13 @@ from revisit.domain.appointment_notices import Notice, notice_plan
 from revisit.errors import NotFound
 from revisit.invites import appointment_invite
 from revisit.models.common import Channel
-from revisit.models.entities import Appointment, AppointmentStatus, AttemptOutcome, CommunicationAttempt, Patient
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    AttemptOutcome,
+    CommunicationAttempt,
+    Patient,
+)
 from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render

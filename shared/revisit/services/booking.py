@@ -18,9 +18,9 @@ from revisit.domain.insurance import most_recent_policy
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
 from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Payment
 from revisit.models.tenant import AppointmentType, Clinic, Provider
+from revisit.services.appointment_notices import ledger_id
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
-from revisit.services.appointment_notices import ledger_id
 from revisit.services.recall import end_cycle
 from revisit.topology import APPOINTMENT
 

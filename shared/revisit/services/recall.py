@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
+from revisit.domain.insurance import most_recent_policy
 from revisit.domain.ladder import (
     ContactNow,
     LadderFinished,
@@ -16,7 +18,6 @@ from revisit.domain.ladder import (
     next_ladder_action,
     status_after_contact,
 )
-from revisit.domain.insurance import most_recent_policy
 from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
 from revisit.domain.sms import sms_segments
@@ -189,7 +190,7 @@ def _advance(ctx: TenantContext, cycle: RecallCycle, now: datetime, *, contacted
     next_index = cycle.step_index + 1
     last_contact = now if contacted else cycle.last_contact_at
     clinic = ctx.config.clinic(cycle.clinic_id)
-    try:
+    with contextlib.suppress(Conflict):  # another try advanced it, or the patient booked: the next read sees which
         ctx.tables.cycles.record_progress(
             cycle,
             step_index=next_index,
@@ -198,8 +199,6 @@ def _advance(ctx: TenantContext, cycle: RecallCycle, now: datetime, *, contacted
             contacted_at=now if contacted else None,
             channel=channel.value,
         )
-    except Conflict:
-        pass  # another try advanced it, or the patient booked meanwhile: the next read sees which
 
 
 def _record_once(ctx: TenantContext, cycle: RecallCycle, step: LadderStep, outcome: AttemptOutcome, now: datetime) -> None:

@@ -8,7 +8,15 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from revisit.adapters import dynamo_keys as keys
-from revisit.adapters.dynamo.items import count, decode_token, encode_token, from_item, plain, to_item, translated_errors
+from revisit.adapters.dynamo.items import (
+    count,
+    decode_token,
+    encode_token,
+    from_item,
+    plain,
+    to_item,
+    translated_errors,
+)
 from revisit.domain.recall_dates import can_start_cycle, next_due_recall
 from revisit.errors import NotFound
 from revisit.models.entities import Patient

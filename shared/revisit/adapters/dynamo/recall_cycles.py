@@ -11,7 +11,14 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from revisit.adapters import dynamo_keys as keys
-from revisit.adapters.dynamo.items import count, from_item, json_default, query_prefix, to_item, translated_errors
+from revisit.adapters.dynamo.items import (
+    count,
+    from_item,
+    json_default,
+    query_prefix,
+    to_item,
+    translated_errors,
+)
 from revisit.errors import Conflict, NotFound
 from revisit.models.entities import CycleStatus, RecallCycle, RecallStatus
 
