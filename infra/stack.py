@@ -43,7 +43,7 @@ class RevisitStack(Stack):
         workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, table=data.table,
                               reports=reports.bucket, bus=bus, messaging=messaging, observability=observability,
                               layers=layers, declared=declared)
-        Schedules(self, "Schedules", config=config, machines=workflows.machines)
+        Schedules(self, "Schedules", config=config, machines=workflows.machines, declared=declared)
         Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions, observability=observability)
 
         acknowledge_findings(self)

@@ -11,12 +11,17 @@ TARGET = ROOT / "layers" / "build" / "python"
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 
 
+def pip_command(target: Path = TARGET) -> list[str]:
+    """Linux x86_64 wheels for the Lambda runtime's Python, whatever machine builds the layer."""
+    return [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
+            "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
+            "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")]
+
+
 def main() -> int:
     shutil.rmtree(TARGET.parent, ignore_errors=True)
     TARGET.mkdir(parents=True)
-    subprocess.run([sys.executable, "-m", "pip"  # noqa: S603 (a fixed argument list, no shell), "install", "--quiet", "--target", str(TARGET),
-                    "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
-                    "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")], check=True)
+    subprocess.run(pip_command(), check=True)  # noqa: S603 (a fixed argument list, no shell)
     for provided in RUNTIME_PROVIDED:  # the Lambda Python runtime ships these; the layer need not
         for path in [*TARGET.glob(provided), *TARGET.glob(f"{provided}-*.dist-info")]:
             shutil.rmtree(path)

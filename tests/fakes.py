@@ -20,6 +20,7 @@ from revisit.models.entities import (
     AttemptOutcome,
     CommunicationAttempt,
     CycleStatus,
+    EligibilityResult,
     IdempotencyRecord,
     IntegratorCredential,
     Patient,
@@ -139,9 +140,9 @@ class FakeCycles:
         if patient and patient.recall_cycle_id == cycle.cycle_id:
             self._patients.save(patient.model_copy(update={"recall_status": status.recall_status}))
 
-    def save_details(self, cycle: RecallCycle, **fields: Any) -> None:
+    def record_eligibility(self, cycle: RecallCycle, result: EligibilityResult) -> None:
         stored = self.get(cycle.patient_id, cycle.cycle_id)
-        self.rows[(cycle.patient_id, cycle.cycle_id)] = RecallCycle.model_validate(stored.model_dump() | fields)
+        self.rows[(cycle.patient_id, cycle.cycle_id)] = stored.model_copy(update={"eligibility": result})
 
     def open_cycles(self, clinic_id: str) -> Iterator[RecallCycle]:
         yield from sorted((c for c in self.rows.values() if c.clinic_id == clinic_id and c.status.is_open),
@@ -154,42 +155,46 @@ class FakeCycles:
         return [c for (p, _), c in sorted(self.rows.items()) if p == patient_id]
 
 
-def _ledger_key(attempt: CommunicationAttempt) -> tuple[str, str, str, str]:
-    return attempt.patient_id, attempt.cycle_id, attempt.step, attempt.channel.value
+class FakeLedger:
+    """A send ledger (patients' attempts or staff notices), by the same key rules as the DynamoDB rows."""
 
-
-class FakeAttempts:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str, str, str], CommunicationAttempt] = {}
+    def __init__(self, key_of) -> None:
+        self.rows: dict[tuple, Any] = {}
+        self._key_of = key_of
         self.fail_next_record: Exception | None = None
         """Set to make the next `record` raise (a crash after the send, before the outcome is written)."""
 
-    def claim(self, attempt: CommunicationAttempt) -> CommunicationAttempt | None:
-        existing = self.rows.get(_ledger_key(attempt))
+    def claim(self, entry):
+        existing = self.rows.get(self._key_of(entry))
         if existing is not None:
             return existing
-        self.rows[_ledger_key(attempt)] = attempt
+        self.rows[self._key_of(entry)] = entry
         return None
 
-    def record(self, attempt: CommunicationAttempt) -> None:
+    def record(self, entry) -> None:
         if self.fail_next_record is not None:
             failure, self.fail_next_record = self.fail_next_record, None
             raise failure
-        self.rows[_ledger_key(attempt)] = attempt
+        self.rows[self._key_of(entry)] = entry
 
-    def mark_unconfirmed(self, attempt: CommunicationAttempt, detail: str) -> bool:
-        existing = self.rows.get(_ledger_key(attempt))
+    def mark_unconfirmed(self, entry, detail: str) -> bool:
+        existing = self.rows.get(self._key_of(entry))
         if existing is None or existing.outcome != AttemptOutcome.SENDING:
             return False
-        self.rows[_ledger_key(attempt)] = existing.model_copy(
+        self.rows[self._key_of(entry)] = existing.model_copy(
             update={"outcome": AttemptOutcome.UNCONFIRMED, "detail": detail})
         return True
 
-    def release(self, attempt: CommunicationAttempt) -> None:
-        existing = self.rows.get(_ledger_key(attempt))
+    def release(self, entry) -> None:
+        existing = self.rows.get(self._key_of(entry))
         if existing is None or existing.outcome != AttemptOutcome.SENDING:
-            raise Conflict("attempt is not a claim in progress")
-        del self.rows[_ledger_key(attempt)]
+            raise Conflict("not a claim in progress")
+        del self.rows[self._key_of(entry)]
+
+
+class FakeAttempts(FakeLedger):
+    def __init__(self) -> None:
+        super().__init__(lambda a: (a.patient_id, a.cycle_id, a.step, a.channel.value))
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:
         return [a for key, a in sorted(self.rows.items()) if key[0] == patient_id]
@@ -322,15 +327,9 @@ class FakeAppointments:
         return existing
 
 
-class FakeNotices:
+class FakeNotices(FakeLedger):
     def __init__(self) -> None:
-        self.claimed: set[tuple[str, str]] = set()
-
-    def claim_once(self, kind: str, key: str) -> bool:
-        if (kind, key) in self.claimed:
-            return False
-        self.claimed.add((kind, key))
-        return True
+        super().__init__(lambda notice: (notice.kind, notice.key))
 
 
 class FakeCredentials:

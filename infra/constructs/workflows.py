@@ -38,9 +38,8 @@ class Workflows(Construct):
                 code=lambda_.Code.from_asset(str(declared.handler_path(folder).parent)), layers=layers,
                 role=role, memory_size=512, reserved_concurrent_executions=20, timeout=Duration.seconds(60),
                 tracing=lambda_.Tracing.ACTIVE, log_group=log_group, environment_encryption=key,
-                environment={"TENANT_ID": tenant_id, "TABLE_NAME": table.table_name,
-                             "REPORTS_BUCKET": reports.bucket_name, "TENANT_CONFIG_PATH": "/opt/tenant/tenant.json",
-                             "POWERTOOLS_SERVICE_NAME": topology.resource_name(tenant_id), "POWERTOOLS_METRICS_NAMESPACE": "Revisit"},
+                environment=topology.function_environment(tenant_id, table.table_name, reports.bucket_name,
+                                                          "/opt/tenant/tenant.json"),
             )
             log_group.grant_write(role)
             if needs.table == TableAccess.READ_WRITE:
@@ -55,7 +54,7 @@ class Workflows(Construct):
                 messaging.allow_email(role)
             if needs.events:
                 bus.grant_put_events_to(function)
-                function.add_environment("EVENT_BUS_NAME", bus.event_bus_name)
+                function.add_environment(topology.EVENT_BUS_ENVIRONMENT, bus.event_bus_name)
             self.functions[folder] = function
 
         self.machines: dict[str, sfn.StateMachine] = {}

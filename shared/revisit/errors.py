@@ -26,6 +26,10 @@ class TransientError(RevisitError):
     """Throttling or a passing fault: Step Functions retries the step."""
 
 
+class PermanentSendFailure(RevisitError):
+    """The provider refused this message for good (a bad number, a suppressed address): not retried."""
+
+
 class ConfigError(RevisitError):
     """A tenant file or setting is invalid; the message names the file and the field."""
 

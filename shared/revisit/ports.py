@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from revisit.domain.availability import Busy
 from revisit.models.entities import (
@@ -22,6 +22,7 @@ from revisit.models.entities import (
     Patient,
     Payment,
     RecallCycle,
+    StaffNotice,
     StaffTask,
     TaskStatus,
 )
@@ -73,7 +74,7 @@ class RecallCycleRepository(Protocol):
         """False if it was closed already: a closed cycle never changes again."""
         ...
 
-    def save_details(self, cycle: RecallCycle, **fields: Any) -> None: ...
+    def record_eligibility(self, cycle: RecallCycle, result: EligibilityResult) -> None: ...
 
     def open_cycles(self, clinic_id: str) -> Iterator[RecallCycle]: ...
 
@@ -82,22 +83,29 @@ class RecallCycleRepository(Protocol):
     def for_patient(self, patient_id: str) -> list[RecallCycle]: ...
 
 
-class AttemptRepository(Protocol):
-    """R24's communication log, and the send ledger: one row per patient, cycle, step and channel."""
+Entry = TypeVar("Entry", CommunicationAttempt, StaffNotice)
 
-    def claim(self, attempt: CommunicationAttempt) -> CommunicationAttempt | None:
+
+class SendLedger(Protocol[Entry]):
+    """Rows that make a send happen once (services/delivery.py is the one mechanism over them)."""
+
+    def claim(self, entry: Entry) -> Entry | None:
         """None if this call owns the send; else the row a former call claimed (never send it again)."""
         ...
 
-    def record(self, attempt: CommunicationAttempt) -> None: ...
+    def record(self, entry: Entry) -> None: ...
 
-    def mark_unconfirmed(self, attempt: CommunicationAttempt, detail: str) -> bool:
+    def mark_unconfirmed(self, entry: Entry, detail: str) -> bool:
         """A claim still SENDING becomes UNCONFIRMED; True for the one caller that changed it."""
         ...
 
-    def release(self, attempt: CommunicationAttempt) -> None:
-        """Gives a SENDING claim up after a send that certainly did not happen."""
+    def release(self, entry: Entry) -> None:
+        """Gives a SENDING claim up after a send that certainly did not happen (Conflict if it is not one)."""
         ...
+
+
+class AttemptRepository(SendLedger[CommunicationAttempt], Protocol):
+    """R24's communication log, and the patients' send ledger: one row per patient, ledger id, step, channel."""
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]: ...
 
@@ -153,10 +161,8 @@ class AppointmentRepository(Protocol):
         ...
 
 
-class StaffNoticeRepository(Protocol):
-    def claim_once(self, kind: str, key: str) -> bool:
-        """True the first time, False ever after: a staff notice (the nightly summary) goes out once."""
-        ...
+class StaffNoticeRepository(SendLedger[StaffNotice], Protocol):
+    """Staff notices' send ledger: one row per kind and key (the night, the clinic, the recipient)."""
 
 
 class CredentialRepository(Protocol):
@@ -202,13 +208,9 @@ class EmailMessage:
     """(file name, content type, bytes)"""
 
 
-class PermanentSendFailure(Exception):
-    """The provider refused this message for good (a bad number, a suppressed address)."""
-
-
 class Notifier(Protocol):
     def send_sms(self, message: SmsMessage) -> str:
-        """Returns the provider's message id. Raises TransientError or PermanentSendFailure."""
+        """Returns the provider's message id. Raises TransientError or PermanentSendFailure (revisit.errors)."""
         ...
 
     def send_email(self, message: EmailMessage) -> str: ...

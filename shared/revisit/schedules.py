@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from revisit.models.tenant import TenantConfig
-from revisit.topology import SWEEP, resource_name
+from revisit.topology import TOPOLOGY, Topology, resource_name
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
@@ -20,14 +20,16 @@ class ScheduleSpec:
     input: dict = field(default_factory=dict)
 
 
-def tenant_schedules(config: TenantConfig) -> list[ScheduleSpec]:
+def tenant_schedules(config: TenantConfig, declared: Topology = TOPOLOGY) -> list[ScheduleSpec]:
+    """One schedule per workflow the topology runs nightly, at the tenant's sweep time in its zone."""
     at = config.sweep.local_time
     return [
         ScheduleSpec(
-            name=resource_name(config.tenant_id, "nightly-recall-sweep"),
+            name=resource_name(config.tenant_id, workflow.nightly),
             expression=f"cron({at.minute} {at.hour} * * ? *)",
             time_zone=config.time_zone,
-            state_machine=SWEEP.name,
+            state_machine=workflow.name,
             input={"scheduled_time": SCHEDULED_TIME},
         )
+        for workflow in declared.workflows if workflow.nightly
     ]

@@ -56,6 +56,8 @@ class Workflow:
     starts: tuple[str, ...] = ()
     definition: Path | None = None
     """Default: infra/statemachines/<name>.asl.json."""
+    nightly: str | None = None
+    """The name of its nightly schedule (EventBridge Scheduler, at the tenant's sweep time in its zone)."""
 
     @property
     def asl_path(self) -> Path:
@@ -161,6 +163,17 @@ def state_machine_name(tenant_id: str, machine: str) -> str:
     return resource_name(tenant_id, machine)
 
 
+def function_environment(tenant_id: str, table: str, reports_bucket: str, tenant_config_path: str) -> dict[str, str]:
+    """What every function finds in its environment (revisit.lambda_runtime.Settings reads it back). The
+    functions that put events or start machines also get EVENT_BUS_NAME and <MACHINE>_STATE_MACHINE_ARN."""
+    return {"TENANT_ID": tenant_id, "TABLE_NAME": table, "REPORTS_BUCKET": reports_bucket,
+            "TENANT_CONFIG_PATH": tenant_config_path, "POWERTOOLS_SERVICE_NAME": resource_name(tenant_id),
+            "POWERTOOLS_METRICS_NAMESPACE": "Revisit"}
+
+
+EVENT_BUS_ENVIRONMENT = "EVENT_BUS_NAME"
+
+
 def _camel(snake: str) -> str:
     return "".join(part.title() for part in snake.split("_"))
 
@@ -189,7 +202,7 @@ RECALL = Workflow("recall", steps=(
     Function("contact_patient", table=RW, sms=True, email=True, templates=("recall_sms", "recall_email")),
 ))
 
-SWEEP = Workflow("sweep", starts=("recall",), steps=(
+SWEEP = Workflow("sweep", starts=("recall",), nightly="nightly-recall-sweep", steps=(
     Function("plan_sweep"),
     Function("select_due_patients", table=R),
     Function("count_upcoming", table=R),

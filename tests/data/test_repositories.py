@@ -12,12 +12,15 @@ from revisit.models.entities import (
     AppointmentStatus,
     AttemptOutcome,
     CommunicationAttempt,
+    CoverageStatus,
     CycleStatus,
+    EligibilityResult,
     IntegratorCredential,
     Payment,
     RecallCycle,
     RecallItem,
     RecallStatus,
+    StaffNotice,
     StaffTask,
     TaskKind,
     TaskPriority,
@@ -157,9 +160,13 @@ def test_appointments_and_notices(tables):
                               appointment_type="recall", starts_at=NOW + timedelta(days=9), created_at=NOW)
     tables.appointments.save(appointment)
     assert tables.appointments.for_patient("p-000001") == [appointment]
-    assert tables.notices.claim_once("admin-summary", "2026-11-24") is True
-    assert tables.notices.claim_once("admin-summary", "2026-11-24") is False
-    assert tables.notices.claim_once("admin-summary", "2026-11-25") is True
+    notice = StaffNotice(kind="admin-summary", key="2026-11-24", outcome=AttemptOutcome.SENDING, at=NOW)
+    assert tables.notices.claim(notice) is None
+    assert tables.notices.claim(notice) == notice
+    tables.notices.record(notice.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": "m-1"}))
+    assert tables.notices.claim(notice).message_id == "m-1"
+    assert tables.notices.claim(notice.model_copy(update={"key": "2026-11-25"})) is None
+    assert tables.notices.mark_unconfirmed(notice.model_copy(update={"key": "2026-11-25"}), "died") is True
 
 
 def booked(appointment_id="a-1", starts=NOW + timedelta(days=2), provider="boston-hyg-1", minutes=60,
@@ -244,3 +251,24 @@ def test_credentials_are_stored_hashed_and_revoked(tables):
     assert tables.credentials.get("k1").revoked is True
     with pytest.raises(NotFound):
         tables.credentials.revoke("k2")
+
+
+def test_patients_by_phone_opt_out_and_a_cycle_never_moves_the_patient_back(tables):
+    family = [make_patient("p-000001"), make_patient("p-000002", first_name="Leo")]
+    tables.patients.save_many([*family, make_patient("p-000003", phone="+16175550000")])
+    assert [p.patient_id for p in tables.patients.by_phone("+16172223344")] == ["p-000001", "p-000002"]
+    assert tables.patients.by_phone("+34910000000") == []
+    tables.patients.set_opted_out("p-000002", True)
+    assert tables.patients.get("p-000002").opted_out is True
+    assert tables.patients.count_due("boston", date(2026, 12, 8)) == 2
+    with pytest.raises(NotFound):
+        tables.patients.set_opted_out("p-missing", True)
+    newer, older = cycle_for(family[0], date(2026, 11, 21)), cycle_for(family[0], date(2026, 5, 21))
+    tables.cycles.open(newer)
+    tables.cycles.open(older)  # an older cycle opened late never takes the patient back
+    assert tables.patients.get("p-000001").recall_cycle_id == "2026-11-21"
+    result = EligibilityResult(status=CoverageStatus.ACTIVE, payer="Delta", coverage_percent=80, checked_at=NOW,
+                               source="stored-coverage")
+    tables.cycles.record_eligibility(newer, result)
+    assert tables.cycles.get("p-000001", "2026-11-21").eligibility == result
+    assert [c.cycle_id for c in tables.cycles.for_patient("p-000001")] == ["2026-05-21", "2026-11-21"]

@@ -152,3 +152,14 @@ def test_a_workflow_added_by_one_declaration_is_synthesized_with_its_grants(tmp_
     policies = [p for p in template.find_resources("AWS::IAM::Policy").values()
                 if p["Properties"]["Roles"] == [{"Ref": role}]]
     assert "lambda:InvokeFunction" in json.dumps(policies) and "PlanSweep" in json.dumps(policies)
+
+
+def test_the_layer_builder_asks_pip_for_linux_wheels_into_the_layer_folder(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_layer", ROOT / "layers" / "build_layer.py")
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    command = builder.pip_command(tmp_path)
+    assert command[1:6] == ["-m", "pip", "install", "--quiet", "--target"] and command[6] == str(tmp_path)
+    assert "manylinux2014_x86_64" in command and command[-2:] == ["-r", str(ROOT / "layers" / "requirements.txt")]

@@ -51,6 +51,7 @@ def test_the_copy_passes_as_it_is(copy):
     ("shared/revisit/api/app.py", "from revisit.lambda_runtime import tenant_context", "ports"),
     ("shared/revisit/rendering.py", "from revisit.offline import outbox", "lambda"),
     ("infra/constructs/data.py", "from revisit.services import recall", "infra"),
+    ("infra/constructs/api.py", "from revisit.adapters.messaging import AwsNotifier", "infra"),
 ])
 def test_a_breach_of_each_rule_fails_naming_the_rule(copy, module, line, contract):
     breach(copy / module, line)

@@ -135,7 +135,7 @@ def queue_partition(clinic_id: str, role: str) -> str:
 
 
 def notice(kind: str, key: str) -> dict[str, str]:
-    """A once-only marker for a staff notice (the administrator's nightly summary)."""
+    """A staff notice's ledger row (the administrator's nightly summary, a lead dentist's alert)."""
     return {PK: f"NOTICE#{kind}", SK: key}
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from revisit.errors import TransientError
-from revisit.ports import EmailMessage, PermanentSendFailure, SmsMessage
+from revisit.errors import PermanentSendFailure, TransientError
+from revisit.ports import EmailMessage, SmsMessage
 
 _TRANSIENT = {"Throttling", "ThrottlingException", "TooManyRequestsException", "InternalError", "InternalFailure",
               "ServiceUnavailable", "KMSThrottlingException"}

@@ -216,6 +216,19 @@ class CommunicationAttempt(Record):
     detail: str | None = None
 
 
+class StaffNotice(Record):
+    """A message to staff (the lead dentist's alert, the administrator's summary) and its ledger row: sent
+    once per kind and key, like a patient's message."""
+
+    kind: Identifier
+    key: str
+    """What makes it once: the night, the clinic, the recipient."""
+    outcome: AttemptOutcome
+    at: AwareDatetime
+    message_id: str | None = None
+    detail: str | None = None
+
+
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
     CANCELLED = "cancelled"

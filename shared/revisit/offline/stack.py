@@ -62,11 +62,10 @@ class OfflineStack:
     def __enter__(self) -> OfflineStack:
         self._set_env({
             "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline",
-            "TENANT_ID": self.config.tenant_id, "TABLE_NAME": self.names["table"],
-            "REPORTS_BUCKET": self.names["bucket"], "TENANT_CONFIG_PATH": str(self.tenant_file),
+            **topology.function_environment(self.config.tenant_id, self.names["table"], self.names["bucket"],
+                                            str(self.tenant_file)),
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("REVISIT_OFFLINE_LOG_LEVEL", "WARNING"),
-            "POWERTOOLS_SERVICE_NAME": topology.resource_name(self.config.tenant_id),
         })
         lambda_runtime.apply_logging_environment()
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
@@ -114,7 +113,7 @@ class OfflineStack:
                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": dynamo_keys.TTL_ATTRIBUTE})
         self.client("s3").create_bucket(Bucket=self.names["bucket"])
         self.client("events").create_event_bus(Name=self.names["event_bus"])
-        self._set_env({"EVENT_BUS_NAME": self.names["event_bus"]})
+        self._set_env({topology.EVENT_BUS_ENVIRONMENT: self.names["event_bus"]})
         ses = self.client("ses")
         ses.verify_domain_identity(Domain=str(self.config.sender_email).split("@", 1)[1])
         ses.verify_email_identity(EmailAddress=str(self.config.sender_email))
@@ -140,7 +139,7 @@ class OfflineStack:
 
     def _create_schedules(self) -> None:
         scheduler = self.client("scheduler")
-        for spec in tenant_schedules(self.config):
+        for spec in tenant_schedules(self.config, self.declared):
             scheduler.create_schedule(
                 Name=spec.name, ScheduleExpression=spec.expression, ScheduleExpressionTimezone=spec.time_zone,
                 FlexibleTimeWindow={"Mode": "OFF"},

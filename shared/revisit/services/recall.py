@@ -134,7 +134,7 @@ def verify_insurance(request: RecallRef, ctx: TenantContext) -> VerifyInsuranceR
     result = ctx.eligibility.verify(
         patient, most_recent_policy(patient.insurance), cycle.suggested_visit_date or cycle.recall_due_date
     )
-    ctx.tables.cycles.save_details(cycle, eligibility=result)
+    ctx.tables.cycles.record_eligibility(cycle, result)
     return VerifyInsuranceResult(coverage=result.status.value, source=result.source)
 
 
@@ -212,7 +212,8 @@ def _contact(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
     claim = CommunicationAttempt(patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, step=step.step,
                                  channel=step.channel, outcome=AttemptOutcome.SENDING, at=now,
                                  language=patient.language if step.channel.reaches_patient else None)
-    done = deliver_once(ctx, patient, claim, lambda owned: _deliver(ctx, cycle, patient, step, owned, now))
+    done = deliver_once(ctx, patient, claim, lambda owned: _deliver(ctx, cycle, patient, step, owned, now),
+                        repeatable=not step.channel.reaches_patient)  # a staff task's id makes it once
     return done.outcome
 
 

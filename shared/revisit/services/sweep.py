@@ -4,6 +4,7 @@ R13 the 30-day count, R14 the administrator's summary."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from collections import Counter
@@ -31,6 +32,7 @@ from revisit.models.steps import (
 from revisit.ports import EmailMessage
 from revisit.rendering import render, render_report
 from revisit.services.context import TenantContext
+from revisit.services.delivery import notify_staff_once
 
 UPCOMING_DAYS = 30
 REPORT_COLUMNS = [
@@ -136,8 +138,8 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
 
 
 def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResult:
-    """R12: a review task (and an email, if they asked for alerts) for each clinic's lead dentist.
-    The task id is per clinic and night, so a re-run sweep neither duplicates the task nor the email."""
+    """R12: a review task (and an email, if they asked for alerts) for each clinic's lead dentist, once per
+    clinic and night whatever is re-run (the task's id; the email's ledger row)."""
     now = clock.now()
     task_ids, pending_total = [], 0
     for clinic in ctx.config.clinics:
@@ -152,34 +154,30 @@ def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResu
             due_at=now + timedelta(hours=8), created_at=now,
         )
         task_ids.append(task.task_id)
-        if not ctx.tables.tasks.create(task):
-            continue  # created by an earlier try: its email went with it (staff alerts are at most once)
+        ctx.tables.tasks.create(task)  # once: the id is per clinic and night
+        context = {"clinic_name": clinic.name, "pending_cases": pending,
+                   "manual_review": ctx.tables.cycles.count_open(clinic.clinic_id, CycleStatus.MANUAL_REVIEW)}
         for dentist in ctx.config.staff_with_role(Role.LEAD_DENTIST, clinic.clinic_id):
             if dentist.alerts:
-                language = clinic.language
-                context = {"clinic_name": clinic.name, "pending_cases": pending,
-                           "manual_review": ctx.tables.cycles.count_open(clinic.clinic_id, CycleStatus.MANUAL_REVIEW)}
-                ctx.notifier.send_email(EmailMessage(
-                    to=str(dentist.email), sender=ctx.config.sender_email,
-                    subject=render(language, "lead_dentist_alert_subject.txt", **context),
-                    text=render(language, "lead_dentist_alert.txt", **context),
-                    html="<p>" + render(language, "lead_dentist_alert.txt", **context) + "</p>",
-                ))
+                text = render(clinic.language, "lead_dentist_alert.txt", **context)
+                message = EmailMessage(to=str(dentist.email), sender=ctx.config.sender_email,
+                                       subject=render(clinic.language, "lead_dentist_alert_subject.txt", **context),
+                                       text=text, html=f"<p>{html.escape(text)}</p>")
+                notify_staff_once(ctx, "lead-dentist-alert", f"{request.run_date}#{dentist.staff_id}",
+                                  lambda m=message: ctx.notifier.send_email(m))
     return AlertResult(task_ids=task_ids, pending_cases=pending_total)
 
 
 def email_admin_summary(request: AdminSummaryRequest, ctx: TenantContext) -> AdminSummaryResult:
     """R14: the administrator's summary with the 30-day count. Sent once per night, whatever is re-run."""
-    if not ctx.tables.notices.claim_once("admin-summary", request.run_date.isoformat()):
-        return AdminSummaryResult(sent=False)
     language = ctx.config.default_language
     context = {"tenant_name": ctx.config.name, "run_date": request.run_date,
                "due_next_30_days": request.due_next_30_days, "in_recall": request.in_recall,
                "report_keys": request.report_keys}
     text = render(language, "admin_summary.txt", **context)
-    message_id = ctx.notifier.send_email(EmailMessage(
-        to=str(ctx.config.admin_email), sender=ctx.config.sender_email,
-        subject=render(language, "admin_summary_subject.txt", **context),
-        text=text, html="<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>",
-    ))
-    return AdminSummaryResult(sent=True, message_id=message_id)
+    message = EmailMessage(to=str(ctx.config.admin_email), sender=ctx.config.sender_email,
+                           subject=render(language, "admin_summary_subject.txt", **context),
+                           text=text, html=f"<pre>{html.escape(text)}</pre>")
+    done = notify_staff_once(ctx, "admin-summary", request.run_date.isoformat(),
+                             lambda: ctx.notifier.send_email(message))
+    return AdminSummaryResult(sent=done.sent_now, message_id=done.entry.message_id)

@@ -6,7 +6,7 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -105,13 +105,3 @@ def query_prefix(table: Any, patient_id: str, prefix: str) -> list[dict]:
         start = page.get("LastEvaluatedKey")
         if not start:
             return items
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, BaseModel):
-        return json.loads(value.model_dump_json(exclude_none=True))
-    raise TypeError(type(value))
-
-

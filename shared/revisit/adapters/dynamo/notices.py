@@ -1,26 +1,14 @@
-"""Once-only markers for staff notices (the administrator's nightly summary)."""
+"""Staff notices (the lead dentist's alert, the administrator's summary): their own send ledger rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from revisit.adapters import dynamo_keys as keys
-from revisit.adapters.dynamo.items import translated_errors
-from revisit.errors import Conflict
+from revisit.adapters.dynamo.ledger import DynamoLedger
+from revisit.models.entities import StaffNotice
 
 
-class StaffNoticeRepository:
+class StaffNoticeRepository(DynamoLedger[StaffNotice]):
     def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def claim_once(self, kind: str, key: str) -> bool:
-        """True the first time this notice (of this kind, for this key) is claimed, False ever after."""
-        marker = keys.notice(kind, key)
-        try:
-            with translated_errors("notice", f"{kind}/{key}"):
-                self._table.put_item(Item=marker, ConditionExpression=Attr(keys.PK).not_exists())
-        except Conflict:
-            return False
-        return True
+        super().__init__(table, StaffNotice, lambda notice: keys.notice(notice.kind, notice.key))

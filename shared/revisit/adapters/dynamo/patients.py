@@ -18,7 +18,7 @@ from revisit.adapters.dynamo.items import (
     translated_errors,
 )
 from revisit.domain.recall_dates import can_start_cycle, next_due_recall
-from revisit.errors import NotFound
+from revisit.errors import Conflict, NotFound
 from revisit.models.entities import Patient
 from revisit.models.tenant import TenantConfig
 
@@ -75,13 +75,16 @@ class PatientRepository:
 
     def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
         update = "SET opted_out = :o" + (" REMOVE due_pk, due_sk" if opted_out else "")
-        with translated_errors("patient", patient_id):
-            self._table.update_item(
-                Key=keys.patient(patient_id),
-                UpdateExpression=update,
-                ExpressionAttributeValues={":o": opted_out},
-                ConditionExpression=Attr(keys.PK).exists(),
-            )
+        try:
+            with translated_errors("patient", patient_id):
+                self._table.update_item(
+                    Key=keys.patient(patient_id),
+                    UpdateExpression=update,
+                    ExpressionAttributeValues={":o": opted_out},
+                    ConditionExpression=Attr(keys.PK).exists(),
+                )
+        except Conflict:
+            raise NotFound("patient", patient_id) from None
 
     def due_page(
         self, clinic_id: str, horizon: date, page_size: int, page_token: str | None

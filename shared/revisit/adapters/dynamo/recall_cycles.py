@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -14,13 +12,12 @@ from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import (
     count,
     from_item,
-    json_default,
     query_prefix,
     to_item,
     translated_errors,
 )
 from revisit.errors import Conflict, NotFound
-from revisit.models.entities import CycleStatus, RecallCycle, RecallStatus
+from revisit.models.entities import CycleStatus, EligibilityResult, RecallCycle, RecallStatus
 
 OPEN_STATUSES = [s.value for s in CycleStatus if s.is_open]
 
@@ -135,16 +132,13 @@ class RecallCycleRepository:
         except Conflict:
             pass
 
-    def save_details(self, cycle: RecallCycle, **fields: Any) -> None:
-        """Fills in facts found along the way (eligibility, suggested date); never touches status."""
-        values = json.loads(json.dumps({k: v for k, v in fields.items()}, default=json_default), parse_float=Decimal)
-        names = {f"#{k}": k for k in values}
+    def record_eligibility(self, cycle: RecallCycle, result: EligibilityResult) -> None:
+        """R9's answer for the recall visit, kept on the cycle (never touches its status)."""
         with translated_errors("recall cycle", cycle.execution_name):
             self._table.update_item(
                 Key=keys.cycle(cycle.patient_id, cycle.cycle_id),
-                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
+                UpdateExpression="SET eligibility = :e",
+                ExpressionAttributeValues={":e": to_item(result)},
                 ConditionExpression=Attr(keys.PK).exists(),
             )
 
