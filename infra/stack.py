@@ -28,7 +28,8 @@ class RevisitStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         tenant = config.tenant_id
         data = Data(self, "Data", tenant_id=tenant)
-        observability = Observability(self, "Observability", key=data.key)
+        observability = Observability(self, "Observability", key=data.key,
+                                      ops_email=str(config.ops_email or config.admin_email))
         reports = Reports(self, "Reports", key=data.key)
         messaging = Messaging(self, "Messaging", sender_email=str(config.sender_email))
         layers = [
@@ -44,7 +45,8 @@ class RevisitStack(Stack):
                               reports=reports.bucket, bus=bus, messaging=messaging, observability=observability,
                               layers=layers, declared=declared)
         Schedules(self, "Schedules", config=config, machines=workflows.machines, declared=declared)
-        Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions, observability=observability)
+        Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions,
+            failure_queues=workflows.failure_queues, observability=observability)
 
         acknowledge_findings(self)
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*",

@@ -51,6 +51,18 @@ class FakePatients:
     def save(self, patient: Patient) -> None:
         self.rows[patient.patient_id] = patient
 
+    def update(self, patient: Patient) -> Patient:
+        stored = self.rows.get(patient.patient_id)
+        if stored is None or stored.version != patient.version:
+            raise Conflict(f"patient {patient.patient_id} changed or is in another state")
+        self.rows[patient.patient_id] = patient.model_copy(update={"version": patient.version + 1})
+        return self.rows[patient.patient_id]
+
+    def change_fields(self, patient_id: str, **fields: Any) -> None:
+        """A field-level write (the adapters' UpdateItem): bumps the version like every write."""
+        patient = self.rows[patient_id]
+        self.rows[patient_id] = patient.model_copy(update=fields | {"version": patient.version + 1})
+
     def create(self, patient: Patient) -> None:
         if patient.patient_id in self.rows:
             raise Conflict(f"patient {patient.patient_id} exists")
@@ -64,7 +76,8 @@ class FakePatients:
         return [p for p in sorted(self.rows.values(), key=lambda p: p.patient_id) if p.phone == phone]
 
     def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
-        self.save(self.get(patient_id).model_copy(update={"opted_out": opted_out}))
+        self.get(patient_id)
+        self.change_fields(patient_id, opted_out=opted_out)
 
     def _due(self, clinic_id: str, horizon: date) -> list[dict[str, Any]]:
         entries = []
@@ -103,8 +116,8 @@ class FakeCycles:
     def mark_patient_in_cycle(self, cycle: RecallCycle) -> None:
         patient = self._patients.rows.get(cycle.patient_id)
         if patient and (patient.recall_cycle_id is None or patient.recall_cycle_id <= cycle.cycle_id):
-            self._patients.save(patient.model_copy(update={"recall_cycle_id": cycle.cycle_id,
-                                                           "recall_status": RecallStatus.PENDING}))
+            self._patients.change_fields(cycle.patient_id, recall_cycle_id=cycle.cycle_id,
+                                         recall_status=RecallStatus.PENDING)
 
     def get(self, patient_id: str, cycle_id: str) -> RecallCycle:
         if (patient_id, cycle_id) not in self.rows:
@@ -138,7 +151,7 @@ class FakeCycles:
     def _set_patient_status(self, cycle: RecallCycle, status: CycleStatus) -> None:
         patient = self._patients.rows.get(cycle.patient_id)
         if patient and patient.recall_cycle_id == cycle.cycle_id:
-            self._patients.save(patient.model_copy(update={"recall_status": status.recall_status}))
+            self._patients.change_fields(cycle.patient_id, recall_status=status.recall_status)
 
     def record_eligibility(self, cycle: RecallCycle, result: EligibilityResult) -> None:
         stored = self.get(cycle.patient_id, cycle.cycle_id)
@@ -193,8 +206,23 @@ class FakeLedger:
 
 
 class FakeAttempts(FakeLedger):
-    def __init__(self) -> None:
+    def __init__(self, patients: FakePatients) -> None:
         super().__init__(lambda a: (a.patient_id, a.cycle_id, a.step, a.channel.value))
+        self._patients = patients
+        self.fail_next_reply: Exception | None = None
+
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
+        if self.fail_next_reply is not None:
+            failure, self.fail_next_reply = self.fail_next_reply, None
+            raise failure
+        if any(self._key_of(row) in self.rows for row in rows):
+            return False
+        for row in rows:
+            self.rows[self._key_of(row)] = row
+        if sms_consent is not None:
+            for patient_id in {row.patient_id for row in rows}:
+                self._patients.change_fields(patient_id, sms_consent=sms_consent)
+        return True
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:
         return [a for key, a in sorted(self.rows.items()) if key[0] == patient_id]
@@ -354,7 +382,7 @@ class FakeTables:
     def __init__(self, config: TenantConfig) -> None:
         self.patients = FakePatients(config)
         self.cycles = FakeCycles(self.patients)
-        self.attempts = FakeAttempts()
+        self.attempts = FakeAttempts(self.patients)
         self.tasks = FakeTasks()
         self.appointments = FakeAppointments()
         self.notices = FakeNotices()

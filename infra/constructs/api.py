@@ -4,12 +4,14 @@ two-way SMS number delivers replies to."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from revisit.topology import resource_name
 
@@ -20,11 +22,19 @@ THROTTLE_RATE, THROTTLE_BURST = 50, 100  # the whole API, per second; each integ
 
 class Api(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
-                 functions: dict[str, lambda_.Function], observability: Observability) -> None:
+                 functions: dict[str, lambda_.Function], failure_queues: dict[str, sqs.IQueue],
+                 observability: Observability) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
         self.inbound_sms = sns.Topic(self, "InboundSms", topic_name=resource_name(tenant_id, "inbound-sms"),
                                      master_key=key, enforce_ssl=True)
-        functions["inbound_sms"].add_event_source(sources.SnsEventSource(self.inbound_sms))
+        # End User Messaging SMS delivers the replies to the tenant's numbers here (the key lets it encrypt).
+        self.inbound_sms.add_to_resource_policy(iam.PolicyStatement(
+            sid="RepliesFromEndUserMessaging", actions=["sns:Publish"], resources=[self.inbound_sms.topic_arn],
+            principals=[iam.ServicePrincipal("sms-voice.amazonaws.com")],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
+        functions["inbound_sms"].add_event_source(sources.SnsEventSource(
+            self.inbound_sms, dead_letter_queue=failure_queues["inbound_sms"]))
 
         access_logs = observability.log_group(self, "AccessLogs")
         authorizer = apigateway.RequestAuthorizer(

@@ -11,6 +11,8 @@ from constructs import Construct
 from revisit import topology
 from revisit.adapters import dynamo_keys
 
+PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "sms-voice.amazonaws.com", "sns.amazonaws.com")
+
 
 class Data(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str) -> None:
@@ -22,6 +24,15 @@ class Data(Construct):
         self.key.add_to_resource_policy(iam.PolicyStatement(
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")], resources=["*"]))
+        # The services that write to the tenant's encrypted topics and queues on their own: CloudWatch alarms
+        # (to the ops topic), End User Messaging SMS (replies to the inbound topic), SNS (undeliverable
+        # messages to a dead-letter queue). Only for this account.
+        account = Stack.of(self).account
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            sid="ServicesThatPublishToEncryptedTopicsAndQueues",
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES], resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": account}}))
 
         definition = dynamo_keys.table_definition(topology.table_name(tenant_id))
         self.table = dynamodb.TableV2(

@@ -4,14 +4,16 @@ checks them; a Task state's function gets its invoke grant here (ASL files get n
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from revisit import topology
@@ -29,6 +31,7 @@ class Workflows(Construct):
                  declared: Topology = topology.TOPOLOGY) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, lambda_.Function] = {}
+        self.failure_queues: dict[str, sqs.Queue] = {}
         for folder, needs in declared.functions.items():
             role = iam.Role(self, f"{camel(folder)}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
             log_group = observability.log_group(self, f"{camel(folder)}Logs")
@@ -56,6 +59,8 @@ class Workflows(Construct):
                 bus.grant_put_events_to(function)
                 function.add_environment(topology.EVENT_BUS_ENVIRONMENT, bus.event_bus_name)
             self.functions[folder] = function
+            if needs.invoked_async:
+                self._keep_failures(folder, function, key, observability)
 
         self.machines: dict[str, sfn.StateMachine] = {}
         for workflow in declared.creation_order():
@@ -95,3 +100,20 @@ class Workflows(Construct):
             period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description="patient messages the provider refused or whose sending is unconfirmed")
+
+    def _keep_failures(self, folder: str, function: lambda_.Function, key: kms.IKey,
+                       observability: Observability) -> None:
+        """An asynchronously invoked function's events that still fail after its retries (and, for SNS, those
+        SNS could not deliver) wait in an encrypted queue for 14 days; one message there is an alarm."""
+        queue = sqs.Queue(self, f"{camel(folder)}Failures", encryption=sqs.QueueEncryption.KMS,
+                          encryption_master_key=key, enforce_ssl=True, retention_period=Duration.days(14))
+        function.configure_async_invoke(on_failure=destinations.SqsDestination(queue), retry_attempts=2,
+                                        max_event_age=Duration.hours(6))
+        observability.alarm(f"{camel(folder)}FailuresWaiting",
+                            metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
+                            threshold=1, evaluation_periods=1, treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                            alarm_description=f"{folder}: events that failed after their retries wait in its queue")
+        self.failure_queues[folder] = queue
+        Validations.of(queue).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SQS3", reason="This queue is the dead-letter destination of an "
+            "asynchronously invoked function and of its SNS subscription; nothing consumes it automatically."))

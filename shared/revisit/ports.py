@@ -32,7 +32,13 @@ from revisit.models.entities import (
 class PatientRepository(Protocol):
     def get(self, patient_id: str) -> Patient: ...
 
-    def save(self, patient: Patient) -> None: ...
+    def save(self, patient: Patient) -> None:
+        """As it is, whatever is stored (seeding, imports)."""
+        ...
+
+    def update(self, patient: Patient) -> Patient:
+        """A change to the record read at `patient.version`: Conflict if anything wrote it since."""
+        ...
 
     def create(self, patient: Patient) -> None:
         """Conflict if the patient exists already."""
@@ -108,6 +114,10 @@ class AttemptRepository(SendLedger[CommunicationAttempt], Protocol):
     """R24's communication log, and the patients' send ledger: one row per patient, ledger id, step, channel."""
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]: ...
+
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
+        """A reply's rows with the consent change it asks for, as one: False if it was logged before."""
+        ...
 
 
 class TaskRepository(Protocol):

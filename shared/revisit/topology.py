@@ -41,6 +41,9 @@ class Function:
     """Puts events on the tenant's bus."""
     starts: tuple[str, ...] = ()
     """State machines it starts and stops by execution name (their ARNs come in its environment)."""
+    invoked_async: bool = False
+    """Invoked asynchronously (by SNS): what still fails after Lambda's retries goes to its failure queue
+    (encrypted, alarmed), never dropped."""
     templates: tuple[str, ...] = ()
     """What it renders: message names (`recall_sms` is templates/<lang>/recall_sms.txt.j2; an email's
     subject, text and HTML files share one name) and staff reports (`reports/recall_daily`)."""
@@ -222,6 +225,6 @@ TOPOLOGY = Topology(
     entry_points=(
         Function("api", table=RW, events=True, starts=("appointment",)),
         Function("api_authorizer", table=R),
-        Function("inbound_sms", table=RW, sms=True, templates=("reply_received_sms",)),
+        Function("inbound_sms", table=RW, sms=True, invoked_async=True, templates=("reply_received_sms",)),
     ),
 )

@@ -83,3 +83,35 @@ def test_the_api_and_inbound_functions_log_no_patient_data(api):
     assert "reply handled" in logged  # something was logged, at DEBUG even
     for secret in ("Zebulon", "Quixote", "+16172229876", "zebulon.q@mail.example.com", "tooth"):
         assert secret not in logged
+
+
+def test_a_stop_whose_first_delivery_failed_is_applied_by_the_retry(api):
+    """SNS invokes the function again after a failure; before, the log row was written first and the
+    retry answered "duplicate delivery" with the STOP never applied."""
+    from revisit.errors import TransientError
+
+    log_reply, failures = api.ctx.tables.attempts.log_reply, []
+
+    def fail_once(rows, sms_consent=None):
+        if not failures:
+            failures.append(rows)
+            raise TransientError("ProvisionedThroughputExceededException")
+        return log_reply(rows, sms_consent)
+
+    api.ctx.tables.attempts.log_reply = fail_once
+    event = json.dumps({"Records": [{"Sns": {"MessageId": "sns-s-9", "Message": json.dumps({
+        "originationNumber": "+16172223344", "messageBody": "STOP", "inboundMessageId": "s-9"})}}]})
+    first = api.stack.lambdas.invoke(FunctionName=function_name("demo", "inbound_sms"), Payload=event)
+    assert first.get("FunctionError") == "Unhandled"
+    assert api.ctx.tables.patients.get("p-000001").sms_consent is True  # nothing half done
+    assert reply(api, "STOP", message_id="s-9") == ["stop"]
+    assert api.ctx.tables.patients.get("p-000001").sms_consent is False
+    received = [a for a in api.ctx.tables.attempts.for_patient("p-000001") if a.outcome == AttemptOutcome.RECEIVED]
+    assert len(received) == 1
+
+
+def test_a_late_duplicate_of_a_stop_never_undoes_a_later_start(api):
+    assert reply(api, "STOP", message_id="s-1") == ["stop"]
+    assert reply(api, "START", message_id="s-2") == ["start"]
+    assert reply(api, "STOP", message_id="s-1") == ["stop"]  # SNS redelivers the first one late
+    assert api.ctx.tables.patients.get("p-000001").sms_consent is True

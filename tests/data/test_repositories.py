@@ -272,3 +272,34 @@ def test_patients_by_phone_opt_out_and_a_cycle_never_moves_the_patient_back(tabl
     tables.cycles.record_eligibility(newer, result)
     assert tables.cycles.get("p-000001", "2026-11-21").eligibility == result
     assert [c.cycle_id for c in tables.cycles.for_patient("p-000001")] == ["2026-05-21", "2026-11-21"]
+
+
+def test_a_change_from_an_older_read_is_refused_whatever_wrote_the_record_since(tables):
+    patient = make_patient()
+    tables.patients.save(patient)
+    read = tables.patients.get(patient.patient_id)
+    updated = tables.patients.update(read.model_copy(update={"email": "new@mail.example.com"}))
+    assert updated.version == read.version + 1 == tables.patients.get(patient.patient_id).version
+    with pytest.raises(Conflict):
+        tables.patients.update(read.model_copy(update={"first_name": "Emily"}))  # stale: lost update refused
+    for field_write in (lambda: tables.patients.set_opted_out(patient.patient_id, False),
+                        lambda: tables.cycles.open(cycle_for(patient))):
+        before = tables.patients.get(patient.patient_id)
+        field_write()
+        with pytest.raises(Conflict):
+            tables.patients.update(before.model_copy(update={"first_name": "Emily"}))
+
+
+def test_a_reply_and_its_consent_change_are_written_together_once(tables):
+    family = [make_patient("p-000001"), make_patient("p-000002")]
+    tables.patients.save_many(family)
+    rows = [CommunicationAttempt(patient_id=p.patient_id, cycle_id="inbound", step="reply-s1", channel=Channel.SMS,
+                                 outcome=AttemptOutcome.RECEIVED, at=NOW, message_id="s1") for p in family]
+    assert tables.attempts.log_reply(rows, sms_consent=False) is True
+    assert [tables.patients.get(p.patient_id).sms_consent for p in family] == [False, False]
+    tables.patients.update(tables.patients.get("p-000001").model_copy(update={"sms_consent": True}))
+    assert tables.attempts.log_reply(rows, sms_consent=False) is False  # a duplicate changes nothing
+    assert tables.patients.get("p-000001").sms_consent is True
+    assert [len(tables.attempts.for_patient(p.patient_id)) for p in family] == [1, 1]
+    other = [r.model_copy(update={"step": "reply-o1"}) for r in rows]
+    assert tables.attempts.log_reply(other) is True and tables.attempts.log_reply(other) is False

@@ -163,3 +163,65 @@ def test_the_layer_builder_asks_pip_for_linux_wheels_into_the_layer_folder(tmp_p
     command = builder.pip_command(tmp_path)
     assert command[1:6] == ["-m", "pip", "install", "--quiet", "--target"] and command[6] == str(tmp_path)
     assert "manylinux2014_x86_64" in command and command[-2:] == ["-r", str(ROOT / "layers" / "requirements.txt")]
+
+
+def _key_allows(template, key_ref, service, actions=("kms:GenerateDataKey*", "kms:Decrypt")):
+    key = template.to_json()["Resources"][key_ref["Fn::GetAtt"][0] if "Fn::GetAtt" in key_ref else key_ref["Ref"]]
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        principals = statement.get("Principal", {}).get("Service", [])
+        principals = [principals] if isinstance(principals, str) else principals
+        granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if service in principals and all(a in granted for a in actions):
+            return True
+    return False
+
+
+def _topic_allows(template, topic_logical_id, service):
+    for policy in template.find_resources("AWS::SNS::TopicPolicy").values():
+        if {"Ref": topic_logical_id} in policy["Properties"]["Topics"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                principal = statement.get("Principal")
+                if isinstance(principal, dict) and principal.get("Service") == service \
+                        and "sns:Publish" in statement["Action"] \
+                        and "aws:SourceAccount" in json.dumps(statement.get("Condition", {})):
+                    return True
+    return False
+
+
+def test_every_alarm_can_reach_the_ops_address(templates):
+    template = templates["Revisit-demo"]
+    resources = template.to_json()["Resources"]
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 5
+    topics = {action["Ref"] for alarm in alarms.values() for action in alarm["Properties"]["AlarmActions"]}
+    assert len(topics) == 1
+    [topic] = topics
+    assert _key_allows(template, resources[topic]["Properties"]["KmsMasterKeyId"], "cloudwatch.amazonaws.com")
+    assert _topic_allows(template, topic, "cloudwatch.amazonaws.com")
+    template.has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "email", "Endpoint": "ops@smilecircle.example.com", "TopicArn": {"Ref": topic}})
+
+
+def test_the_sms_service_may_deliver_replies_to_the_inbound_topic(templates):
+    template = templates["Revisit-demo"]
+    [(logical_id, topic)] = template.find_resources("AWS::SNS::Topic", {
+        "Properties": {"TopicName": "revisit-demo-inbound-sms"}}).items()
+    assert _key_allows(template, topic["Properties"]["KmsMasterKeyId"], "sms-voice.amazonaws.com")
+    assert _topic_allows(template, logical_id, "sms-voice.amazonaws.com")
+
+
+def test_every_asynchronously_invoked_function_keeps_its_failures_in_an_encrypted_alarmed_queue(templates):
+    template = templates["Revisit-demo"]
+    resources = template.to_json()["Resources"]
+    configs = template.find_resources("AWS::Lambda::EventInvokeConfig")
+    asynchronous = [f for f in TOPOLOGY.functions.values() if f.invoked_async]
+    assert asynchronous and len(configs) == len(asynchronous)
+    alarms = json.dumps(template.find_resources("AWS::CloudWatch::Alarm"))
+    for config in configs.values():
+        queue = config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        assert resources[queue]["Type"] == "AWS::SQS::Queue" and "KmsMasterKeyId" in resources[queue]["Properties"]
+        assert _key_allows(template, resources[queue]["Properties"]["KmsMasterKeyId"], "sns.amazonaws.com")
+        assert queue in alarms
+    subscription = next(iter(template.find_resources("AWS::SNS::Subscription", {
+        "Properties": {"Protocol": "lambda"}}).values()))
+    assert "RedrivePolicy" in subscription["Properties"]

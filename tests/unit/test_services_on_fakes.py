@@ -146,3 +146,20 @@ def test_a_stop_reply_withdraws_sms_consent_and_an_unclear_one_is_answered_once(
     answers = [a for a in ctx.tables.attempts.for_patient("p-000001") if a.cycle_id == replies.ANSWERS]
     assert [a.outcome for a in answers] == [AttemptOutcome.SENT]
     assert [t.kind for t in ctx.tables.tasks.open_queue("boston", "front_desk")] == [TaskKind.PATIENT_REPLY]
+
+
+def test_a_change_racing_a_stop_keeps_both(ctx):
+    from revisit.services.patients import change_patient
+
+    ctx.tables.patients.save(make_patient())
+    raced = []
+
+    def new_email(patient):
+        if not raced:  # a STOP lands between this change's read and its write
+            raced.append(replies.handle_reply(ctx, "+16172223344", "STOP", "m-1"))
+        return patient.model_copy(update={"email": "new@mail.example.com"})
+
+    changed = change_patient(ctx, "p-000001", new_email)
+    assert raced[0].action == "sms consent withdrawn"
+    assert (changed.email, changed.sms_consent) == ("new@mail.example.com", False)
+    assert ctx.tables.patients.get("p-000001") == changed

@@ -28,6 +28,10 @@ INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
 KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
 
 
+BUMP_VERSION = "version = if_not_exists(version, :zero) + :one"
+"""Every write to a patient's profile bumps its version (with {":zero": 0, ":one": 1})."""
+
+
 def patient(patient_id: str) -> dict[str, str]:
     return {PK: f"PATIENT#{patient_id}", SK: "PROFILE"}
 

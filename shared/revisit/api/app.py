@@ -39,6 +39,7 @@ from revisit.models.entities import (
 )
 from revisit.services import booking, patient_actions
 from revisit.services.context import TenantContext
+from revisit.services.patients import change_patient
 
 API_TITLE = "Revisit booking API"
 API_VERSION = "1.0.0"
@@ -90,10 +91,7 @@ def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("opted_out") is True and not patient.opted_out:
         patient_actions.opt_out(ctx, patient_id)
-        patient = ctx.tables.patients.get(patient_id)
-    updated = patient.model_copy(update=changes)
-    ctx.tables.patients.save(Patient.model_validate(updated.model_dump()))
-    return _view(updated)
+    return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)))
 
 
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)")
@@ -107,10 +105,9 @@ def read_insurance(patient_id: str) -> InsuranceView:
 def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
     _integrator(patients)
     ctx = _context(patients)
-    patient = ctx.tables.patients.get(patient_id)
-    policies = [p for p in patient.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]
-    ctx.tables.patients.save(patient.model_copy(update={"insurance": policies}))
-    return InsuranceView(primary=most_recent_policy(policies), latest_verification=patient.latest_eligibility)
+    patient = change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"insurance": [
+        p for p in stored.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]}))
+    return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
 
 
 @patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)")

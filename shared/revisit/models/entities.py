@@ -85,6 +85,8 @@ class Patient(Record):
     latest_eligibility: EligibilityResult | None = None
     """R17: the last verification of the primary policy (API or recall)."""
     next_appointment_at: AwareDatetime | None = None
+    version: int = Field(default=0, ge=0)
+    """Bumped by every write: a change made from an older read is refused (no lost updates)."""
     recall_cycle_id: str | None = None
     """The due date of the latest recall cycle opened for this patient (never reopened)."""
 

@@ -150,6 +150,8 @@ class TenantConfig(Strict):
     default_language: Language = Language.EN
     sender_email: Email
     admin_email: Email
+    ops_email: Email | None = None
+    """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
     clinics: list[Clinic] = Field(min_length=1)
     recall_types: list[RecallType] = Field(min_length=1)

@@ -16,11 +16,12 @@ from revisit import clock
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.domain.insurance import most_recent_policy
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
-from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Payment
+from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Patient, Payment
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.appointment_notices import ledger_id
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
+from revisit.services.patients import change_patient
 from revisit.services.recall import end_cycle
 from revisit.topology import APPOINTMENT
 
@@ -117,9 +118,8 @@ def _after_booking(ctx: TenantContext, appointment: Appointment) -> None:
     cycle ends Booked (R23)."""
     start_notices(ctx, appointment)
     publish(ctx, "AppointmentBooked", appointment)
-    patient = ctx.tables.patients.get(appointment.patient_id)
-    if patient.next_appointment_at is None or appointment.starts_at < patient.next_appointment_at:
-        ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": appointment.starts_at}))
+    change_patient(ctx, appointment.patient_id, lambda patient: patient.model_copy(update={
+        "next_appointment_at": min(filter(None, (patient.next_appointment_at, appointment.starts_at)))}))
     cycle = open_cycle(ctx, appointment.patient_id)
     if cycle is not None:
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")
@@ -159,9 +159,12 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
     if ctx.workflows is not None:
         ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), "appointment rescheduled")
     start_notices(ctx, moved)
-    patient = ctx.tables.patients.get(patient_id)
-    if patient.next_appointment_at in (None, appointment.starts_at) or starts_at < patient.next_appointment_at:
-        ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": starts_at}))
+    def follow(patient: Patient) -> Patient:
+        if patient.next_appointment_at in (None, appointment.starts_at) or starts_at < patient.next_appointment_at:
+            return patient.model_copy(update={"next_appointment_at": starts_at})
+        return patient
+
+    change_patient(ctx, patient_id, follow)
     publish(ctx, "AppointmentRescheduled", moved, previous_starts_at=appointment.starts_at.isoformat())
     return moved
 
@@ -181,9 +184,8 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
         ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), f"appointment {status.value}")
     publish(ctx, EVENT_FOR_STATUS[status], changed)
     if status == AppointmentStatus.CANCELLED:
-        patient = ctx.tables.patients.get(patient_id)
-        if patient.next_appointment_at == appointment.starts_at:
-            ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": None}))
+        change_patient(ctx, patient_id, lambda patient: patient.model_copy(update={"next_appointment_at": None})
+                       if patient.next_appointment_at == appointment.starts_at else patient)
     return changed
 
 
@@ -245,5 +247,5 @@ def verify_primary_insurance(ctx: TenantContext, patient_id: str):
     patient = ctx.tables.patients.get(patient_id)
     zone = ZoneInfo(ctx.config.clinic(patient.clinic_id).time_zone)
     result = ctx.eligibility.verify(patient, most_recent_policy(patient.insurance), clock.now().astimezone(zone).date())
-    ctx.tables.patients.save(patient.model_copy(update={"latest_eligibility": result}))
+    change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"latest_eligibility": result}))
     return result

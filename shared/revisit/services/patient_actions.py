@@ -16,6 +16,7 @@ from revisit.models.entities import (
     TaskStatus,
 )
 from revisit.services.context import TenantContext
+from revisit.services.patients import change_patient
 from revisit.services.recall import end_cycle
 
 
@@ -38,7 +39,7 @@ def book_appointment(ctx: TenantContext, patient_id: str, starts_at: datetime, a
         appointment_type=appointment_type, starts_at=starts_at, created_at=clock.now(),
     )
     ctx.tables.appointments.save(appointment)
-    ctx.tables.patients.save(patient.model_copy(update={"next_appointment_at": starts_at}))
+    change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"next_appointment_at": starts_at}))
     cycle = open_cycle(ctx, patient_id)
     if cycle is not None:
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "appointment booked")

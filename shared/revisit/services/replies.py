@@ -1,6 +1,7 @@
 """Two-way SMS: a patient's reply to the clinic's number. Confirm replies confirm the next appointment;
 STOP opts the patient out of SMS, START back in; anything else gets a polite answer in the patient's
-language and a front-desk task. Every reply is logged on the patient's file (R24), once per message id."""
+language and a front-desk task. Every reply is logged on the patient's file (R24), once per message id; a
+STOP or START changes consent in the same transaction as its log, so neither is ever lost."""
 
 from __future__ import annotations
 
@@ -41,29 +42,27 @@ def handle_reply(ctx: TenantContext, phone: str, text: str, message_id: str) -> 
     if not patients:
         return ReplyHandled(reply, 0, "unknown number: ignored")
     now = clock.now()
-    actions = []
-    for patient in patients:
-        record = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=INBOUND, step=_step(message_id),
-                                      channel=Channel.SMS, outcome=AttemptOutcome.RECEIVED, at=now,
-                                      language=patient.language, message_id=message_id,
-                                      detail=f"{reply.value}: {text[:300]}")
-        if ctx.tables.attempts.claim(record) is not None:
-            return ReplyHandled(reply, len(patients), "duplicate delivery: already handled")
-    first = patients[0]
-    if reply == Reply.STOP:
-        for patient in patients:
-            ctx.tables.patients.save(patient.model_copy(update={"sms_consent": False}))
-        actions.append("sms consent withdrawn")
-    elif reply == Reply.START:
-        for patient in patients:
-            ctx.tables.patients.save(patient.model_copy(update={"sms_consent": True}))
-        actions.append("sms consent given")
-    elif reply == Reply.CONFIRM and _confirm_next(ctx, patients, now):
-        actions.append("appointment confirmed")
+    rows = [CommunicationAttempt(patient_id=patient.patient_id, cycle_id=INBOUND, step=_step(message_id),
+                                 channel=Channel.SMS, outcome=AttemptOutcome.RECEIVED, at=now,
+                                 language=patient.language, message_id=message_id, detail=f"{reply.value}: {text[:300]}")
+            for patient in patients]
+    duplicate = ReplyHandled(reply, len(patients), "duplicate delivery: already handled")
+    if reply in (Reply.STOP, Reply.START):
+        # The consent change and the reply's log are one transaction: never one without the other.
+        consent = reply == Reply.START
+        if not ctx.tables.attempts.log_reply(rows, sms_consent=consent):
+            return duplicate
+        return ReplyHandled(reply, len(patients), "sms consent given" if consent else "sms consent withdrawn")
+    # What other replies do is idempotent (a confirmation, a send-once answer, a task by id): done before
+    # the log, so a crash in between only repeats it.
+    if reply == Reply.CONFIRM and _confirm_next(ctx, patients, now):
+        action = "appointment confirmed"
     else:
-        _hand_to_front_desk(ctx, first, message_id, now)
-        actions.append("answered and handed to the front desk")
-    return ReplyHandled(reply, len(patients), "; ".join(actions))
+        _hand_to_front_desk(ctx, patients[0], message_id, now)
+        action = "answered and handed to the front desk"
+    if not ctx.tables.attempts.log_reply(rows):
+        return duplicate
+    return ReplyHandled(reply, len(patients), action)
 
 
 def _step(message_id: str) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from revisit.adapters import dynamo_keys as keys
-from revisit.adapters.dynamo.items import from_item, query_prefix
+from revisit.adapters.dynamo.items import from_item, query_prefix, to_item, translated_errors
 from revisit.adapters.dynamo.ledger import DynamoLedger
+from revisit.errors import Conflict
 from revisit.models.entities import CommunicationAttempt
 
 
@@ -18,6 +19,27 @@ def _key(attempt: CommunicationAttempt) -> dict[str, str]:
 class AttemptRepository(DynamoLedger[CommunicationAttempt]):
     def __init__(self, table: Any) -> None:
         super().__init__(table, CommunicationAttempt, _key)
+
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
+        """A patient's reply, logged on each file it reached, with the SMS consent it asks for (STOP, START),
+        in one transaction: the change and its log happen together or not at all. False if this reply was
+        logged before (then nothing changes: a late duplicate of a STOP never undoes a later START)."""
+        writes: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._table.name, "Item": _key(row) | to_item(row),
+                     "ConditionExpression": "attribute_not_exists(pk)"}} for row in rows]
+        if sms_consent is not None:
+            writes += [{"Update": {
+                "TableName": self._table.name, "Key": keys.patient(patient_id),
+                "UpdateExpression": f"SET sms_consent = :c, {keys.BUMP_VERSION}",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":c": sms_consent, ":zero": 0, ":one": 1}}}
+                for patient_id in sorted({row.patient_id for row in rows})]
+        try:
+            with translated_errors("reply", rows[0].step):
+                self._table.meta.client.transact_write_items(TransactItems=writes)
+        except Conflict:
+            return False
+        return True
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:
         return [from_item(CommunicationAttempt, i)

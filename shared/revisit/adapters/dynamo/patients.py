@@ -54,8 +54,16 @@ class PatientRepository:
         return [self.get(item["patient_id"]) for item in page.get("Items", [])]
 
     def save(self, patient: Patient) -> None:
+        """Writes the record as it is, whatever is stored (seeding, imports); services use `update`."""
         with translated_errors("patient", patient.patient_id):
             self._table.put_item(Item=self.item(patient))
+
+    def update(self, patient: Patient) -> Patient:
+        """Writes a changed record read at `patient.version`; Conflict if anything wrote it since."""
+        stored = patient.model_copy(update={"version": patient.version + 1})
+        with translated_errors("patient", patient.patient_id):
+            self._table.put_item(Item=self.item(stored), ConditionExpression=Attr("version").eq(patient.version))
+        return stored
 
     def create(self, patient: Patient) -> None:
         with translated_errors("patient", patient.patient_id):
@@ -74,13 +82,13 @@ class PatientRepository:
         return from_item(Patient, item)
 
     def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
-        update = "SET opted_out = :o" + (" REMOVE due_pk, due_sk" if opted_out else "")
+        update = f"SET opted_out = :o, {keys.BUMP_VERSION}" + (" REMOVE due_pk, due_sk" if opted_out else "")
         try:
             with translated_errors("patient", patient_id):
                 self._table.update_item(
                     Key=keys.patient(patient_id),
                     UpdateExpression=update,
-                    ExpressionAttributeValues={":o": opted_out},
+                    ExpressionAttributeValues={":o": opted_out, ":zero": 0, ":one": 1},
                     ConditionExpression=Attr(keys.PK).exists(),
                 )
         except Conflict:

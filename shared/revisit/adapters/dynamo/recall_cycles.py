@@ -48,10 +48,12 @@ class RecallCycleRepository:
             with translated_errors("patient", cycle.patient_id):
                 self._table.update_item(
                     Key=keys.patient(cycle.patient_id),
-                    UpdateExpression="SET recall_cycle_id = :c, recall_status = :s REMOVE due_pk, due_sk",
+                    UpdateExpression=f"SET recall_cycle_id = :c, recall_status = :s, {keys.BUMP_VERSION} "
+                    "REMOVE due_pk, due_sk",
                     ConditionExpression="attribute_exists(pk) AND "
                     "(attribute_not_exists(recall_cycle_id) OR recall_cycle_id <= :c)",
-                    ExpressionAttributeValues={":c": cycle.cycle_id, ":s": RecallStatus.PENDING.value},
+                    ExpressionAttributeValues={":c": cycle.cycle_id, ":s": RecallStatus.PENDING.value, ":zero": 0,
+                                               ":one": 1},
                 )
         except Conflict:
             pass  # the patient is already in a newer cycle
@@ -125,9 +127,10 @@ class RecallCycleRepository:
             with translated_errors("patient", cycle.patient_id):
                 self._table.update_item(
                     Key=keys.patient(cycle.patient_id),
-                    UpdateExpression="SET recall_status = :rs",
+                    UpdateExpression=f"SET recall_status = :rs, {keys.BUMP_VERSION}",
                     ConditionExpression="recall_cycle_id = :c",
-                    ExpressionAttributeValues={":rs": status.recall_status.value, ":c": cycle.cycle_id},
+                    ExpressionAttributeValues={":rs": status.recall_status.value, ":c": cycle.cycle_id, ":zero": 0,
+                                               ":one": 1},
                 )
         except Conflict:
             pass
