@@ -43,12 +43,19 @@ class RevisitStack(Stack):
         bus = events.EventBus(self, "Bus", event_bus_name=topology.event_bus_name(tenant), kms_key=data.key)
         workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, table=data.table,
                               reports=reports.bucket, bus=bus, messaging=messaging, observability=observability,
-                              layers=layers, declared=declared)
-        Schedules(self, "Schedules", config=config, machines=workflows.machines, declared=declared)
+                              layers=layers, reserved_concurrency=config.lambda_reserved_concurrency,
+                              declared=declared)
+        Schedules(self, "Schedules", config=config, key=data.key, machines=workflows.machines,
+                  observability=observability, declared=declared)
         Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions,
             failure_queues=workflows.failure_queues, observability=observability)
 
         acknowledge_findings(self)
+        if config.lambda_reserved_concurrency is None:
+            Validations.of(self).acknowledge(Acknowledgment(
+                id="HIPAA.Security::HIPAA.Security-LambdaConcurrency", reason="Reserving concurrency per function "
+                "would let only a few tenant stacks fit an account's quota (280 a stack at 20 each); the tenant "
+                "file's lambda_reserved_concurrency reserves it where a chain wants it (docs/capacity.md)."))
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*",
                     f"Resource::arn:aws:ses:{self.region}:{self._account_in_findings()}:identity/*",
                     f"Resource::<{self._logical(data.table)}.Arn>/index/*",
@@ -57,7 +64,8 @@ class RevisitStack(Stack):
         # StopExecution needs an execution ARN: the wildcard is the executions of one state machine.
         granular += [f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
                      f"{topology.state_machine_name(tenant, machine)}:*"
-                     for machine in sorted({m for f in declared.functions.values() for m in f.starts})]
+                     for machine in sorted({m for f in declared.functions.values() for m in f.starts}
+                                           | {m for w in declared.workflows for m in w.waits_for})]
         Validations.of(self).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=ACKNOWLEDGED[
                 "AwsSolutions::AwsSolutions-IAM5"]) for finding in granular))
@@ -76,7 +84,8 @@ ACKNOWLEDGED = {
     "indexes (<table>/index/*), a function's versions (<fn>:*), report objects (<bucket>/*), KMS data-key "
     "actions (GenerateDataKey*); SES identities are narrowed by a ses:FromAddress condition; sns:Publish to "
     "phone numbers has no resource ARN (topics are excluded by NotResource); StopExecution on the executions "
-    "of one of the tenant's state machines only (the machines a function starts, revisit.topology).",
+    "of one of the tenant's state machines only (the machines a function starts, revisit.topology), and "
+    "DescribeExecution on the executions a machine waits for (startExecution.sync).",
     "AwsSolutions::AwsSolutions-APIG2": "Requests are validated by the API function (Powertools resolver with "
     "pydantic): a 422 names the wrong field, which API Gateway's validator (a bare 400) cannot; the OpenAPI "
     "document is generated from the same models.",
@@ -85,9 +94,6 @@ ACKNOWLEDGED = {
     "choice (AWS Firewall Manager) for the tenant's account, not part of this stack.",
     "AwsSolutions::AwsSolutions-COG4": "Integrators are systems, not users: a Lambda authorizer over hashed "
     "per-integrator secrets (docs/architecture.md says why not Cognito client credentials).",
-    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-    "AmazonAPIGatewayPushToCloudWatchLogs]": "The account-level role API Gateway needs to write its logs; AWS "
-    "documents this managed policy for it.",
     "HIPAA.Security::HIPAA.Security-APIGWCacheEnabledAndEncrypted": "No API Gateway cache on purpose: responses "
     "carry patient data and availability must never be stale; nothing is cached, so nothing cached is unencrypted.",
     "HIPAA.Security::HIPAA.Security-APIGWSSLEnabled": "The rule is about a client certificate for an HTTP "

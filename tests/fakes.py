@@ -91,11 +91,12 @@ class FakePatients:
 
     def due_page(self, clinic_id: str, horizon: date, page_size: int,
                  page_token: str | None) -> tuple[list[dict[str, Any]], str | None, int]:
-        entries = self._due(clinic_id, horizon)
-        start = int(page_token or 0)
-        page = entries[start:start + page_size]
-        following = start + page_size
-        return page, str(following) if following < len(entries) else None, len(page)
+        # The token is the last key read, as DynamoDB's: patients leaving the index meanwhile skip no one.
+        entries = [e for e in self._due(clinic_id, horizon)
+                   if page_token is None or f"{e['recall_due_date']}#{e['patient_id']}" > page_token]
+        page = entries[:page_size]
+        more = len(entries) > page_size
+        return page, f"{page[-1]['recall_due_date']}#{page[-1]['patient_id']}" if more else None, len(page)
 
     def count_due(self, clinic_id: str, horizon: date) -> int:
         return len(self._due(clinic_id, horizon))

@@ -43,7 +43,8 @@ class Api(Construct):
             results_cache_ttl=Duration.minutes(5))
         self.rest_api = apigateway.LambdaRestApi(
             self, "RestApi", rest_api_name=resource_name(tenant_id), handler=functions["api"], proxy=False,
-            cloud_watch_role=True, api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
+            # The account-wide role API Gateway logs with is set once per account (docs), not by each tenant.
+            cloud_watch_role=False, api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             deploy_options=apigateway.StageOptions(
                 stage_name="v1", tracing_enabled=True, throttling_rate_limit=THROTTLE_RATE,

@@ -28,7 +28,7 @@ class Workflows(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
                  table: dynamodb.ITableV2, reports: s3.IBucket, bus: events.IEventBus, messaging: Messaging,
                  observability: Observability, layers: list[lambda_.ILayerVersion],
-                 declared: Topology = topology.TOPOLOGY) -> None:
+                 reserved_concurrency: int | None = None, declared: Topology = topology.TOPOLOGY) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, lambda_.Function] = {}
         self.failure_queues: dict[str, sqs.Queue] = {}
@@ -39,7 +39,8 @@ class Workflows(Construct):
                 self, camel(folder), function_name=topology.function_name(tenant_id, folder),
                 runtime=lambda_.Runtime.PYTHON_3_14, handler="handler.lambda_handler",
                 code=lambda_.Code.from_asset(str(declared.handler_path(folder).parent)), layers=layers,
-                role=role, memory_size=512, reserved_concurrent_executions=20, timeout=Duration.seconds(60),
+                role=role, memory_size=512, reserved_concurrent_executions=reserved_concurrency,
+                timeout=Duration.seconds(60),
                 tracing=lambda_.Tracing.ACTIVE, log_group=log_group, environment_encryption=key,
                 environment=topology.function_environment(tenant_id, table.table_name, reports.bucket_name,
                                                           "/opt/tenant/tenant.json"),
@@ -79,6 +80,21 @@ class Workflows(Construct):
                 self.functions[step.folder].grant_invoke(state_machine)
             for started in workflow.starts:
                 self.machines[started].grant_start_execution(state_machine)
+            stack = Stack.of(self)
+            if workflow.starts_itself:  # by name: its own ARN token inside its role's policy would be a cycle
+                state_machine.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[
+                    f"arn:aws:states:{stack.region}:{stack.account}:stateMachine:"
+                    f"{topology.state_machine_name(tenant_id, workflow.name)}"]))
+            for awaited in workflow.waits_for:  # what startExecution.sync:2 needs besides starting
+                state_machine.add_to_role_policy(iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"],
+                    resources=[f"arn:aws:states:{stack.region}:{stack.account}:execution:"
+                               f"{topology.state_machine_name(tenant_id, awaited)}:*"]))
+            if workflow.waits_for:
+                state_machine.add_to_role_policy(iam.PolicyStatement(
+                    actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                    resources=[f"arn:aws:events:{stack.region}:{stack.account}:rule/"
+                               "StepFunctionsGetEventsForStepFunctionsExecutionRule"]))
             self.machines[workflow.name] = state_machine
             observability.alarm(f"{camel(workflow.name)}Failures", metric=state_machine.metric_failed(
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,

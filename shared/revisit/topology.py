@@ -61,6 +61,10 @@ class Workflow:
     """Default: infra/statemachines/<name>.asl.json."""
     nightly: str | None = None
     """The name of its nightly schedule (EventBridge Scheduler, at the tenant's sweep time in its zone)."""
+    starts_itself: bool = False
+    """Starts executions of itself (by `$$.StateMachine.Id`): one page, then the next, each bounded."""
+    waits_for: tuple[str, ...] = ()
+    """Machines (of `starts`, or itself) it starts with `startExecution.sync:2` and waits for."""
 
     @property
     def asl_path(self) -> Path:
@@ -205,9 +209,12 @@ RECALL = Workflow("recall", steps=(
     Function("contact_patient", table=RW, sms=True, email=True, templates=("recall_sms", "recall_email")),
 ))
 
-SWEEP = Workflow("sweep", starts=("recall",), nightly="nightly-recall-sweep", steps=(
-    Function("plan_sweep"),
+SWEEP_CLINIC = Workflow("sweep_clinic", starts=("recall",), starts_itself=True, waits_for=("sweep_clinic",), steps=(
     Function("select_due_patients", table=R),
+))
+
+SWEEP = Workflow("sweep", starts=("sweep_clinic",), waits_for=("sweep_clinic",), nightly="nightly-recall-sweep", steps=(
+    Function("plan_sweep"),
     Function("count_upcoming", table=R),
     Function("write_recall_report", table=R, reports=True, templates=("reports/recall_daily",)),
     Function("alert_lead_dentist", table=RW, email=True, templates=("lead_dentist_alert",)),
@@ -221,7 +228,7 @@ APPOINTMENT = Workflow("appointment", steps=(
 ))
 
 TOPOLOGY = Topology(
-    workflows=(RECALL, SWEEP, APPOINTMENT),
+    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT),
     entry_points=(
         Function("api", table=RW, events=True, starts=("appointment",)),
         Function("api_authorizer", table=R),

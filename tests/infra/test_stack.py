@@ -225,3 +225,34 @@ def test_every_asynchronously_invoked_function_keeps_its_failures_in_an_encrypte
     subscription = next(iter(template.find_resources("AWS::SNS::Subscription", {
         "Properties": {"Protocol": "lambda"}}).values()))
     assert "RedrivePolicy" in subscription["Properties"]
+
+
+def test_the_nightly_schedule_retries_keeps_what_it_could_not_start_and_a_missing_night_alarms(templates):
+    template = templates["Revisit-demo"]
+    schedule = next(iter(template.find_resources("AWS::Scheduler::Schedule").values()))["Properties"]["Target"]
+    assert schedule["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    queue = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert any(queue in json.dumps(a) for a in alarms.values())
+    missing = [a["Properties"] for a in alarms.values() if a["Properties"].get("MetricName") == "ExecutionsStarted"]
+    assert missing and missing[0]["TreatMissingData"] == "breaching" and missing[0]["Period"] == 86400
+
+
+def test_no_concurrency_is_reserved_unless_the_tenant_asks_and_no_account_wide_role_is_deployed(templates, tmp_path):
+    from revisit.config import load_tenant
+
+    from infra.stack import RevisitStack
+
+    template = templates["Revisit-demo"]
+    functions = template.find_resources("AWS::Lambda::Function")
+    assert all("ReservedConcurrentExecutions" not in f["Properties"] for f in functions.values())
+    template.resource_count_is("AWS::ApiGateway::Account", 0)
+    config = load_tenant(DEMO_TENANT).model_copy(update={"lambda_reserved_concurrency": 5})
+    layer = tmp_path / "layer" / "python"
+    layer.mkdir(parents=True)
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=json.loads((ROOT / "cdk.json").read_text())["context"])
+    reserved = Template.from_stack(RevisitStack(app, "Revisit-demo", config=config, tenant_file=DEMO_TENANT,
+                                                layer_dir=layer.parent,
+                                                env=cdk.Environment(account="123456789012", region="eu-west-1")))
+    assert {f["Properties"].get("ReservedConcurrentExecutions")
+            for f in reserved.find_resources("AWS::Lambda::Function").values()} == {5}

@@ -1,7 +1,7 @@
 """The nightly sweep: R1 selection by index, deterministic starts, and the reports (R11-R14)."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from revisit.models.entities import RecallItem
 
@@ -20,7 +20,7 @@ def seed(harness):
 
 def run_sweep(harness, name):
     arn = harness.stack.start_execution("sweep", name, {"run_date": "2026-11-24"})
-    harness.driver.settle()
+    harness.driver.run_until(harness.stack.clock.now() + timedelta(minutes=2))  # past LetCyclesOpen
     return harness.sfn.describe_execution(executionArn=arn)
 
 
@@ -77,3 +77,43 @@ def test_sweep_writes_reports_counts_alerts_and_emails_the_administrator(harness
     before = len(harness.emails(patients_only=False))
     run_sweep(harness, "sweep-r2")
     assert len(harness.emails(patients_only=False)) == before
+
+
+def test_a_backlog_is_swept_a_page_per_execution_and_spread_over_nights_oldest_first(tmp_path):
+    """Each page is an execution of its own, so no history grows with the night; past the clinic's nightly
+    capacity the rest waits on the due index, oldest due first, and every patient is started exactly once."""
+    import yaml
+    from revisit.offline.driver import Driver
+    from revisit.offline.stack import OfflineStack
+
+    from tests.conftest import DEMO_TENANT, START
+
+    tenant = yaml.safe_load(DEMO_TENANT.read_text())
+    tenant["sweep"] = {**tenant.get("sweep", {}), "page_size": 4, "max_recalls_per_clinic_per_night": 8}
+    (tmp_path / "small.yaml").write_text(yaml.safe_dump(tenant, allow_unicode=True))
+    with OfflineStack(tmp_path / "small.yaml", START) as stack:
+        backlog = [make_patient(f"p-{n:06d}", recalls=[RecallItem(recall_type="prophy", last_done=date(2026, 5, n + 1))])
+                   for n in range(19)]  # due 2 to 20 November
+        stack.tables.patients.save_many(backlog)
+        sfn, driver = stack.client("stepfunctions"), Driver(stack)
+
+        def started():
+            return sorted(e["name"] for e in sfn.list_executions(
+                stateMachineArn=stack.state_machine_arns["recall"], maxResults=1000)["executions"])
+
+        nights = []
+        for night in ("2026-11-24", "2026-11-25", "2026-11-26"):
+            arn = stack.start_execution("sweep", f"sweep-{night}", {"run_date": night})
+            driver.run_until(stack.clock.now() + timedelta(minutes=2))
+            assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+            nights.append(started())
+        assert [len(n) for n in nights] == [8, 16, 19]
+        assert nights[0] == [f"recall-p-{n:06d}-202611{n + 2:02d}" for n in range(8)]  # the oldest due first
+        pages = sfn.list_executions(stateMachineArn=stack.state_machine_arns["sweep_clinic"],
+                                    maxResults=1000)["executions"]
+        boston_pages = sorted(e["name"] for e in pages if e["name"].startswith("sweep-boston-20261124"))
+        assert [name.split("-")[3] for name in boston_pages] == ["p1", "p2"]
+        assert all(e["status"] == "SUCCEEDED" for e in pages)
+        largest = max(len(sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)["events"])
+                      for e in pages)
+        assert largest < 4 * 9 + 30  # bounded by the page size, whatever the backlog

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 
@@ -13,6 +14,15 @@ def recall_execution_name(patient_id: str, recall_due_date: date) -> str:
 
 def sweep_execution_name(tenant_id: str, run_date: date, suffix: str = "") -> str:
     return f"sweep-{tenant_id}-{run_date:%Y%m%d}{'-' + suffix if suffix else ''}"
+
+
+def sweep_page_execution_name(clinic_id: str, run_date: date, page: int, run_id: str) -> str:
+    """One page of one clinic's sweep; the run id (from the sweep's own name) keeps a re-run's pages apart."""
+    return f"sweep-{clinic_id}-{run_date:%Y%m%d}-p{page}-{run_id}"
+
+
+def sweep_run_id(sweep_execution_name: str) -> str:
+    return hashlib.sha256(sweep_execution_name.encode()).hexdigest()[:8]
 
 
 def recall_task_id(kind: str, patient_id: str, cycle_id: str) -> str:

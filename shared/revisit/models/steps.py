@@ -82,9 +82,16 @@ class PlanSweepRequest(StepRequest):
 
 
 class ClinicSweep(StepModel):
+    """One page of one clinic's due patients: what a SweepClinic execution is started with."""
+
     clinic_id: Identifier
     run_date: date
     horizon_date: date
+    run_id: str
+    page: int = 1
+    page_token: str | None = None
+    execution_name: str
+    """This page's execution: sweep-<clinic>-<run date>-p<page>-<run id>."""
 
 
 class PlanSweepResult(StepModel):
@@ -98,6 +105,8 @@ class SelectDueRequest(StepRequest):
     run_date: date
     horizon_date: date
     page_token: str | None = None
+    page: int = 1
+    run_id: str = "manual"
 
 
 class RecallToStart(StepModel):
@@ -109,6 +118,9 @@ class SelectDueResult(StepModel):
     recalls: list[RecallToStart]
     next_page_token: str | None
     items_read: int
+    next_page: ClinicSweep | None = None
+    """The next page's execution, if there is one and tonight's capacity allows it."""
+    capacity_reached: bool = False
 
 
 class RunDateRequest(StepRequest):

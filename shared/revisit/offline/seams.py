@@ -15,6 +15,8 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
 8. (Speed and memory) moto's TransactWriteItems deep-copies the whole table once per item, to roll back
    on failure (and the copies pile up: ~10 MB per booking with a few thousand items). The seam snapshots
    only the items the transaction touches and restores those on failure: the same all-or-nothing result.
+9. `startExecution.sync` polls the child execution with time.sleep: the poll sleeps in virtual time too,
+   so a waiting parent counts as asleep and the driver can move on.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
     state_task_service_factory,  # noqa: F401  (imports every service module, so each copy gets patched)
     state_task_service_sfn,
 )
@@ -68,6 +71,7 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["wait_interval"] = WaitFunction._wait_interval
     _installed["timestamp_seconds"] = Timestamp._get_wait_seconds
     _installed["retrier_time"] = retrier_decl.time
+    _installed["sync_poll_time"] = state_task_service_callback.time
     _installed["worker_start"] = ExecutionWorker.start
     _installed["worker_logic"] = ExecutionWorker._execution_logic
     _installed["all_items"] = MotoTable.all_items
@@ -187,6 +191,7 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     WaitFunction._wait_interval = wait_interval
     Timestamp._get_wait_seconds = timestamp_seconds
     retrier_decl.time = retrier_time
+    state_task_service_callback.time = retrier_time
     ExecutionWorker.start = worker_start
     ExecutionWorker._execution_logic = worker_logic
     MotoTable.all_items = all_items
@@ -279,6 +284,7 @@ def uninstall() -> None:
     WaitFunction._wait_interval = _installed.pop("wait_interval")
     Timestamp._get_wait_seconds = _installed.pop("timestamp_seconds")
     retrier_decl.time = _installed.pop("retrier_time")
+    state_task_service_callback.time = _installed.pop("sync_poll_time")
     ExecutionWorker.start = _installed.pop("worker_start")
     ExecutionWorker._execution_logic = _installed.pop("worker_logic")
     MotoTable.all_items = _installed.pop("all_items")

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.domain.naming import recall_execution_name
+from revisit.domain.naming import recall_execution_name, sweep_page_execution_name, sweep_run_id
 from revisit.models.common import Role
 from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
 from revisit.models.steps import (
@@ -46,16 +46,21 @@ def plan_sweep(request: PlanSweepRequest, ctx: TenantContext) -> PlanSweepResult
     sweep = request.input
     run_date = sweep.run_date or (sweep.scheduled_time or clock.now()).astimezone(zone).date()
     horizon = run_date + timedelta(days=ctx.config.sweep.lead_days)
+    run_id = sweep_run_id(request.execution_name)
     return PlanSweepResult(
         run_date=run_date,
         horizon_date=horizon,
-        clinics=[ClinicSweep(clinic_id=c.clinic_id, run_date=run_date, horizon_date=horizon) for c in ctx.config.clinics],
+        clinics=[ClinicSweep(clinic_id=c.clinic_id, run_date=run_date, horizon_date=horizon, run_id=run_id,
+                             execution_name=sweep_page_execution_name(c.clinic_id, run_date, 1, run_id))
+                 for c in ctx.config.clinics],
     )
 
 
 def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> SelectDueResult:
     """R1: one page of the clinic's due patients, from the sparse due index (a Query, never a Scan),
-    each with the deterministic execution name that makes a re-run start nothing twice."""
+    each with the deterministic execution name that makes a re-run start nothing twice; and the next page's
+    execution, unless tonight's capacity for the clinic is reached (the rest, oldest due first, stays on the
+    index for the next night)."""
     entries, next_token, items_read = ctx.tables.patients.due_page(
         request.clinic_id, request.horizon_date, ctx.config.sweep.page_size, request.page_token
     )
@@ -69,7 +74,18 @@ def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> Select
                        "recall_due_date": due.isoformat()},
             )
         )
-    return SelectDueResult(recalls=recalls, next_page_token=next_token, items_read=items_read)
+    settings = ctx.config.sweep
+    capacity_reached = next_token is not None and request.page * settings.page_size >= \
+        settings.max_recalls_per_clinic_per_night
+    next_page = None
+    if next_token is not None and not capacity_reached:
+        following = request.page + 1
+        next_page = ClinicSweep(clinic_id=request.clinic_id, run_date=request.run_date,
+                                horizon_date=request.horizon_date, run_id=request.run_id, page=following,
+                                page_token=next_token, execution_name=sweep_page_execution_name(
+                                    request.clinic_id, request.run_date, following, request.run_id))
+    return SelectDueResult(recalls=recalls, next_page_token=next_token, items_read=items_read, next_page=next_page,
+                           capacity_reached=capacity_reached)
 
 
 def count_upcoming(request: RunDateRequest, ctx: TenantContext) -> UpcomingCount:
