@@ -13,7 +13,7 @@ DEMO_PATIENTS ?= 1500
 
 NODE_TOOLS := node_modules/.installed
 
-.PHONY: demo test lint synth bench clean
+.PHONY: demo test lint synth bench fuzz clean
 
 demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS)
@@ -36,6 +36,10 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
 	$(PY) bench/night.py 15000
+
+# schemathesis at full size: over 1,000 generated requests, none a 5xx, an undocumented status or body.
+fuzz: $(VENV)/.installed
+	FUZZ_EXAMPLES=70 $(PY) -m pytest -q -s -p no:xdist tests/api/test_schemathesis.py
 
 $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 BOOKING = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall",
            "provider_id": "boston-hyg-1", "starts_at": "2026-11-30T09:00:00-05:00"}
 
@@ -182,3 +184,36 @@ def test_each_integrator_has_its_own_rate_limit(api):
     statuses = [api.call("GET", "/patients/p-000001", token=slow).status for _ in range(4)]
     assert statuses[:2] == [200, 200] and 429 in statuses[2:]
     assert api.call("GET", "/patients/p-000001").status == 200  # another integrator is not slowed down
+
+
+def test_a_name_with_a_right_to_left_override_is_refused_with_422_naming_the_field(api):
+    body = {"patient_id": "p-000777", "clinic_id": "boston", "first_name": "Emma\u202e", "last_name": "Walsh",
+            "date_of_birth": "1980-01-01", "language": "en"}
+    answer = api.call("POST", "/patients", body)
+    assert answer.status == 422 and answer.json()["field"] == "first_name"
+    assert api.call("GET", "/patients/p-000777").status == 404  # nothing changed
+
+
+BODY_OPERATIONS = [("POST", "/patients"), ("PATCH", "/patients/p-000001"), ("PUT", "/patients/p-000001/insurance/primary"),
+                   ("POST", "/appointments"), ("POST", "/patients/p-000001/appointments/a-1/cancel"),
+                   ("POST", "/patients/p-000001/appointments/a-1/reschedule"),
+                   ("POST", "/patients/p-000001/appointments/a-1/payments"), ("POST", "/tasks/t-1/call-outcome")]
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_OPERATIONS)
+def test_a_body_that_is_not_json_is_a_415_naming_the_header_never_a_5xx(api, method, path):
+    for content_type in ("multipart/form-data", "application/xml", "text/plain"):
+        answer = api.call(method, path, "x=1", headers={"Content-Type": content_type})
+        assert answer.status == 415 and answer.json()["field"] == "Content-Type", content_type
+
+
+def test_an_overlong_or_odd_path_id_is_a_422_naming_it(api):
+    for path, field in [("/patients/" + "p" * 3000, "patient_id"), ("/clinics/bo%00ston/tasks", "clinic_id"),
+                        ("/patients/p-000001/appointments/" + "a" * 2100, "appointment_id")]:
+        answer = api.call("GET", path)
+        assert answer.status == 422 and answer.json()["field"] == field, path
+
+
+def test_the_bearer_scheme_is_case_insensitive(api):
+    assert api.call("GET", "/patients/p-000001", token=None,
+                    headers={"Authorization": f"bearer {api.token}"}).status == 200

@@ -3,13 +3,14 @@ field, 401/403 from the credential check). Personal data never goes to the logs.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
     Cancellation,
+    GatewayMessage,
     InsuranceView,
     Move,
     NewBooking,
@@ -24,6 +26,7 @@ from revisit.api.models import (
     NewPayment,
     PatientChanges,
     PatientView,
+    Problem,
     SlotView,
 )
 from revisit.domain.insurance import most_recent_policy
@@ -40,6 +43,32 @@ from revisit.models.entities import (
 from revisit.services import booking, patient_actions
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
+
+PathId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+"""Every id in a path: a bad one is a 422 naming it, never a lookup (DynamoDB refuses keys over 2,048 bytes)."""
+JSON = "application/json"
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {JSON: {"model": Problem}}}
+
+
+def _gateway(description: str) -> dict:
+    return {"description": description, "content": {JSON: {"model": GatewayMessage}}}
+
+
+READ_ERRORS = {401: _gateway("No credential, or one we did not issue (the authorizer)"),
+               403: _gateway("A revoked credential, or another tenant's"),
+               404: _problem("No such patient, appointment, clinic or task"),
+               422: _problem("A field is wrong: `field` names it"),
+               429: _gateway("Over the integrator's rate")}
+WRITE_ERRORS = READ_ERRORS | {409: _problem("The record changed or is in another state (a taken slot names starts_at)"),
+                              415: _problem("The body is not application/json")}
+
+
+def answers(errors: dict, **success: str) -> dict:
+    """The responses of a route: its successes (status code as `_201="..."`) and the errors it can give."""
+    return {int(code.lstrip("_")): {"description": text} for code, text in success.items()} | errors
+
 
 API_TITLE = "Revisit booking API"
 API_VERSION = "1.0.0"
@@ -66,7 +95,7 @@ def _integrator(app: APIGatewayRouter) -> str:
 patients = APIGatewayRouter()
 
 
-@patients.post("/patients", summary="Register a patient", responses={201: {"description": "Created"}})
+@patients.post("/patients", summary="Register a patient", responses=answers(WRITE_ERRORS, _201="Created"))
 def create_patient(body: NewPatient) -> Response[PatientView]:
     _integrator(patients)
     ctx = _context(patients)
@@ -77,14 +106,14 @@ def create_patient(body: NewPatient) -> Response[PatientView]:
     return Response(201, "application/json", _view(patient))
 
 
-@patients.get("/patients/<patient_id>", summary="Read a patient")
-def read_patient(patient_id: str) -> PatientView:
+@patients.get("/patients/<patient_id>", summary="Read a patient", responses=answers(READ_ERRORS))
+def read_patient(patient_id: PathId) -> PatientView:
     _integrator(patients)
     return _view(_context(patients).tables.patients.get(patient_id))
 
 
-@patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status")
-def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
+@patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status", responses=answers(WRITE_ERRORS))
+def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
     _integrator(patients)
     ctx = _context(patients)
     patient = ctx.tables.patients.get(patient_id)
@@ -94,15 +123,15 @@ def update_patient(patient_id: str, body: PatientChanges) -> PatientView:
     return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)))
 
 
-@patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)")
-def read_insurance(patient_id: str) -> InsuranceView:
+@patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)", responses=answers(READ_ERRORS))
+def read_insurance(patient_id: PathId) -> InsuranceView:
     _integrator(patients)
     patient = _context(patients).tables.patients.get(patient_id)
     return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
 
 
-@patients.put("/patients/<patient_id>/insurance/primary", summary="Record a policy; the most recent one is primary")
-def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
+@patients.put("/patients/<patient_id>/insurance/primary", summary="Record a policy; the most recent one is primary", responses=answers(WRITE_ERRORS))
+def put_policy(patient_id: PathId, body: InsurancePolicy) -> InsuranceView:
     _integrator(patients)
     ctx = _context(patients)
     patient = change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"insurance": [
@@ -110,8 +139,8 @@ def put_policy(patient_id: str, body: InsurancePolicy) -> InsuranceView:
     return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
 
 
-@patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)")
-def verify_insurance(patient_id: str) -> EligibilityResult:
+@patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)", responses=answers(WRITE_ERRORS))
+def verify_insurance(patient_id: PathId) -> EligibilityResult:
     _integrator(patients)
     return booking.verify_primary_insurance(_context(patients), patient_id)
 
@@ -124,9 +153,9 @@ def _view(patient: Patient) -> PatientView:
 availability = APIGatewayRouter()
 
 
-@availability.get("/clinics/<clinic_id>/availability", summary="Free slots (R18)")
+@availability.get("/clinics/<clinic_id>/availability", summary="Free slots (R18)", responses=answers(READ_ERRORS))
 def free_slots(
-    clinic_id: str,
+    clinic_id: PathId,
     appointment_type: Annotated[str, Query(min_length=1)],
     from_: Annotated[date, Query(alias="from")],
     to: Annotated[date, Query()],
@@ -144,7 +173,7 @@ appointments = APIGatewayRouter()
 
 
 @appointments.post("/appointments", summary="Book (R21); safe to retry with the same Idempotency-Key",
-                   responses={201: {"description": "Booked"}, 200: {"description": "Replay of an earlier booking"}})
+                   responses=answers(WRITE_ERRORS, _201="Booked", _200="Replay of an earlier booking"))
 def book(body: NewBooking,
          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
          ) -> Response[Appointment]:
@@ -153,41 +182,41 @@ def book(body: NewBooking,
     return Response(200 if booked.replayed else 201, "application/json", booked.appointment)
 
 
-@appointments.get("/patients/<patient_id>/appointments/<appointment_id>", summary="Read an appointment")
-def read_appointment(patient_id: str, appointment_id: str) -> Appointment:
+@appointments.get("/patients/<patient_id>/appointments/<appointment_id>", summary="Read an appointment", responses=answers(READ_ERRORS))
+def read_appointment(patient_id: PathId, appointment_id: PathId) -> Appointment:
     _integrator(appointments)
     return _context(appointments).tables.appointments.get(patient_id, appointment_id)
 
 
-@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/cancel", summary="Cancel")
-def cancel(patient_id: str, appointment_id: str, body: Cancellation) -> Appointment:
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/cancel", summary="Cancel", responses=answers(WRITE_ERRORS))
+def cancel(patient_id: PathId, appointment_id: PathId, body: Cancellation) -> Appointment:
     _integrator(appointments)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/reschedule",
-                   summary="Move to another time (and provider); reminders follow")
-def move(patient_id: str, appointment_id: str, body: Move) -> Appointment:
+                   summary="Move to another time (and provider); reminders follow", responses=answers(WRITE_ERRORS))
+def move(patient_id: PathId, appointment_id: PathId, body: Move) -> Appointment:
     _integrator(appointments)
     return booking.reschedule(_context(appointments), patient_id, appointment_id, body.starts_at, body.provider_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/payments", summary="Record a payment",
-                   responses={201: {"description": "Recorded"}})
-def pay(patient_id: str, appointment_id: str, body: NewPayment) -> Response[Payment]:
+                   responses=answers(WRITE_ERRORS, _201="Recorded"))
+def pay(patient_id: PathId, appointment_id: PathId, body: NewPayment) -> Response[Payment]:
     _integrator(appointments)
     payment = booking.record_payment(_context(appointments), patient_id, appointment_id, **body.model_dump())
     return Response(201, "application/json", payment)
 
 
-@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show")
-def no_show(patient_id: str, appointment_id: str) -> Appointment:
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show", responses=answers(WRITE_ERRORS))
+def no_show(patient_id: PathId, appointment_id: PathId) -> Appointment:
     _integrator(appointments)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.NO_SHOW)
 
 
-@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/complete", summary="Mark completed")
-def complete(patient_id: str, appointment_id: str) -> Appointment:
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/complete", summary="Mark completed", responses=answers(WRITE_ERRORS))
+def complete(patient_id: PathId, appointment_id: PathId) -> Appointment:
     _integrator(appointments)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.COMPLETED)
 
@@ -196,8 +225,8 @@ def complete(patient_id: str, appointment_id: str) -> Appointment:
 tasks = APIGatewayRouter()
 
 
-@tasks.get("/clinics/<clinic_id>/tasks", summary="A role's open work queue, oldest due first")
-def work_queue(clinic_id: str, role: Annotated[str, Query()] = "front_desk",
+@tasks.get("/clinics/<clinic_id>/tasks", summary="A role's open work queue, oldest due first", responses=answers(READ_ERRORS))
+def work_queue(clinic_id: PathId, role: Annotated[str, Query()] = "front_desk",
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[StaffTask]:
     _integrator(tasks)
     ctx = _context(tasks)
@@ -206,8 +235,8 @@ def work_queue(clinic_id: str, role: Annotated[str, Query()] = "front_desk",
     return ctx.tables.tasks.open_queue(clinic_id, role, limit)
 
 
-@tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason")
-def call_outcome(task_id: str, body: CallOutcome) -> StaffTask:
+@tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason", responses=answers(WRITE_ERRORS))
+def call_outcome(task_id: PathId, body: CallOutcome) -> StaffTask:
     _integrator(tasks)
     ctx = _context(tasks)
     try:
@@ -271,8 +300,23 @@ def openapi_document() -> str:
 
 
 def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[str, Any]:
+    refused = _unsupported_body(event)
+    if refused is not None:
+        return refused
     RESOLVER.append_context(tenant=tenant)
     return RESOLVER.resolve(event, context)
+
+
+def _unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Only JSON bodies are read: anything else is a 415 naming the header, before any parser sees it."""
+    if not event.get("body"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if media_type == JSON:
+        return None
+    return {"statusCode": 415, "headers": {"Content-Type": JSON}, "isBase64Encoded": False, "body": json.dumps(
+        {"status": 415, "error": f"only {JSON} request bodies are accepted", "field": "Content-Type"})}
 
 
 RESOLVER = build_resolver()

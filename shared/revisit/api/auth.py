@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from revisit.models.entities import IntegratorCredential
 from revisit.ports import CredentialRepository
 
-TOKEN = re.compile(r"^Bearer rvk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+TOKEN = re.compile(r"^(?i:bearer) +rvk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")  # the scheme is case-insensitive
 DEFAULT_RATE_PER_SECOND = 10
 
 

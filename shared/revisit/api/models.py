@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from revisit.models.common import Email, Identifier, Language, PhoneE164
+from revisit.models.common import Email, Identifier, Language, PhoneE164, PlainText
 from revisit.models.entities import (
     CallResult,
     EligibilityResult,
@@ -22,11 +22,26 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Problem(BaseModel):
+    """Every error the API itself answers."""
+
+    status: int
+    error: str
+    field: str | None
+    """The request field that is wrong (a body field, path or query parameter, or header), if one is."""
+
+
+class GatewayMessage(BaseModel):
+    """What API Gateway answers when the authorizer refuses (401, 403) or the usage plan throttles (429)."""
+
+    message: str
+
+
 class NewPatient(Body):
     patient_id: Identifier
     clinic_id: Identifier
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: PlainText = Field(min_length=1, max_length=100)
+    last_name: PlainText = Field(min_length=1, max_length=100)
     date_of_birth: date
     language: Language
     phone: PhoneE164 | None = None
@@ -104,18 +119,10 @@ class InsuranceView(BaseModel):
 
 
 class Cancellation(Body):
-    reason: str | None = Field(default=None, max_length=200)
+    reason: PlainText | None = Field(default=None, max_length=200)
 
 
 class CallOutcome(Body):
     result: CallResult
     reason: Identifier | None = None
     """Required when the result is `declined`: one of the tenant's refusal reasons."""
-
-
-class Problem(BaseModel):
-    """Every error: what went wrong and, for 422, which field."""
-
-    status: int
-    error: str
-    field: str | None = None

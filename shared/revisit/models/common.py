@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Annotated
 
@@ -54,3 +55,18 @@ PhoneE164 = Annotated[str, AfterValidator(_e164)]
 Email = EmailStr
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 """Ids that appear in keys and execution names: lower-case, digits, dashes; never personal data."""
+
+
+def _plain_text(value: str) -> str:
+    """Text that reaches messages, subjects and shared screens: no control characters (NUL, newlines),
+    no invisible formatting (right-to-left overrides, zero-width characters), no line separators."""
+    for character in value:
+        if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"contains the invisible or control character U+{ord(character):04X}")
+    if value != value.strip():
+        raise ValueError("starts or ends with blank space")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain_text)]
+"""Names and other free text that ends up in an SMS, an email subject or a report."""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, Role
+from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
 
 
 class Record(BaseModel):
@@ -67,8 +67,8 @@ class EligibilityResult(Record):
 class Patient(Record):
     patient_id: Identifier
     clinic_id: Identifier
-    first_name: str = Field(min_length=1)
-    last_name: str = Field(min_length=1)
+    first_name: PlainText = Field(min_length=1)
+    last_name: PlainText = Field(min_length=1)
     date_of_birth: date
     language: Language
     phone: PhoneE164 | None = None

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, Role
+from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
 
 
 class Strict(BaseModel):
@@ -40,7 +40,7 @@ class SendWindow(Strict):
 
 class Clinic(Strict):
     clinic_id: Identifier
-    name: str
+    name: PlainText
     time_zone: str
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     language: Language
@@ -115,14 +115,14 @@ class Provider(Strict):
 
     provider_id: Identifier
     clinic_id: Identifier
-    name: str
+    name: PlainText
     appointment_types: list[Identifier] = Field(min_length=1)
     hours: list[WorkingHours] = Field(min_length=1)
 
 
 class StaffMember(Strict):
     staff_id: Identifier
-    name: str
+    name: PlainText
     role: Role
     email: Email
     clinic_id: Identifier | None = None
@@ -149,7 +149,7 @@ class ReportSettings(Strict):
 
 class TenantConfig(Strict):
     tenant_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,19}$")]
-    name: str
+    name: PlainText
     time_zone: str
     default_language: Language = Language.EN
     sender_email: Email

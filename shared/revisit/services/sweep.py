@@ -101,6 +101,14 @@ def _open_cycles(ctx: TenantContext) -> list[RecallCycle]:
     return [cycle for c in ctx.config.clinics for cycle in ctx.tables.cycles.open_cycles(c.clinic_id)]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """OWASP's rule for CSV: a text cell a spreadsheet would run as a formula starts with a quote instead."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def report_rows(cycles: list[RecallCycle], run_date) -> list[dict]:
     rows = []
     for cycle in sorted(cycles, key=lambda c: (c.clinic_id, c.recall_due_date, c.patient_id)):
@@ -137,7 +145,7 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: spreadsheet_safe(value) for column, value in row.items()} for row in rows)
     totals = {clinic_id: sum(counts.values()) for clinic_id, counts in by_clinic.items()}
     html = render_report("recall_daily.html", summary=summary, rows=rows, columns=REPORT_COLUMNS,
                          statuses=statuses, clinics=ctx.config.clinics, by_clinic=by_clinic, totals=totals,
