@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from revisit.adapters.eligibility import StoredCoverageEligibility
@@ -379,6 +380,23 @@ class FakeCredentials:
         self.rows[key_id] = self.rows[key_id].model_copy(update={"revoked": True})
 
 
+class FakeSmsSpend:
+    def __init__(self) -> None:
+        self.months: dict[str, Decimal] = {}
+
+    def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
+        if self.months.get(month, Decimal(0)) + cost > budget:
+            return False
+        self.months[month] = self.months.get(month, Decimal(0)) + cost
+        return True
+
+    def release(self, month: str, cost: Decimal) -> None:
+        self.months[month] = self.months.get(month, Decimal(0)) - cost
+
+    def spent(self, month: str) -> Decimal:
+        return self.months.get(month, Decimal(0))
+
+
 class FakeTables:
     def __init__(self, config: TenantConfig) -> None:
         self.patients = FakePatients(config)
@@ -388,6 +406,7 @@ class FakeTables:
         self.appointments = FakeAppointments()
         self.notices = FakeNotices()
         self.credentials = FakeCredentials()
+        self.sms_spend = FakeSmsSpend()
 
 
 @dataclass

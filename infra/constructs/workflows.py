@@ -23,6 +23,12 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.naming import camel
 from infra.constructs.observability import Observability
 
+ALARMED_COUNTS = {
+    "MessagesNotSent": "messages the provider refused, or whose sending was interrupted (unconfirmed)",
+    "SmsBudgetReached": "the month's SMS budget is spent: SMS are refused until the next month",
+    "SmsCountryRefused": "an SMS to a number outside the tenant's countries was refused (SMS pumping?)",
+}
+
 
 class Workflows(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
@@ -111,11 +117,11 @@ class Workflows(Construct):
                     resources=[f"arn:aws:states:{stack.region}:{stack.account}:execution:"
                                f"{topology.state_machine_name(tenant_id, started)}:*"]))
 
-        observability.alarm("MessagesNotSent", metric=cloudwatch.Metric(
-            namespace="Revisit", metric_name="MessagesNotSent", dimensions_map={"tenant": tenant_id},
-            period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="patient messages the provider refused or whose sending is unconfirmed")
+        for metric_name, description in ALARMED_COUNTS.items():
+            observability.alarm(metric_name, metric=cloudwatch.Metric(
+                namespace="Revisit", metric_name=metric_name, dimensions_map={"tenant": tenant_id},
+                period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description)
 
     def _keep_failures(self, folder: str, function: lambda_.Function, key: kms.IKey,
                        observability: Observability) -> None:

@@ -30,6 +30,7 @@ from revisit.adapters.workflows import StepFunctionsStarter
 from revisit.config import describe_validation_error, load_tenant
 from revisit.errors import ConfigError, InvalidStepInput
 from revisit.services.context import TenantContext
+from revisit.services.sms_policy import PolicedNotifier
 from revisit.topology import TOPOLOGY, state_machine_environment
 
 # Most steps publish no metric of their own; the cold-start metric is enough. Not a warning.
@@ -86,14 +87,16 @@ def tenant_context() -> TenantContext:
         config = load_tenant(settings.tenant_config_path)
         if config.tenant_id != settings.tenant_id:
             raise ConfigError(f"{settings.tenant_config_path}: tenant_id {config.tenant_id!r} is not {settings.tenant_id!r}")
-        table = boto3.resource("dynamodb").Table(settings.table_name)
+        tables = TenantTables(boto3.resource("dynamodb").Table(settings.table_name), config)
+        sink = PowertoolsMetrics(metrics)
         context = TenantContext(
             config=config,
-            tables=TenantTables(table, config),
-            notifier=AwsNotifier(boto3.client("sns"), boto3.client("sesv2"), settings.ses_configuration_set),
+            tables=tables,
+            notifier=PolicedNotifier(AwsNotifier(boto3.client("sns"), boto3.client("sesv2"),
+                                                 settings.ses_configuration_set), config, tables.sms_spend, sink),
             eligibility=StoredCoverageEligibility(),
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
-            metrics=PowertoolsMetrics(metrics),
+            metrics=sink,
             workflows=StepFunctionsStarter(boto3.client("stepfunctions"), dict(settings.state_machine_arns)),
             events=EventBridgePublisher(boto3.client("events"), settings.event_bus_name) if settings.event_bus_name else None,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from revisit.domain.availability import Busy
@@ -185,6 +186,18 @@ class CredentialRepository(Protocol):
         ...
 
 
+class SmsSpendRepository(Protocol):
+    def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
+        """Adds `cost` to the month's spend if it stays within `budget` (atomically); False if it would not."""
+        ...
+
+    def release(self, month: str, cost: Decimal) -> None:
+        """Gives back a reservation whose message did not go."""
+        ...
+
+    def spent(self, month: str) -> Decimal: ...
+
+
 class Repositories(Protocol):
     """A tenant's data, one repository per aggregate."""
 
@@ -195,6 +208,7 @@ class Repositories(Protocol):
     appointments: AppointmentRepository
     notices: StaffNoticeRepository
     credentials: CredentialRepository
+    sms_spend: SmsSpendRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

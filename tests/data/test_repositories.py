@@ -303,3 +303,15 @@ def test_a_reply_and_its_consent_change_are_written_together_once(tables):
     assert [len(tables.attempts.for_patient(p.patient_id)) for p in family] == [1, 1]
     other = [r.model_copy(update={"step": "reply-o1"}) for r in rows]
     assert tables.attempts.log_reply(other) is True and tables.attempts.log_reply(other) is False
+
+
+def test_the_months_sms_spend_is_reserved_atomically_within_the_budget(tables):
+    budget = Decimal("1.00")
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.60"), budget) is True
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.50"), budget) is False  # would pass the budget
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.40"), budget) is True
+    assert tables.sms_spend.spent("2026-11") == Decimal("1.00")
+    tables.sms_spend.release("2026-11", Decimal("0.40"))
+    assert tables.sms_spend.spent("2026-11") == Decimal("0.60")
+    assert tables.sms_spend.reserve("2026-12", Decimal("2.00"), budget) is False
+    assert tables.sms_spend.spent("2026-12") == Decimal(0)

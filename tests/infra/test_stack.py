@@ -256,3 +256,9 @@ def test_no_concurrency_is_reserved_unless_the_tenant_asks_and_no_account_wide_r
                                                 env=cdk.Environment(account="123456789012", region="eu-west-1")))
     assert {f["Properties"].get("ReservedConcurrentExecutions")
             for f in reserved.find_resources("AWS::Lambda::Function").values()} == {5}
+
+
+def test_refused_and_unsent_messages_alarm(templates):
+    names = {a["Properties"].get("MetricName") for a in templates["Revisit-demo"].find_resources(
+        "AWS::CloudWatch::Alarm").values()}
+    assert {"MessagesNotSent", "SmsBudgetReached", "SmsCountryRefused"} <= names

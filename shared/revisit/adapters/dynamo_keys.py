@@ -116,6 +116,11 @@ def idempotency(integrator_id: str, key: str) -> dict[str, str]:
     return {PK: f"IDEMPOTENCY#{integrator_id}#{key}", SK: "IDEMPOTENCY"}
 
 
+def sms_spend(month: str) -> dict[str, str]:
+    """The tenant's SMS spend in one calendar month (UTC), reserved before each send."""
+    return {PK: f"SMSSPEND#{month}", SK: "SMSSPEND"}
+
+
 def credential(key_id: str) -> dict[str, str]:
     return {PK: f"CREDENTIAL#{key_id}", SK: "CREDENTIAL"}
 

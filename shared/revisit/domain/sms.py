@@ -4,6 +4,9 @@ one character outside it (any Cyrillic letter) makes the whole text UCS-2: 70, o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+import phonenumbers
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -31,3 +34,14 @@ def sms_segments(text: str) -> SmsSegments:
     if units <= single:
         return SmsSegments(encoding, units, 1 if units else 0)
     return SmsSegments(encoding, units, -(-units // part))
+
+
+def sms_country(phone: str) -> str | None:
+    """The country an E.164 number belongs to (ISO 3166 alpha-2), or None if no country claims it."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+
+
+def sms_cost(country: str, segments: int, price_per_segment: dict[str, Decimal]) -> Decimal | None:
+    """List price of a message, or None where no price is known (then it is not sent)."""
+    price = price_per_segment.get(country)
+    return None if price is None else price * segments

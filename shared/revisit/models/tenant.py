@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -160,6 +161,10 @@ class TenantConfig(Strict):
     tenants share an account's quota (docs/capacity.md)."""
     """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
+    sms_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []
+    """Countries SMS may go to; empty means the clinics' own countries (no SMS pumping to the world)."""
+    sms_monthly_budget_usd: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2)
+    """SMS spend a calendar month (UTC) may not pass, at list prices per segment; none if unset."""
     clinics: list[Clinic] = Field(min_length=1)
     recall_types: list[RecallType] = Field(min_length=1)
     contact_ladder: list[LadderStep] = Field(min_length=1)
@@ -203,6 +208,10 @@ class TenantConfig(Strict):
             if missing:
                 raise ValueError(f"recall_types {rt.recall_type}: labels missing for {sorted(missing)}")
         return self
+
+    @property
+    def sms_allowed_countries(self) -> frozenset[str]:
+        return frozenset(self.sms_countries or {c.country for c in self.clinics})
 
     def clinic(self, clinic_id: str) -> Clinic:
         for clinic in self.clinics:

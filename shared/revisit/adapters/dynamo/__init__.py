@@ -11,6 +11,7 @@ from revisit.adapters.dynamo.credentials import CredentialRepository
 from revisit.adapters.dynamo.notices import StaffNoticeRepository
 from revisit.adapters.dynamo.patients import PatientRepository
 from revisit.adapters.dynamo.recall_cycles import RecallCycleRepository
+from revisit.adapters.dynamo.sms_spend import SmsSpendRepository
 from revisit.adapters.dynamo.tasks import TaskRepository
 from revisit.models.tenant import TenantConfig
 
@@ -28,3 +29,4 @@ class TenantTables:
         self.appointments = AppointmentRepository(table)
         self.notices = StaffNoticeRepository(table)
         self.credentials = CredentialRepository(table)
+        self.sms_spend = SmsSpendRepository(table)
