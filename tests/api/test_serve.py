@@ -52,3 +52,54 @@ def test_serve_answers_a_booking_over_http():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def raw_request(port, data: bytes, wait=5.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as connection:
+        connection.sendall(data)
+        chunks = []
+        try:
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+def test_serve_answers_every_malformed_or_concurrent_request_and_never_drops_a_connection():
+    import threading
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port), "--patients", "20"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner, deadline = "", time.monotonic() + 60
+        while "credential" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        token = re.search(r"Bearer (rvk_\S+)", banner).group(1)
+        head = f"POST /patients HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        assert b" 400 " in raw_request(port, (head + "Content-Length: 4\r\n\r\n").encode() + b"\xff\xfe\xfd\xfc")
+        assert b" 400 " in raw_request(port, (head + "Content-Length: abc\r\n\r\n").encode())
+        assert b" 413 " in raw_request(port, (head + "Content-Length: 99999999999\r\n\r\n").encode())
+        base = f"http://127.0.0.1:{port}"
+        for query in ("days=1e9", "days=nan", "days=-1", "hours=abc"):
+            assert http("POST", f"{base}/_local/clock?{query}")[0] == 422, query
+        booking = {"patient_id": "p-000000", "clinic_id": "boston", "appointment_type": "recall",
+                   "provider_id": "boston-hyg-1", "starts_at": "2026-11-30T10:00:00-05:00"}
+        answers = []
+
+        def book():
+            try:
+                answers.append(http("POST", f"{base}/appointments", booking, {"Authorization": f"Bearer {token}"})[0])
+            except Exception as exc:  # a reset connection
+                answers.append(type(exc).__name__)
+
+        racers = [threading.Thread(target=book) for _ in range(20)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+        assert sorted(answers, key=str) == [201] + [409] * 19
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -21,6 +21,21 @@ from revisit.offline.outbox import sent_emails, sent_sms
 from revisit.offline.stack import OfflineStack
 from revisit.offline.synthetic import generate
 
+MAX_BODY = 1_000_000
+MAX_DAYS = 366  # one move of the virtual clock
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str, field: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 reset connections in a 20-way booking race
+
 
 def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=print) -> None:
     with OfflineStack(tenant_file, start) as stack:
@@ -43,22 +58,47 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
             def log_message(self, *args):  # no request lines with patient ids on the console
                 pass
 
+            timeout = 15  # a client that promises a body and sends less gets a 408, not a hung thread
+
             def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else None
-                path = urlsplit(self.path)
-                with lock:
-                    try:
-                        status, content_type, payload = self._answer(method, path, body)
-                    except Exception as exc:  # a bug in the emulator: say so, keep serving
-                        status, content_type, payload = 500, "application/json", json.dumps(
-                            {"status": 500, "error": f"offline server error: {type(exc).__name__}"})
+                try:
+                    body = self._body()
+                except _BadRequest as bad:
+                    status, content_type, payload = bad.status, "application/json", json.dumps(
+                        {"status": bad.status, "error": str(bad), "field": bad.field})
+                    self.close_connection = True
+                else:
+                    path = urlsplit(self.path)
+                    with lock:
+                        try:
+                            status, content_type, payload = self._answer(method, path, body)
+                        except Exception as exc:  # a bug in the emulator: say so, keep serving
+                            status, content_type, payload = 500, "application/json", json.dumps(
+                                {"status": 500, "error": f"offline server error: {type(exc).__name__}"})
                 data = payload.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _body(self) -> str | None:
+                declared = self.headers.get("Content-Length") or "0"
+                if not declared.isdigit():
+                    raise _BadRequest(400, "Content-Length is not a number", "Content-Length")
+                length = int(declared)
+                if length > MAX_BODY:
+                    raise _BadRequest(413, f"bodies are at most {MAX_BODY} bytes", "Content-Length")
+                try:
+                    raw = self.rfile.read(length) if length else b""
+                except TimeoutError:
+                    raise _BadRequest(408, "the body did not arrive", "Content-Length") from None
+                if len(raw) < length:
+                    raise _BadRequest(400, "the body is shorter than its Content-Length", "Content-Length")
+                try:
+                    return raw.decode("utf-8") if raw else None
+                except UnicodeDecodeError:
+                    raise _BadRequest(400, "the body is not UTF-8", "body") from None
 
             def _answer(self, method: str, path, body: str | None) -> tuple[int, str, str]:
                 if path.path.startswith("/_local/"):
@@ -68,7 +108,7 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                 answer = gateway.request(method, self.path, body, dict(self.headers.items()))
                 return answer.status, answer.headers.get("Content-Type", "application/json"), answer.body
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         ready(f"Revisit API for tenant {stack.config.tenant_id} on http://127.0.0.1:{server.server_port} "
               f"({len(people)} synthetic patients, virtual time {stack.clock.now():%Y-%m-%d %H:%M}Z)\n"
               f"  credential: Authorization: Bearer {token}\n"
@@ -85,11 +125,14 @@ def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Dri
     if path.path == "/_local/clock":
         if method == "POST":
             query = parse_qs(path.query)
-            delta = timedelta(days=float(query.get("days", ["0"])[0]), hours=float(query.get("hours", ["0"])[0]))
-            if delta <= timedelta(0):
-                return 422, "application/json", json.dumps({"status": 422, "error": "days or hours must be positive",
-                                                            "field": "days"})
-            driver.run_until(stack.clock.now() + delta)
+            try:
+                days, hours = (float(query.get(name, ["0"])[0]) for name in ("days", "hours"))
+            except ValueError:
+                days = hours = -1.0
+            if not (0 <= days <= MAX_DAYS and 0 <= hours <= 24 * MAX_DAYS and days + hours > 0):
+                return 422, "application/json", json.dumps({"status": 422, "field": "days", "error":
+                                                            f"days and hours: a positive move of at most {MAX_DAYS} days"})
+            driver.run_until(stack.clock.now() + timedelta(days=days, hours=hours))
         return 200, "application/json", json.dumps({"now": stack.clock.now().isoformat()})
     if path.path == "/_local/outbox":
         sms, emails = sent_sms(), sent_emails()
