@@ -14,7 +14,7 @@ from typing import Any
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.domain.availability import Busy, grid_cells
 from revisit.domain.recall_dates import can_start_cycle, next_due_recall
-from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken
+from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
@@ -219,6 +219,8 @@ class FakeAttempts(FakeLedger):
             raise failure
         if any(self._key_of(row) in self.rows for row in rows):
             return False
+        if any(row.patient_id not in self._patients.rows for row in rows):
+            raise TransientError("a patient the reply reached no longer exists")
         for row in rows:
             self.rows[self._key_of(row)] = row
         if sms_consent is not None:

@@ -33,7 +33,8 @@ class Api(Construct):
         self.inbound_sms.add_to_resource_policy(iam.PolicyStatement(
             sid="RepliesFromEndUserMessaging", actions=["sns:Publish"], resources=[self.inbound_sms.topic_arn],
             principals=[iam.ServicePrincipal("sms-voice.amazonaws.com")],
-            conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:sms-voice:{stack.region}:{stack.account}:*"}}))
         functions["inbound_sms"].add_event_source(sources.SnsEventSource(
             self.inbound_sms, dead_letter_queue=failure_queues["inbound_sms"]))
 

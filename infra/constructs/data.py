@@ -11,7 +11,11 @@ from constructs import Construct
 from revisit import topology
 from revisit.adapters import dynamo_keys
 
-PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "sms-voice.amazonaws.com", "sns.amazonaws.com")
+PUBLISHING_SERVICES = {  # the service, and what of this account's it may act for
+    "cloudwatch.amazonaws.com": "arn:aws:cloudwatch:{region}:{account}:alarm:*",
+    "sms-voice.amazonaws.com": "arn:aws:sms-voice:{region}:{account}:*",
+    "sns.amazonaws.com": "arn:aws:sns:{region}:{account}:{tenant}-*",
+}
 
 
 class Data(Construct):
@@ -30,11 +34,13 @@ class Data(Construct):
         # The services that write to the tenant's encrypted topics and queues on their own: CloudWatch alarms
         # (to the ops topic), End User Messaging SMS (replies to the inbound topic), SNS (undeliverable
         # messages to a dead-letter queue). Only for this account.
-        self.key.add_to_resource_policy(iam.PolicyStatement(
-            sid="ServicesThatPublishToEncryptedTopicsAndQueues",
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES], resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}}))
+        for service, source in PUBLISHING_SERVICES.items():
+            self.key.add_to_resource_policy(iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"], principals=[iam.ServicePrincipal(service)],
+                resources=["*"], conditions={
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": source.format(region=region, account=account,
+                                                               tenant=topology.resource_name(tenant_id))}}))
 
         definition = dynamo_keys.table_definition(topology.table_name(tenant_id))
         self.table = dynamodb.TableV2(

@@ -104,6 +104,7 @@ class Workflows(Construct):
             self.machines[workflow.name] = state_machine
             observability.alarm(f"{camel(workflow.name)}Failures", metric=state_machine.metric_failed(
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=f"{workflow.name} executions failed")
 
         stack = Stack.of(self)

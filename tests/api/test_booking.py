@@ -217,3 +217,47 @@ def test_an_overlong_or_odd_path_id_is_a_422_naming_it(api):
 def test_the_bearer_scheme_is_case_insensitive(api):
     assert api.call("GET", "/patients/p-000001", token=None,
                     headers={"Authorization": f"bearer {api.token}"}).status == 200
+
+
+def test_far_future_dates_and_oversized_free_text_are_422s_naming_the_field(api):
+    far = api.call("GET", "/clinics/boston/availability?appointment_type=recall&from=9999-12-31&to=9999-12-31")
+    assert far.status == 422 and far.json()["field"] == "from"
+    booking = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall",
+               "provider_id": "boston-hyg-1", "starts_at": "9999-12-31T23:45:00+00:00"}
+    answer = api.call("POST", "/appointments", booking)
+    assert answer.status == 422 and answer.json()["field"] == "starts_at"
+    policy = {"payer": "X" * 450_000, "member_id": "M1", "valid_from": "2026-01-01"}
+    answer = api.call("PUT", "/patients/p-000001/insurance/primary", policy)
+    assert answer.status == 422 and answer.json()["field"] == "payer"
+    assert api.call("GET", "/clinics/boston/tasks?role=janitor").json()["field"] == "role"
+
+
+def test_content_type_spelling_and_bodies_on_reads(api):
+    changed = api.call("PATCH", "/patients/p-000001", {"email_consent": False},
+                       headers={"Content-Type": "Application/JSON; charset=UTF-8"})
+    assert changed.status == 200 and changed.json()["email_consent"] is False
+    empty = api.call("POST", "/patients", "", headers={"Content-Type": "text/plain"})
+    assert empty.status == 415 and empty.json()["field"] == "Content-Type"
+    assert api.call("GET", "/patients/p-000001", "ignored", headers={"Content-Type": "text/plain"}).status == 200
+
+
+def test_a_record_written_before_versions_existed_can_still_be_changed(api):
+    from revisit.adapters.dynamo_keys import patient as patient_key
+
+    item = api.stack.table.get_item(Key=patient_key("p-000001"))["Item"]
+    del item["version"]
+    api.stack.table.put_item(Item=item)
+    answer = api.call("PATCH", "/patients/p-000001", {"email_consent": False})
+    assert answer.status == 200
+    assert api.ctx.tables.patients.get("p-000001").version == 1
+
+
+def test_a_record_that_keeps_changing_is_a_503_to_retry_not_a_502(api, monkeypatch):
+    from revisit.errors import Conflict
+
+    def always_changed(patient):
+        raise Conflict("changed meanwhile")
+
+    monkeypatch.setattr(api.ctx.tables.patients, "update", always_changed)
+    answer = api.call("PATCH", "/patients/p-000001", {"email_consent": False})
+    assert answer.status == 503 and answer.headers.get("Retry-After") == "1"

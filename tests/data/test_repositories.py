@@ -315,3 +315,14 @@ def test_the_months_sms_spend_is_reserved_atomically_within_the_budget(tables):
     assert tables.sms_spend.spent("2026-11") == Decimal("0.60")
     assert tables.sms_spend.reserve("2026-12", Decimal("2.00"), budget) is False
     assert tables.sms_spend.spent("2026-12") == Decimal(0)
+
+
+def test_a_reply_to_a_family_member_who_left_meanwhile_is_retried_not_called_a_duplicate(tables):
+    from revisit.errors import TransientError
+
+    tables.patients.save(make_patient("p-000001"))
+    rows = [CommunicationAttempt(patient_id=p, cycle_id="inbound", step="reply-s2", channel=Channel.SMS,
+                                 outcome=AttemptOutcome.RECEIVED, at=NOW) for p in ("p-000001", "p-000009")]
+    with pytest.raises(TransientError):
+        tables.attempts.log_reply(rows, sms_consent=False)
+    assert tables.patients.get("p-000001").sms_consent is True and tables.attempts.for_patient("p-000001") == []

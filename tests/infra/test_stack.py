@@ -171,7 +171,9 @@ def _key_allows(template, key_ref, service, actions=("kms:GenerateDataKey*", "km
         principals = statement.get("Principal", {}).get("Service", [])
         principals = [principals] if isinstance(principals, str) else principals
         granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        if service in principals and all(a in granted for a in actions):
+        conditions = json.dumps(statement.get("Condition", {}))
+        if service in principals and all(a in granted for a in actions) \
+                and "aws:SourceAccount" in conditions and "aws:SourceArn" in conditions:
             return True
     return False
 
@@ -181,9 +183,10 @@ def _topic_allows(template, topic_logical_id, service):
         if {"Ref": topic_logical_id} in policy["Properties"]["Topics"]:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 principal = statement.get("Principal")
+                conditions = json.dumps(statement.get("Condition", {}))
                 if isinstance(principal, dict) and principal.get("Service") == service \
                         and "sns:Publish" in statement["Action"] \
-                        and "aws:SourceAccount" in json.dumps(statement.get("Condition", {})):
+                        and "aws:SourceAccount" in conditions and "aws:SourceArn" in conditions:
                     return True
     return False
 

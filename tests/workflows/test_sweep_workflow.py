@@ -89,7 +89,7 @@ def test_a_backlog_is_swept_a_page_per_execution_and_spread_over_nights_oldest_f
     from tests.conftest import DEMO_TENANT, START
 
     tenant = yaml.safe_load(DEMO_TENANT.read_text())
-    tenant["sweep"] = {**tenant.get("sweep", {}), "page_size": 4, "max_recalls_per_clinic_per_night": 8}
+    tenant["sweep"] = {**tenant.get("sweep", {}), "page_size": 4, "max_recalls_per_clinic_per_night": 7}
     (tmp_path / "small.yaml").write_text(yaml.safe_dump(tenant, allow_unicode=True))
     with OfflineStack(tmp_path / "small.yaml", START) as stack:
         backlog = [make_patient(f"p-{n:06d}", recalls=[RecallItem(recall_type="prophy", last_done=date(2026, 5, n + 1))])
@@ -107,8 +107,8 @@ def test_a_backlog_is_swept_a_page_per_execution_and_spread_over_nights_oldest_f
             driver.run_until(stack.clock.now() + timedelta(minutes=2))
             assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
             nights.append(started())
-        assert [len(n) for n in nights] == [8, 16, 19]
-        assert nights[0] == [f"recall-p-{n:06d}-202611{n + 2:02d}" for n in range(8)]  # the oldest due first
+        assert [len(n) for n in nights] == [7, 14, 19]  # never more than the capacity, nothing dropped
+        assert nights[0] == [f"recall-p-{n:06d}-202611{n + 2:02d}" for n in range(7)]  # the oldest due first
         pages = sfn.list_executions(stateMachineArn=stack.state_machine_arns["sweep_clinic"],
                                     maxResults=1000)["executions"]
         boston_pages = sorted(e["name"] for e in pages if e["name"].startswith("sweep-boston-20261124"))

@@ -30,7 +30,8 @@ from revisit.api.models import (
     SlotView,
 )
 from revisit.domain.insurance import most_recent_policy
-from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken
+from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
+from revisit.models.common import Role
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
@@ -60,14 +61,16 @@ READ_ERRORS = {401: _gateway("No credential, or one we did not issue (the author
                403: _gateway("A revoked credential, or another tenant's"),
                404: _problem("No such patient, appointment, clinic or task"),
                422: _problem("A field is wrong: `field` names it"),
-               429: _gateway("Over the integrator's rate")}
+               429: _gateway("Over the integrator's rate"),
+               503: _problem("Busy for a moment (throttled, or the record kept changing): retry")}
 WRITE_ERRORS = READ_ERRORS | {409: _problem("The record changed or is in another state (a taken slot names starts_at)"),
                               415: _problem("The body is not application/json")}
 
 
 def answers(errors: dict, **success: str) -> dict:
-    """The responses of a route: its successes (status code as `_201="..."`) and the errors it can give."""
-    return {int(code.lstrip("_")): {"description": text} for code, text in success.items()} | errors
+    """The responses of a route: its successes (status code as `_201="..."`; 200 by default, its body the
+    route's return type) and the errors it can give."""
+    return {int(code.lstrip("_")): {"description": text} for code, text in (success or {"_200": "OK"}).items()} | errors
 
 
 API_TITLE = "Revisit booking API"
@@ -226,13 +229,13 @@ tasks = APIGatewayRouter()
 
 
 @tasks.get("/clinics/<clinic_id>/tasks", summary="A role's open work queue, oldest due first", responses=answers(READ_ERRORS))
-def work_queue(clinic_id: PathId, role: Annotated[str, Query()] = "front_desk",
+def work_queue(clinic_id: PathId, role: Annotated[Role, Query()] = Role.FRONT_DESK,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[StaffTask]:
     _integrator(tasks)
     ctx = _context(tasks)
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise NotFound("clinic", clinic_id)
-    return ctx.tables.tasks.open_queue(clinic_id, role, limit)
+    return ctx.tables.tasks.open_queue(clinic_id, role.value, limit)
 
 
 @tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason", responses=answers(WRITE_ERRORS))
@@ -288,6 +291,11 @@ def build_resolver() -> APIGatewayRestResolver:
         field = ".".join(location[1:] if location and location[0] in ("body", "query", "path", "header") else location)
         return problem(422, first.get("msg", "invalid"), field or None)
 
+    @app.exception_handler(TransientError)
+    def busy(exc: TransientError) -> Response:
+        return Response(503, JSON, {"status": 503, "error": "busy for a moment: retry", "field": None},
+                        headers={"Retry-After": "1"})
+
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response:
         return problem(exc.status_code, exc.msg)
@@ -308,12 +316,20 @@ def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[s
 
 
 def _unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Only JSON bodies are read: anything else is a 415 naming the header, before any parser sees it."""
-    if not event.get("body"):
+    """Only JSON bodies are read: anything else sent to a route that takes one is a 415 naming the header,
+    before any parser sees it (a body sent with a GET is ignored)."""
+    if event.get("httpMethod") not in ("POST", "PUT", "PATCH"):
         return None
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    media_type = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    headers = event.get("headers") or {}
+    names = [name for name in headers if name.lower() == "content-type"]
+    if not names and not event.get("body"):
+        return None
+    media_type = (headers[names[0]] if names else "").split(";", 1)[0].strip().lower()
     if media_type == JSON:
+        for name in names:  # the resolver compares the spelling exactly: give it the usual one
+            headers[name] = JSON
+        for name in [n for n in event.get("multiValueHeaders") or {} if n.lower() == "content-type"]:
+            event["multiValueHeaders"][name] = [JSON]
         return None
     return {"statusCode": 415, "headers": {"Content-Type": JSON}, "isBase64Encoded": False, "body": json.dumps(
         {"status": 415, "error": f"only {JSON} request bodies are accepted", "field": "Content-Type"})}

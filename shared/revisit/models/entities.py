@@ -40,9 +40,9 @@ class RecallItem(Record):
 
 
 class InsurancePolicy(Record):
-    payer: str
-    member_id: str
-    plan: str = ""
+    payer: PlainText = Field(min_length=1, max_length=100)
+    member_id: PlainText = Field(min_length=1, max_length=64)
+    plan: PlainText = Field(default="", max_length=100)
     valid_from: date
     valid_to: date | None = None
     covered_recall_types: list[Identifier] = []

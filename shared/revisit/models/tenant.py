@@ -139,7 +139,6 @@ class SweepSettings(Strict):
     page_size: int = Field(default=200, ge=1, le=1000)
     """Due patients per page; each page is one execution, so its history stays bounded (about 7 events a
     start: 200 a page is about 1,400 of Step Functions' 25,000)."""
-    max_concurrency: int = Field(default=20, ge=1, le=1000)
     max_recalls_per_clinic_per_night: int = Field(default=2000, ge=1)
     """A larger backlog is spread over nights, oldest due first (the rest stays on the due index)."""
 
@@ -156,10 +155,10 @@ class TenantConfig(Strict):
     sender_email: Email
     admin_email: Email
     ops_email: Email | None = None
+    """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     lambda_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
     """Concurrency reserved for each of the tenant's functions; unset (the default) reserves none, so many
     tenants share an account's quota (docs/capacity.md)."""
-    """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
     sms_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []
     """Countries SMS may go to; empty means the clinics' own countries (no SMS pumping to the world)."""

@@ -69,7 +69,10 @@ class Gateway:
         payload = result.get("body") or ""
         if result.get("isBase64Encoded"):
             payload = base64.b64decode(payload).decode()
-        return HttpResponse(int(result.get("statusCode", 500)), dict(result.get("headers") or {}), payload)
+        # API Gateway merges a proxy response's headers and multiValueHeaders (Powertools answers in the latter).
+        headers_out = dict(result.get("headers") or {}) | {
+            name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items() if values}
+        return HttpResponse(int(result.get("statusCode", 500)), headers_out, payload)
 
     def _authorize(self, headers: dict[str, str], method_arn: str) -> dict[str, str] | HttpResponse:
         event = {"type": "REQUEST", "methodArn": method_arn, "headers": headers}

@@ -84,7 +84,7 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
 
             def _body(self) -> str | None:
                 declared = self.headers.get("Content-Length") or "0"
-                if not declared.isdigit():
+                if not (declared.isascii() and declared.isdigit()):  # '²' is a digit to str.isdigit
                     raise _BadRequest(400, "Content-Length is not a number", "Content-Length")
                 length = int(declared)
                 if length > MAX_BODY:

@@ -25,6 +25,9 @@ from revisit.services.patients import change_patient
 from revisit.services.recall import end_cycle
 from revisit.topology import APPOINTMENT
 
+BOOKING_HORIZON = timedelta(days=732)
+"""How far ahead anything is booked or searched (two years)."""
+
 
 @dataclass(frozen=True)
 class Availability:
@@ -36,6 +39,9 @@ def availability(ctx: TenantContext, clinic_id: str, appointment_type: str, firs
                  provider_id: str | None = None) -> Availability:
     clinic = _clinic(ctx, clinic_id)
     kind = _appointment_type(ctx, appointment_type)
+    for field, day in (("from", first_day), ("to", last_day)):
+        if day > clock.now().date() + BOOKING_HORIZON:
+            raise InvalidRequest(field, f"at most {BOOKING_HORIZON.days} days ahead")
     providers = [_provider(ctx, provider_id, clinic)] if provider_id else [
         p for p in ctx.config.providers if p.clinic_id == clinic.clinic_id]
     zone = ZoneInfo(clinic.time_zone)
@@ -88,8 +94,7 @@ def book(ctx: TenantContext, request: BookingRequest, booked_by: str, idempotenc
     kind = _appointment_type(ctx, request.appointment_type)
     provider = _provider(ctx, request.provider_id, clinic)
     starts_at = request.starts_at
-    if not on_grid(starts_at):
-        raise InvalidRequest("starts_at", "appointments start on the quarter hour")
+    _check_start(starts_at)
     ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
     _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
     now = clock.now()
@@ -149,8 +154,7 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
     clinic = _clinic(ctx, appointment.clinic_id)
     kind = _appointment_type(ctx, appointment.appointment_type)
     provider = _provider(ctx, provider_id or appointment.provider_id or "", clinic)
-    if not on_grid(starts_at):
-        raise InvalidRequest("starts_at", "appointments start on the quarter hour")
+    _check_start(starts_at)
     ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
     _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
     moved = appointment.model_copy(update={"starts_at": starts_at, "ends_at": ends_at, "provider_id": provider.provider_id,
@@ -187,6 +191,13 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
         change_patient(ctx, patient_id, lambda patient: patient.model_copy(update={"next_appointment_at": None})
                        if patient.next_appointment_at == appointment.starts_at else patient)
     return changed
+
+
+def _check_start(starts_at: datetime) -> None:
+    if not on_grid(starts_at):
+        raise InvalidRequest("starts_at", "appointments start on the quarter hour")
+    if starts_at > clock.now() + BOOKING_HORIZON:
+        raise InvalidRequest("starts_at", f"at most {BOOKING_HORIZON.days} days ahead")
 
 
 def _check_bookable(ctx: TenantContext, clinic: Clinic, provider: Provider, kind: AppointmentType,

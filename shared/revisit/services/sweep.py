@@ -61,8 +61,11 @@ def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> Select
     each with the deterministic execution name that makes a re-run start nothing twice; and the next page's
     execution, unless tonight's capacity for the clinic is reached (the rest, oldest due first, stays on the
     index for the next night)."""
+    settings = ctx.config.sweep
+    already = (request.page - 1) * settings.page_size  # started by this night's earlier pages
+    page_size = min(settings.page_size, settings.max_recalls_per_clinic_per_night - already)
     entries, next_token, items_read = ctx.tables.patients.due_page(
-        request.clinic_id, request.horizon_date, ctx.config.sweep.page_size, request.page_token
+        request.clinic_id, request.horizon_date, page_size, request.page_token
     )
     recalls = []
     for entry in entries:
@@ -74,9 +77,7 @@ def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> Select
                        "recall_due_date": due.isoformat()},
             )
         )
-    settings = ctx.config.sweep
-    capacity_reached = next_token is not None and request.page * settings.page_size >= \
-        settings.max_recalls_per_clinic_per_night
+    capacity_reached = next_token is not None and already + len(entries) >= settings.max_recalls_per_clinic_per_night
     next_page = None
     if next_token is not None and not capacity_reached:
         following = request.page + 1

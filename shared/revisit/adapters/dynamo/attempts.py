@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import from_item, query_prefix, to_item, translated_errors
 from revisit.adapters.dynamo.ledger import DynamoLedger
-from revisit.errors import Conflict
+from revisit.errors import TransientError
 from revisit.models.entities import CommunicationAttempt
 
 
@@ -35,10 +37,15 @@ class AttemptRepository(DynamoLedger[CommunicationAttempt]):
                 "ExpressionAttributeValues": {":c": sms_consent, ":zero": 0, ":one": 1}}}
                 for patient_id in sorted({row.patient_id for row in rows})]
         try:
+            self._table.meta.client.transact_write_items(TransactItems=writes)
+        except ClientError as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons[:len(rows)]:
+                return False  # a row exists: this reply was logged before
+            if "ConditionalCheckFailed" in reasons:  # a patient left meanwhile: the retry reads the phone again
+                raise TransientError(f"reply {rows[0].step}: a patient it reached no longer exists") from None
             with translated_errors("reply", rows[0].step):
-                self._table.meta.client.transact_write_items(TransactItems=writes)
-        except Conflict:
-            return False
+                raise
         return True
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:

@@ -61,8 +61,11 @@ class PatientRepository:
     def update(self, patient: Patient) -> Patient:
         """Writes a changed record read at `patient.version`; Conflict if anything wrote it since."""
         stored = patient.model_copy(update={"version": patient.version + 1})
+        unchanged = Attr("version").eq(patient.version)
+        if patient.version == 0:  # written before records had versions (or never changed since)
+            unchanged = unchanged | (Attr(keys.PK).exists() & Attr("version").not_exists())
         with translated_errors("patient", patient.patient_id):
-            self._table.put_item(Item=self.item(stored), ConditionExpression=Attr("version").eq(patient.version))
+            self._table.put_item(Item=self.item(stored), ConditionExpression=unchanged)
         return stored
 
     def create(self, patient: Patient) -> None:
