@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     integrator.add_argument("name_or_key", help="the integrator's name (issue) or key id (revoke)")
     integrator.add_argument("--tenant", type=Path, required=True, help="the tenant file")
     integrator.add_argument("--rate", type=int, default=10, help="requests per second (issue)")
+    integrator.add_argument("--clinics", default="", help="comma-separated clinic ids it may see (issue; all if empty)")
     integrator.add_argument("--usage-plan-id", help="API Gateway usage plan to attach the key to (issue)")
 
     commands.add_parser("openapi", help="print the booking API's OpenAPI document (docs/openapi.json)")
@@ -86,7 +87,12 @@ def _integrator(args: argparse.Namespace) -> int:
     if args.rate < 1:
         print("revisit: --rate must be at least 1", file=sys.stderr)
         return 2
-    integrator, token = store.issue(args.name_or_key, config.tenant_id, args.rate)
+    clinics = tuple(c for c in args.clinics.split(",") if c)
+    unknown = sorted(set(clinics) - {c.clinic_id for c in config.clinics})
+    if unknown:
+        print(f"revisit: --clinics: unknown clinic {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    integrator, token = store.issue(args.name_or_key, config.tenant_id, args.rate, clinics)
     if args.usage_plan_id:  # the authorizer answers usageIdentifierKey = key id: the plan needs that API key
         gateway = boto3.client("apigateway")
         key = gateway.create_api_key(name=f"{config.tenant_id}-{integrator.key_id}", value=usage_key(integrator.key_id),

@@ -4,6 +4,8 @@ import threading
 
 import pytest
 
+from tests.conftest import make_patient
+
 BOOKING = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall",
            "provider_id": "boston-hyg-1", "starts_at": "2026-11-30T09:00:00-05:00"}
 
@@ -261,3 +263,19 @@ def test_a_record_that_keeps_changing_is_a_503_to_retry_not_a_502(api, monkeypat
     monkeypatch.setattr(api.ctx.tables.patients, "update", always_changed)
     answer = api.call("PATCH", "/patients/p-000001", {"email_consent": False})
     assert answer.status == 503 and answer.headers.get("Retry-After") == "1"
+
+
+def test_a_credential_scoped_to_a_clinic_sees_nothing_of_the_others(api):
+    from revisit.api.auth import CredentialStore
+
+    api.ctx.tables.patients.save(make_patient("p-000002", clinic_id="madrid", language="es", phone="+34612345678"))
+    _, madrid_only = CredentialStore(api.stack.tables.credentials).issue("madrid-site", "demo", 1000, ("madrid",))
+    assert api.call("GET", "/patients/p-000002", token=madrid_only).status == 200
+    for method, path, body in [("GET", "/patients/p-000001", None), ("GET", "/clinics/boston/tasks", None),
+                               ("GET", "/clinics/boston/availability?appointment_type=recall&from=2026-11-30&to=2026-11-30", None),
+                               ("POST", "/appointments", {"patient_id": "p-000001", "clinic_id": "boston",
+                                                          "appointment_type": "recall", "provider_id": "boston-hyg-1",
+                                                          "starts_at": "2026-11-30T09:00:00-05:00"})]:
+        answer = api.call(method, path, body, token=madrid_only)
+        assert answer.status == 404, path
+    assert api.call("GET", "/patients/p-000001").status == 200  # an unscoped credential sees every clinic

@@ -82,15 +82,26 @@ def _context(router: APIGatewayRouter) -> TenantContext:
     return router.context["tenant"]
 
 
-def _integrator(app: APIGatewayRouter) -> str:
+def _integrator(app: APIGatewayRouter, *, clinic_id: str | None = None, patient_id: str | None = None,
+                task_id: str | None = None) -> str:
     """The authorizer (on AWS, API Gateway's Lambda authorizer; offline, `revisit serve`) has checked the
-    credential; the API still refuses a request that carries none, or another tenant's."""
+    credential; the API still refuses a request that carries none, or another tenant's. A credential scoped to
+    some clinics sees nothing of the others: their clinics, patients and tasks are not found (404)."""
     authorizer = (app.current_event.request_context.authorizer.raw_event or {}) if app.current_event.request_context else {}
     integrator, tenant = authorizer.get("integrator_id"), authorizer.get("tenant_id")
     if not integrator:
         raise ServiceError(401, "no authenticated integrator")
-    if tenant != _context(app).config.tenant_id:
+    ctx = _context(app)
+    if tenant != ctx.config.tenant_id:
         raise ServiceError(403, "credential is for another tenant")
+    scope = {c for c in (authorizer.get("clinics") or "").split(",") if c}
+    if scope:
+        if clinic_id is not None and clinic_id not in scope:
+            raise NotFound("clinic", clinic_id)
+        if patient_id is not None and ctx.tables.patients.get(patient_id).clinic_id not in scope:
+            raise NotFound("patient", patient_id)
+        if task_id is not None and ctx.tables.tasks.get(task_id).clinic_id not in scope:
+            raise NotFound("task", task_id)
     return integrator
 
 
@@ -100,7 +111,7 @@ patients = APIGatewayRouter()
 
 @patients.post("/patients", summary="Register a patient", responses=answers(WRITE_ERRORS, _201="Created"))
 def create_patient(body: NewPatient) -> Response[PatientView]:
-    _integrator(patients)
+    _integrator(patients, clinic_id=body.clinic_id)
     ctx = _context(patients)
     if body.clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise InvalidRequest("clinic_id", f"unknown clinic {body.clinic_id!r}")
@@ -111,13 +122,13 @@ def create_patient(body: NewPatient) -> Response[PatientView]:
 
 @patients.get("/patients/<patient_id>", summary="Read a patient", responses=answers(READ_ERRORS))
 def read_patient(patient_id: PathId) -> PatientView:
-    _integrator(patients)
+    _integrator(patients, patient_id=patient_id)
     return _view(_context(patients).tables.patients.get(patient_id))
 
 
 @patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status", responses=answers(WRITE_ERRORS))
 def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
-    _integrator(patients)
+    _integrator(patients, patient_id=patient_id)
     ctx = _context(patients)
     patient = ctx.tables.patients.get(patient_id)
     changes = body.model_dump(exclude_unset=True)
@@ -128,14 +139,14 @@ def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
 
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)", responses=answers(READ_ERRORS))
 def read_insurance(patient_id: PathId) -> InsuranceView:
-    _integrator(patients)
+    _integrator(patients, patient_id=patient_id)
     patient = _context(patients).tables.patients.get(patient_id)
     return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)
 
 
 @patients.put("/patients/<patient_id>/insurance/primary", summary="Record a policy; the most recent one is primary", responses=answers(WRITE_ERRORS))
 def put_policy(patient_id: PathId, body: InsurancePolicy) -> InsuranceView:
-    _integrator(patients)
+    _integrator(patients, patient_id=patient_id)
     ctx = _context(patients)
     patient = change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"insurance": [
         p for p in stored.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]}))
@@ -144,7 +155,7 @@ def put_policy(patient_id: PathId, body: InsurancePolicy) -> InsuranceView:
 
 @patients.post("/patients/<patient_id>/insurance/verification", summary="Verify the primary policy now (R17)", responses=answers(WRITE_ERRORS))
 def verify_insurance(patient_id: PathId) -> EligibilityResult:
-    _integrator(patients)
+    _integrator(patients, patient_id=patient_id)
     return booking.verify_primary_insurance(_context(patients), patient_id)
 
 
@@ -164,7 +175,7 @@ def free_slots(
     to: Annotated[date, Query()],
     provider_id: Annotated[str | None, Query()] = None,
 ) -> AvailabilityView:
-    _integrator(availability)
+    _integrator(availability, clinic_id=clinic_id)
     found = booking.availability(_context(availability), clinic_id, appointment_type, from_, to, provider_id)
     return AvailabilityView(clinic_id=clinic_id, appointment_type=appointment_type,
                             slots=[SlotView(provider_id=s.provider_id, starts_at=s.starts_at, ends_at=s.ends_at)
@@ -180,47 +191,47 @@ appointments = APIGatewayRouter()
 def book(body: NewBooking,
          idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None,
          ) -> Response[Appointment]:
-    integrator = _integrator(appointments)
+    integrator = _integrator(appointments, clinic_id=body.clinic_id)
     booked = booking.book(_context(appointments), booking.BookingRequest(**body.model_dump()), integrator, idempotency_key)
     return Response(200 if booked.replayed else 201, "application/json", booked.appointment)
 
 
 @appointments.get("/patients/<patient_id>/appointments/<appointment_id>", summary="Read an appointment", responses=answers(READ_ERRORS))
 def read_appointment(patient_id: PathId, appointment_id: PathId) -> Appointment:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     return _context(appointments).tables.appointments.get(patient_id, appointment_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/cancel", summary="Cancel", responses=answers(WRITE_ERRORS))
 def cancel(patient_id: PathId, appointment_id: PathId, body: Cancellation) -> Appointment:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.CANCELLED, body.reason)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/reschedule",
                    summary="Move to another time (and provider); reminders follow", responses=answers(WRITE_ERRORS))
 def move(patient_id: PathId, appointment_id: PathId, body: Move) -> Appointment:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     return booking.reschedule(_context(appointments), patient_id, appointment_id, body.starts_at, body.provider_id)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/payments", summary="Record a payment",
                    responses=answers(WRITE_ERRORS, _201="Recorded"))
 def pay(patient_id: PathId, appointment_id: PathId, body: NewPayment) -> Response[Payment]:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     payment = booking.record_payment(_context(appointments), patient_id, appointment_id, **body.model_dump())
     return Response(201, "application/json", payment)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/no-show", summary="Mark a no-show", responses=answers(WRITE_ERRORS))
 def no_show(patient_id: PathId, appointment_id: PathId) -> Appointment:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.NO_SHOW)
 
 
 @appointments.post("/patients/<patient_id>/appointments/<appointment_id>/complete", summary="Mark completed", responses=answers(WRITE_ERRORS))
 def complete(patient_id: PathId, appointment_id: PathId) -> Appointment:
-    _integrator(appointments)
+    _integrator(appointments, patient_id=patient_id)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.COMPLETED)
 
 
@@ -231,7 +242,7 @@ tasks = APIGatewayRouter()
 @tasks.get("/clinics/<clinic_id>/tasks", summary="A role's open work queue, oldest due first", responses=answers(READ_ERRORS))
 def work_queue(clinic_id: PathId, role: Annotated[Role, Query()] = Role.FRONT_DESK,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[StaffTask]:
-    _integrator(tasks)
+    _integrator(tasks, clinic_id=clinic_id)
     ctx = _context(tasks)
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise NotFound("clinic", clinic_id)
@@ -240,7 +251,7 @@ def work_queue(clinic_id: PathId, role: Annotated[Role, Query()] = Role.FRONT_DE
 
 @tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason", responses=answers(WRITE_ERRORS))
 def call_outcome(task_id: PathId, body: CallOutcome) -> StaffTask:
-    _integrator(tasks)
+    _integrator(tasks, task_id=task_id)
     ctx = _context(tasks)
     try:
         patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason)

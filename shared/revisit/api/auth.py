@@ -24,6 +24,7 @@ class Integrator:
     name: str
     tenant_id: str
     rate_per_second: int
+    clinics: tuple[str, ...] = ()
 
 
 class Unauthorized(Exception):
@@ -50,13 +51,16 @@ class CredentialStore:
     def __init__(self, credentials: CredentialRepository) -> None:
         self._credentials = credentials
 
-    def issue(self, name: str, tenant_id: str, rate_per_second: int = DEFAULT_RATE_PER_SECOND) -> tuple[Integrator, str]:
-        """Returns the integrator and its token; the token is shown once and never stored."""
+    def issue(self, name: str, tenant_id: str, rate_per_second: int = DEFAULT_RATE_PER_SECOND,
+              clinics: tuple[str, ...] = ()) -> tuple[Integrator, str]:
+        """Returns the integrator and its token; the token is shown once and never stored. `clinics` limits
+        what it sees and books to those clinics (none: all of the tenant's)."""
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         self._credentials.add(IntegratorCredential(key_id=key_id, name=name, tenant_id=tenant_id,
-                                                   secret_sha256=_digest(secret), rate_per_second=rate_per_second))
-        return Integrator(key_id, name, tenant_id, rate_per_second), f"rvk_{key_id}_{secret}"
+                                                   secret_sha256=_digest(secret), rate_per_second=rate_per_second,
+                                                   clinics=list(clinics)))
+        return Integrator(key_id, name, tenant_id, rate_per_second, tuple(clinics)), f"rvk_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> None:
         self._credentials.revoke(key_id)
@@ -73,4 +77,4 @@ class CredentialStore:
             raise Forbidden("credential revoked")
         if stored.tenant_id != tenant_id:
             raise Forbidden("credential is for another tenant")
-        return Integrator(key_id, stored.name, stored.tenant_id, stored.rate_per_second)
+        return Integrator(key_id, stored.name, stored.tenant_id, stored.rate_per_second, tuple(stored.clinics))

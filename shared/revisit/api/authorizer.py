@@ -18,7 +18,8 @@ def authorize(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
     except Forbidden:
         return _policy("anonymous", "Deny", event["methodArn"], {})
     return _policy(integrator.key_id, "Allow", event["methodArn"],
-                   {"integrator_id": integrator.key_id, "tenant_id": integrator.tenant_id})
+                   {"integrator_id": integrator.key_id, "tenant_id": integrator.tenant_id,
+                    "clinics": ",".join(integrator.clinics)})
 
 
 def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str]) -> dict[str, Any]:

@@ -273,6 +273,8 @@ class IntegratorCredential(Record):
     secret_sha256: str
     revoked: bool = False
     rate_per_second: int = Field(default=10, ge=1)
+    clinics: list[Identifier] = []
+    """The clinics it may see and book at; empty: every clinic of the tenant."""
 
 
 class PaymentMethod(StrEnum):
