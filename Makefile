@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export TZ := UTC
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
-# 5,000 is the issue's size; it takes about 8 minutes offline here (README), 1,500 about two.
+# 5,000 is the issue's size; it takes about 8 minutes offline here (README), 1,500 about three.
 DEMO_PATIENTS ?= 1500
 
 NODE_TOOLS := node_modules/.installed
