@@ -1,5 +1,6 @@
 """`revisit serve` as an integrator meets it: the CLI on a free port, a booking over real HTTP."""
 
+import contextlib
 import json
 import re
 import socket
@@ -28,7 +29,9 @@ def http(method, url, body=None, headers=None):
         return error.code, error.read().decode()
 
 
-def test_serve_answers_a_booking_over_http():
+@contextlib.contextmanager
+def serving():
+    """`revisit serve` on a free port; yields the port and the printed credential."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port), "--patients", "20"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -36,7 +39,14 @@ def test_serve_answers_a_booking_over_http():
         banner, deadline = "", time.monotonic() + 60
         while "credential" not in banner and time.monotonic() < deadline:
             banner += process.stdout.readline()
-        token = re.search(r"Bearer (rvk_\S+)", banner).group(1)
+        yield port, re.search(r"Bearer (rvk_\S+)", banner).group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_answers_a_booking_over_http():
+    with serving() as (port, token):
         base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
         assert http("GET", f"{base}/health") == (200, '{"status":"ok"}')
         assert http("GET", f"{base}/patients/p-000000")[0] == 401
@@ -49,9 +59,6 @@ def test_serve_answers_a_booking_over_http():
         status, page = http("GET", f"{base}/_local/outbox")
         assert status == 200 and "Outbox" in page
         assert http("GET", f"{base}/openapi.json")[0] == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def raw_request(port, data: bytes, wait=5.0) -> bytes:
@@ -69,14 +76,7 @@ def raw_request(port, data: bytes, wait=5.0) -> bytes:
 def test_serve_answers_every_malformed_or_concurrent_request_and_never_drops_a_connection():
     import threading
 
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port), "--patients", "20"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        banner, deadline = "", time.monotonic() + 60
-        while "credential" not in banner and time.monotonic() < deadline:
-            banner += process.stdout.readline()
-        token = re.search(r"Bearer (rvk_\S+)", banner).group(1)
+    with serving() as (port, token):
         head = f"POST /patients HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n"
         assert b" 400 " in raw_request(port, (head + "Content-Length: 4\r\n\r\n").encode() + b"\xff\xfe\xfd\xfc")
         assert b" 400 " in raw_request(port, (head + "Content-Length: abc\r\n\r\n").encode())
@@ -100,6 +100,3 @@ def test_serve_answers_every_malformed_or_concurrent_request_and_never_drops_a_c
         for racer in racers:
             racer.join()
         assert sorted(answers, key=str) == [201] + [409] * 19
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
