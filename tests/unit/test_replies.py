@@ -3,7 +3,10 @@ from revisit.domain.replies import Reply, classify
 
 
 @pytest.mark.parametrize("text", ["STOP", "stop please", "Stop.", "STOPALL", "unsubscribe", "BAJA", "baja por favor",
-                                  "СТОП", "стоп!", "Отписване", "отписаться", "Хватит"])
+                                  "СТОП", "стоп!", "Отписване", "отписаться", "Хватит",
+                                  "no más", "NO MAS", "No mas", "no más por favor", "No más, gracias", "ALTO",
+                                  "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "opt out", "no more", "ОТПИСКА",
+                                  "ОТПИСАТЬСЯ", "не пишите", "Больше не пишите!", "Не пишете ми"])
 def test_stop_in_four_languages(text):
     assert classify(text) == Reply.STOP
 

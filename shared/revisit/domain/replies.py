@@ -17,6 +17,9 @@ class Reply(StrEnum):
 
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
               "стоп", "отписване", "отпиши", "отписка", "отписаться", "хватит"}
+STOP_PHRASES = {("no", "mas"), ("no", "more"), ("opt", "out"), ("remove", "me"), ("no", "quiero"),
+                ("не", "пишите"), ("не", "пиши"), ("не", "пишете"), ("больше", "не", "пишите")}
+"""Stops said in more than one word (accents already dropped: 'no más' is 'no mas')."""
 START_WORDS = {"start", "unstop", "alta", "старт", "начало"}
 CONFIRM_WORDS = {"c", "y", "yes", "1", "ok", "confirm", "confirmed", "si", "confirmo", "vale",
                  "да", "д", "потвърждавам", "подтверждаю", "ок"}
@@ -33,12 +36,16 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[\w]+", plain)
 
 
+def _says(words: list[str], phrases: set[tuple[str, ...]]) -> bool:
+    return any(tuple(words[i:i + len(p)]) == p for p in phrases for i in range(len(words) - len(p) + 1))
+
+
 def classify(text: str) -> Reply:
     words = _words(text)
     meaningful = [w for w in words if w not in POLITE_WORDS]
     if not words or len(words) > MAX_WORDS or not meaningful:
         return Reply.OTHER
-    if any(w in STOP_WORDS for w in meaningful):
+    if any(w in STOP_WORDS for w in meaningful) or _says(meaningful, STOP_PHRASES):
         return Reply.STOP
     if meaningful[0] in START_WORDS and len(meaningful) == 1:
         return Reply.START
