@@ -9,6 +9,7 @@ from pathlib import Path
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from revisit.domain.sms import fold_to_gsm7
 from revisit.models.common import Language
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,6 +36,13 @@ def render(language: Language | str, name: str, **context: object) -> str:
     template = env.get_template(f"{language.value}/{name}.j2")
     return template.render(locale=LOCALES[language], long_date=_long_date(language),
                            date_time=_date_time(language), **context).strip()
+
+
+def render_sms(language: Language | str, name: str, fold: bool = True, **context: object) -> str:
+    """An SMS template rendered, then (the tenant's `sms_gsm_folding`, on by default) folded to GSM-7 where
+    a look-alike exists, so accents alone never triple its cost."""
+    text = render(language, name, **context)
+    return fold_to_gsm7(text) if fold else text
 
 
 def _long_date(language: Language):

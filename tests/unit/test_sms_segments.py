@@ -26,3 +26,20 @@ def test_one_cyrillic_letter_makes_the_whole_text_ucs2():
 def test_spanish_accents_outside_gsm7_force_ucs2_but_n_tilde_does_not():
     assert sms_segments("España").encoding == "GSM-7"
     assert sms_segments("revisión").encoding == "UCS-2"
+
+
+def test_spanish_accents_fold_to_gsm7_so_the_sms_costs_fewer_segments():
+    from revisit.domain.sms import fold_to_gsm7
+    from revisit.rendering import render, render_sms
+
+    context = {"first_name": "José María", "clinic_name": "Sonrisa Círculo Madrid", "clinic_phone": "+34910000000",
+               "due_for": "revisión y limpieza + radiografías de aleta", "due_date": __import__("datetime").date(2026, 11, 30),
+               "last_name": "Núñez", "clinic_address": "", "suggested_date": __import__("datetime").date(2026, 12, 1)}
+    plain = render("es", "recall_sms.txt", **context)
+    folded = render_sms("es", "recall_sms.txt", **context)
+    assert (sms_segments(plain).encoding, sms_segments(plain).segments) == ("UCS-2", 3)
+    assert (sms_segments(folded).encoding, sms_segments(folded).segments) == ("GSM-7", 2)
+    assert "José Maria" in folded and "radiografias" in folded  # é and ñ are GSM-7 already; á, í, ó, ú fold
+    assert fold_to_gsm7("“¿Vale?” – sí…") == '"¿Vale?" - si...'
+    assert fold_to_gsm7("Здравейте") == "Здравейте"  # Cyrillic has no look-alike: left as it is
+    assert render_sms("es", "recall_sms.txt", False, **context) == plain  # the tenant may turn folding off

@@ -160,6 +160,8 @@ class TenantConfig(Strict):
     """Concurrency reserved for each of the tenant's functions; unset (the default) reserves none, so many
     tenants share an account's quota (docs/capacity.md)."""
     sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
+    sms_gsm_folding: bool = True
+    """SMS text folded to GSM-7 look-alikes (á to a, curly quotes to straight): one segment, not three."""
     sms_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = []
     """Countries SMS may go to; empty means the clinics' own countries (no SMS pumping to the world)."""
     sms_monthly_budget_usd: Decimal | None = Field(default=None, gt=0, max_digits=10, decimal_places=2)

@@ -20,7 +20,7 @@ from revisit.models.entities import (
 )
 from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
 from revisit.ports import EmailMessage, SmsMessage
-from revisit.rendering import render
+from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 
@@ -99,7 +99,7 @@ def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, not
                "instructions": _instructions(kind, patient)}
     language = patient.language
     if channel == Channel.SMS:
-        text = render(language, f"appointment_{notice.value}_sms.txt", **context)
+        text = render_sms(language, f"appointment_{notice.value}_sms.txt", ctx.config.sms_gsm_folding, **context)
         assert patient.phone is not None
         return ctx.notifier.send_sms(SmsMessage(patient.phone, text, ctx.config.sms_sender_id))
     text = render(language, "appointment_confirmation_email.txt", **context)

@@ -44,7 +44,7 @@ from revisit.models.steps import (
 )
 from revisit.models.tenant import LadderStep
 from revisit.ports import EmailMessage, SmsMessage
-from revisit.rendering import render
+from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 
@@ -223,7 +223,7 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
     if step.channel in (Channel.SMS, Channel.EMAIL):
         context = _message_context(ctx, cycle, patient)
         if step.channel == Channel.SMS:
-            text = render(patient.language, "recall_sms.txt", **context)
+            text = render_sms(patient.language, "recall_sms.txt", config.sms_gsm_folding, **context)
             segments = sms_segments(text)
             assert patient.phone is not None
             message_id = ctx.notifier.send_sms(SmsMessage(patient.phone, text, config.sms_sender_id))

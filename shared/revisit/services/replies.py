@@ -21,7 +21,7 @@ from revisit.models.entities import (
     TaskPriority,
 )
 from revisit.ports import SmsMessage
-from revisit.rendering import render
+from revisit.rendering import render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 
@@ -83,7 +83,8 @@ def _confirm_next(ctx: TenantContext, patients: list[Patient], now) -> bool:
 def _hand_to_front_desk(ctx: TenantContext, patient: Patient, message_id: str, now) -> None:
     clinic = ctx.config.clinic(patient.clinic_id)
     if patient.phone and patient.sms_consent and not patient.opted_out:
-        text = render(patient.language, "reply_received_sms.txt", clinic_name=clinic.name, clinic_phone=clinic.phone)
+        text = render_sms(patient.language, "reply_received_sms.txt", ctx.config.sms_gsm_folding,
+                          clinic_name=clinic.name, clinic_phone=clinic.phone)
         phone = patient.phone
         answer = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=ANSWERS, step=_step(message_id),
                                       channel=Channel.SMS, outcome=AttemptOutcome.SENDING, at=now,
