@@ -12,7 +12,7 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                suggested_date=date(2026, 12, 2), tenant_name="Chain", run_date=date(2026, 11, 24),
                due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
                visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
-               instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.")
+               instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False)
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -51,3 +51,14 @@ def test_an_english_appointment_sms_stays_gsm7():
 def test_no_doubled_full_stop_after_a_date_that_ends_in_one(language):
     for name in ("recall_sms.txt", "appointment_reminder_sms.txt"):
         assert ".." not in render(language, name, **CONTEXT)
+
+
+@pytest.mark.parametrize(("language", "due", "past"), [
+    ("en", "is due December 1", "was due December 1"), ("es", "el 1 de diciembre", "desde el 1 de diciembre"),
+    ("bg", "до 1 декември", "беше 1 декември"), ("ru", "пора на", "прошёл 1 декабря")])
+def test_an_overdue_patient_is_not_told_to_come_by_a_date_that_has_passed(language, due, past):
+    assert due in render(language, "recall_sms.txt", **CONTEXT)
+    overdue_sms = render(language, "recall_sms.txt", **{**CONTEXT, "overdue": True})
+    assert past in overdue_sms and due not in overdue_sms.replace(past, "")
+    for name in ("recall_email.txt", "recall_email.html"):
+        assert render(language, name, **{**CONTEXT, "overdue": True}) != render(language, name, **CONTEXT)

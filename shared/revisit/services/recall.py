@@ -263,6 +263,7 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient) -
         "clinic_address": clinic.address,
         "due_for": " + ".join(labels) if labels else "check-up",
         "due_date": cycle.recall_due_date,
+        "overdue": cycle.recall_due_date < clock.now().astimezone(ZoneInfo(clinic.time_zone)).date(),
         "suggested_date": cycle.suggested_visit_date or cycle.recall_due_date,
     }
 
