@@ -55,7 +55,7 @@ def test_no_doubled_full_stop_after_a_date_that_ends_in_one(language):
 
 @pytest.mark.parametrize(("language", "due", "past"), [
     ("en", "is due December 1", "was due December 1"), ("es", "el 1 de diciembre", "desde el 1 de diciembre"),
-    ("bg", "до 1 декември", "беше 1 декември"), ("ru", "пора на", "прошёл 1 декабря")])
+    ("bg", "до 1 декември", "беше 1 декември"), ("ru", "до 1 декабря", "срок был 1 декабря")])
 def test_an_overdue_patient_is_not_told_to_come_by_a_date_that_has_passed(language, due, past):
     assert due in render(language, "recall_sms.txt", **CONTEXT)
     overdue_sms = render(language, "recall_sms.txt", **{**CONTEXT, "overdue": True})
