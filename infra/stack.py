@@ -41,14 +41,20 @@ class RevisitStack(Stack):
         ]
         # The tenant's bus: appointment changes for integrations and the other workflows.
         bus = events.EventBus(self, "Bus", event_bus_name=topology.event_bus_name(tenant), kms_key=data.key)
-        workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, table=data.table,
+        workflows = Workflows(self, "Workflows", tenant_id=tenant, key=data.key, links_key=data.links_key, table=data.table,
                               reports=reports.bucket, bus=bus, messaging=messaging, observability=observability,
                               layers=layers, reserved_concurrency=config.lambda_reserved_concurrency,
                               declared=declared)
         Schedules(self, "Schedules", config=config, key=data.key, machines=workflows.machines,
                   observability=observability, declared=declared)
-        Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions,
-            failure_queues=workflows.failure_queues, observability=observability)
+        api = Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions,
+                  failure_queues=workflows.failure_queues, observability=observability)
+        if config.public_api_url is None:  # the links in patients' emails point at the stage itself
+            stage_url = (f"https://{api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/"
+                         f"{api.rest_api.deployment_stage.stage_name}")
+            for folder, needs in declared.functions.items():
+                if needs.links == topology.LinkUse.SIGN:
+                    workflows.functions[folder].add_environment(topology.LINKS_ENVIRONMENT[1], stage_url)
 
         acknowledge_findings(self)
         if config.lambda_reserved_concurrency is None:

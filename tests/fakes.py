@@ -213,7 +213,8 @@ class FakeAttempts(FakeLedger):
         self._patients = patients
         self.fail_next_reply: Exception | None = None
 
-    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None,
+                  email_consent: bool | None = None) -> bool:
         if self.fail_next_reply is not None:
             failure, self.fail_next_reply = self.fail_next_reply, None
             raise failure
@@ -223,9 +224,11 @@ class FakeAttempts(FakeLedger):
             raise TransientError("a patient the reply reached no longer exists")
         for row in rows:
             self.rows[self._key_of(row)] = row
-        if sms_consent is not None:
+        consent = {name: value for name, value in (("sms_consent", sms_consent), ("email_consent", email_consent))
+                   if value is not None}
+        if consent:
             for patient_id in {row.patient_id for row in rows}:
-                self._patients.change_fields(patient_id, sms_consent=sms_consent)
+                self._patients.change_fields(patient_id, **consent)
         return True
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]:

@@ -65,6 +65,16 @@ class Api(Construct):
             Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason="GET /health is the liveness probe: it "
                            "answers {\"status\": \"ok\"} and reads nothing; every other route has the authorizer."),
             Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="No authorization on the liveness probe."))
+        # A patient's one-click unsubscribe (RFC 8058): the signed link is the credential, checked by the
+        # API function with kms:VerifyMac; GET shows a page and changes nothing, POST unsubscribes.
+        link = self.rest_api.root.add_resource("unsubscribe").add_resource("{token}")
+        for method in ("GET", "POST"):
+            Validations.of(link.add_method(method, authorization_type=apigateway.AuthorizationType.NONE,
+                                           authorizer=None, api_key_required=False)).acknowledge(
+                Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason="A patient's unsubscribe link: its "
+                               "KMS HMAC signature is the credential (checked by the API function); no integrator "
+                               "key can be asked of a patient's mail client."),
+                Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="The link's signature authorizes it."))
         self.rest_api.root.add_proxy(any_method=True)
         # The stage's execution log group, created here so it is encrypted with the tenant's key and kept a
         # year (API Gateway would create it unencrypted, kept forever).

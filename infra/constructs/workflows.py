@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from revisit import topology
-from revisit.topology import TableAccess, Topology
+from revisit.topology import LinkUse, TableAccess, Topology
 
 from infra.constructs.messaging import Messaging
 from infra.constructs.naming import camel
@@ -31,7 +31,7 @@ ALARMED_COUNTS = {
 
 
 class Workflows(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey,
+    def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey, links_key: kms.IKey,
                  table: dynamodb.ITableV2, reports: s3.IBucket, bus: events.IEventBus, messaging: Messaging,
                  observability: Observability, layers: list[lambda_.ILayerVersion],
                  reserved_concurrency: int | None = None, declared: Topology = topology.TOPOLOGY) -> None:
@@ -62,6 +62,9 @@ class Workflows(Construct):
                 messaging.allow_sms(role)
             if needs.email:
                 messaging.allow_email(role)
+            if needs.links != LinkUse.NONE:
+                links_key.grant(role, "kms:GenerateMac" if needs.links == LinkUse.SIGN else "kms:VerifyMac")
+                function.add_environment(topology.LINKS_ENVIRONMENT[0], links_key.key_id)
             if needs.events:
                 bus.grant_put_events_to(function)
                 function.add_environment(topology.EVENT_BUS_ENVIRONMENT, bus.event_bus_name)

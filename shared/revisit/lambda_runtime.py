@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.adapters.events import EventBridgePublisher
+from revisit.adapters.links import KmsLinkSigner
 from revisit.adapters.messaging import AwsNotifier
 from revisit.adapters.metrics import PowertoolsMetrics
 from revisit.adapters.reports import S3ReportStore
@@ -54,6 +55,8 @@ class Settings(BaseModel):
     tenant_config_path: str = "/opt/tenant/tenant.json"
     ses_configuration_set: str | None = None
     event_bus_name: str | None = None
+    links_key_id: str | None = None
+    public_api_url: str | None = None
     state_machine_arns: tuple[tuple[str, str], ...] = ()
     """(machine, ARN) of the state machines this function may start (revisit.topology declares which)."""
 
@@ -99,6 +102,8 @@ def tenant_context() -> TenantContext:
             metrics=sink,
             workflows=StepFunctionsStarter(boto3.client("stepfunctions"), dict(settings.state_machine_arns)),
             events=EventBridgePublisher(boto3.client("events"), settings.event_bus_name) if settings.event_bus_name else None,
+            links=KmsLinkSigner(boto3.client("kms"), settings.links_key_id) if settings.links_key_id else None,
+            public_url=str(config.public_api_url or settings.public_api_url or "") or None,
         )
         _contexts[settings] = context
         metrics.set_default_dimensions(tenant=config.tenant_id)

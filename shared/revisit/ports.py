@@ -116,7 +116,8 @@ class AttemptRepository(SendLedger[CommunicationAttempt], Protocol):
 
     def for_patient(self, patient_id: str) -> list[CommunicationAttempt]: ...
 
-    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None,
+                  email_consent: bool | None = None) -> bool:
         """A reply's rows with the consent change it asks for, as one: False if it was logged before."""
         ...
 
@@ -230,6 +231,8 @@ class EmailMessage:
     html: str
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     """(file name, content type, bytes)"""
+    unsubscribe_url: str | None = None
+    """One-click unsubscribe (RFC 8058): sent as List-Unsubscribe and List-Unsubscribe-Post headers."""
 
 
 class Notifier(Protocol):
@@ -238,6 +241,15 @@ class Notifier(Protocol):
         ...
 
     def send_email(self, message: EmailMessage) -> str: ...
+
+
+class LinkSigner(Protocol):
+    """Signs the links patients click (an email's unsubscribe link): a key only the tenant holds (KMS HMAC on
+    AWS), so a link names its patient and cannot be forged for another."""
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def verify(self, message: bytes, signature: bytes) -> bool: ...
 
 
 class ReportStore(Protocol):

@@ -27,6 +27,14 @@ class TableAccess(StrEnum):
     READ_WRITE = "read_write"
 
 
+class LinkUse(StrEnum):
+    """What a function does with the links patients click (an email's one-click unsubscribe)."""
+
+    NONE = "none"
+    SIGN = "sign"
+    VERIFY = "verify"
+
+
 @dataclass(frozen=True)
 class Function:
     """One Lambda, `functions/<folder>/handler.py`, and what it may do beyond writing its own logs
@@ -44,6 +52,8 @@ class Function:
     invoked_async: bool = False
     """Invoked asynchronously (by SNS): what still fails after Lambda's retries goes to its failure queue
     (encrypted, alarmed), never dropped."""
+    links: LinkUse = LinkUse.NONE
+    """Signs patients' links (kms:GenerateMac on the links key) or checks them (kms:VerifyMac)."""
     templates: tuple[str, ...] = ()
     """What it renders: message names (`recall_sms` is templates/<lang>/recall_sms.txt.j2; an email's
     subject, text and HTML files share one name) and staff reports (`reports/recall_daily`)."""
@@ -179,6 +189,8 @@ def function_environment(tenant_id: str, table: str, reports_bucket: str, tenant
 
 
 EVENT_BUS_ENVIRONMENT = "EVENT_BUS_NAME"
+LINKS_ENVIRONMENT = ("LINKS_KEY_ID", "PUBLIC_API_URL")
+"""The links key and the API's public address, for the functions that sign or check links."""
 
 
 def _camel(snake: str) -> str:
@@ -206,7 +218,8 @@ RECALL = Workflow("recall", steps=(
     Function("prepare_recall", table=RW),
     Function("create_recall_tasks", table=RW),
     Function("verify_insurance", table=RW),
-    Function("contact_patient", table=RW, sms=True, email=True, templates=("recall_sms", "recall_email")),
+    Function("contact_patient", table=RW, sms=True, email=True, links=LinkUse.SIGN,
+             templates=("recall_sms", "recall_email")),
 ))
 
 SWEEP_CLINIC = Workflow("sweep_clinic", starts=("recall",), starts_itself=True, waits_for=("sweep_clinic",), steps=(
@@ -230,7 +243,8 @@ APPOINTMENT = Workflow("appointment", steps=(
 TOPOLOGY = Topology(
     workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT),
     entry_points=(
-        Function("api", table=RW, events=True, starts=("appointment",)),
+        Function("api", table=RW, events=True, starts=("appointment",), links=LinkUse.VERIFY,
+                 templates=("unsubscribe_page",)),
         Function("api_authorizer", table=R),
         Function("inbound_sms", table=RW, sms=True, invoked_async=True, templates=("reply_received_sms",)),
     ),

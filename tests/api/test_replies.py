@@ -92,11 +92,11 @@ def test_a_stop_whose_first_delivery_failed_is_applied_by_the_retry(api):
 
     log_reply, failures = api.ctx.tables.attempts.log_reply, []
 
-    def fail_once(rows, sms_consent=None):
+    def fail_once(rows, **consent):
         if not failures:
             failures.append(rows)
             raise TransientError("ProvisionedThroughputExceededException")
-        return log_reply(rows, sms_consent)
+        return log_reply(rows, **consent)
 
     api.ctx.tables.attempts.log_reply = fail_once
     event = json.dumps({"Records": [{"Sns": {"MessageId": "sns-s-9", "Message": json.dumps({
@@ -115,3 +115,17 @@ def test_a_late_duplicate_of_a_stop_never_undoes_a_later_start(api):
     assert reply(api, "START", message_id="s-2") == ["start"]
     assert reply(api, "STOP", message_id="s-1") == ["stop"]  # SNS redelivers the first one late
     assert api.ctx.tables.patients.get("p-000001").sms_consent is True
+
+
+def test_stopall_withdraws_sms_and_email_and_start_brings_back_sms_only(api):
+    """X5: STOPALL (and 'stop all', 'BAJA TOTAL', 'СТОП ВСЁ') is no message on any channel; START resumes SMS,
+    email comes back through the clinic (PATCH /patients)."""
+    assert reply(api, "STOPALL", message_id="a-1") == ["stop_all"]
+    stored = api.ctx.tables.patients.get("p-000001")
+    assert stored.sms_consent is False and stored.email_consent is False
+    assert reply(api, "start", message_id="a-2") == ["start"]
+    stored = api.ctx.tables.patients.get("p-000001")
+    assert stored.sms_consent is True and stored.email_consent is False
+    changed = api.call("PATCH", "/patients/p-000001", {"email_consent": True, "unsubscribed": ["marketing", "marketing"]})
+    assert changed.status == 200 and changed.json()["unsubscribed"] == ["marketing"]
+    assert api.call("PATCH", "/patients/p-000001", {"unsubscribed": ["spam"]}).json()["field"] == "unsubscribed.0"

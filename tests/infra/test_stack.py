@@ -121,7 +121,36 @@ def test_the_booking_api_has_an_authorizer_access_logs_throttling_and_a_usage_pl
     template.resource_count_is("AWS::ApiGateway::UsagePlan", 1)
     methods = template.find_resources("AWS::ApiGateway::Method")
     unauthenticated = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
-    assert len(unauthenticated) == 1  # GET /health
+    assert sorted(m["Properties"]["HttpMethod"] for m in unauthenticated) == ["GET", "GET", "POST"]  # /health, unsubscribe
+    paths = {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
+    assert {"health", "unsubscribe", "{token}"} <= paths
+
+
+def test_only_the_senders_sign_links_and_only_the_api_checks_them(templates):
+    """X5: the unsubscribe links' HMAC key; GenerateMac for the functions that email recall, VerifyMac for the
+    API, nothing else for anyone."""
+    template = templates["Revisit-demo"]
+    keys = template.find_resources("AWS::KMS::Key", {"Properties": {"KeySpec": "HMAC_256"}})
+    assert len(keys) == 1
+    [(key_id, key)] = keys.items()
+    assert key["Properties"]["KeyUsage"] == "GENERATE_VERIFY_MAC"
+    users: dict[str, set[str]] = {}
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = statement.get("Resource", [])
+            resources = resources if isinstance(resources, list) else [resources]
+            if {"Fn::GetAtt": [key_id, "Arn"]} in resources:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                for role in policy["Properties"]["Roles"]:
+                    users.setdefault(role["Ref"], set()).update(actions)
+    assert sorted(users.values(), key=sorted) == [{"kms:GenerateMac"}, {"kms:VerifyMac"}]
+    signer = next(role for role, actions in users.items() if actions == {"kms:GenerateMac"})
+    assert "ContactPatient" in signer
+    functions = template.find_resources("AWS::Lambda::Function")
+    contact = next(f for f in functions.values() if f["Properties"]["FunctionName"] == "revisit-demo-contact_patient"
+                   or f["Properties"]["FunctionName"] == "revisit-demo-contact-patient")
+    env = contact["Properties"]["Environment"]["Variables"]
+    assert env["LINKS_KEY_ID"] == {"Ref": key_id} and "Fn::Join" in env["PUBLIC_API_URL"]
 
 
 def test_the_event_bus_and_the_inbound_sms_topic(templates):

@@ -2,13 +2,25 @@ import pytest
 from revisit.domain.replies import Reply, classify
 
 
-@pytest.mark.parametrize("text", ["STOP", "stop please", "Stop.", "STOPALL", "unsubscribe", "BAJA", "baja por favor",
+@pytest.mark.parametrize("text", ["STOP", "stop please", "Stop.", "unsubscribe", "BAJA", "baja por favor",
                                   "СТОП", "стоп!", "Отписване", "отписаться", "Хватит",
                                   "no más", "NO MAS", "No mas", "no más por favor", "No más, gracias", "ALTO",
                                   "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "opt out", "no more", "ОТПИСКА",
                                   "ОТПИСАТЬСЯ", "не пишите", "Больше не пишите!", "Не пишете ми"])
 def test_stop_in_four_languages(text):
     assert classify(text) == Reply.STOP
+
+
+@pytest.mark.parametrize("text", ["STOPALL", "stopall", "Stop all", "STOP ALL please", "stop everything",
+                                  "Baja total", "BAJA TODO", "стоп всичко", "СТОП ВСЁ", "стоп все"])
+def test_stop_all_in_four_languages(text):
+    """STOPALL withdraws SMS and email consent (services/replies.py), STOP only SMS."""
+    assert classify(text) == Reply.STOP_ALL
+
+
+@pytest.mark.parametrize("text", ["UNSTOP", "unstop", "Start please"])
+def test_unstop_and_polite_start(text):
+    assert classify(text) == Reply.START
 
 
 @pytest.mark.parametrize("text", ["C", "c", "Yes", "YES!", "1", "Sí", "si", "confirmo", "ДА", "да", "Д",

@@ -12,7 +12,8 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                suggested_date=date(2026, 12, 2), tenant_name="Chain", run_date=date(2026, 11, 24),
                due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
                visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
-               instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False)
+               instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False,
+               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall")
 
 
 @pytest.mark.parametrize("language", list(Language))

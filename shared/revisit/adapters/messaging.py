@@ -6,6 +6,7 @@ from email import encoders
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import SMTP
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -49,7 +50,7 @@ class AwsNotifier:
             "FromEmailAddress": message.sender,
             "Destination": {"ToAddresses": [message.to]},
         }
-        if message.attachments:
+        if message.attachments or message.unsubscribe_url:
             kwargs["Content"] = {"Raw": {"Data": _mime(message)}}
         else:
             kwargs["Content"] = {
@@ -75,6 +76,9 @@ def _mime(message: EmailMessage) -> bytes:
     root["Subject"] = message.subject
     root["From"] = message.sender
     root["To"] = message.to
+    if message.unsubscribe_url:  # RFC 8058: the mail client's own unsubscribe button POSTs to the link
+        root["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        root["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(message.text, "plain", "utf-8"))
     body.attach(MIMEText(message.html, "html", "utf-8"))
@@ -87,4 +91,4 @@ def _mime(message: EmailMessage) -> bytes:
         encoders.encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=name)
         root.attach(part)
-    return root.as_bytes()
+    return root.as_bytes(policy=SMTP)  # CRLF lines, headers folded by RFC 5322 (a link is never split)

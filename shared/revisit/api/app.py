@@ -29,6 +29,7 @@ from revisit.api.models import (
     Problem,
     SlotView,
 )
+from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
 from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
 from revisit.models.common import Role
@@ -319,6 +320,8 @@ def openapi_document() -> str:
 
 
 def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[str, Any]:
+    if is_unsubscribe(event):
+        return handle_unsubscribe(event, tenant)
     refused = _unsupported_body(event)
     if refused is not None:
         return refused

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from revisit.models.common import Email, Identifier, Language, PhoneE164, PlainText
+from revisit.models.common import Email, Identifier, Language, MessageKind, PhoneE164, PlainText
 from revisit.models.entities import (
     CallResult,
     EligibilityResult,
@@ -58,6 +59,9 @@ class PatientChanges(Body):
     sms_consent: bool | None = None
     email_consent: bool | None = None
     opted_out: bool | None = None
+    unsubscribed: Annotated[list[MessageKind], AfterValidator(lambda kinds: list(dict.fromkeys(kinds)))] | None = Field(
+        default=None, max_length=len(MessageKind))
+    """Kinds of message refused on every channel (recall, marketing; care needs the channel consent only)."""
     status: PatientStatus | None = None
 
 
@@ -73,6 +77,7 @@ class PatientView(BaseModel):
     sms_consent: bool
     email_consent: bool
     opted_out: bool
+    unsubscribed: list[MessageKind]
     status: PatientStatus
     recall_status: RecallStatus | None
     next_appointment_at: AwareDatetime | None

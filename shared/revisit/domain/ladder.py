@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from revisit.domain.consent import refusal, refuses_all
 from revisit.domain.send_window import next_send_time
-from revisit.models.common import Channel
+from revisit.models.common import Channel, MessageKind
 from revisit.models.entities import AttemptOutcome, CycleStatus, Patient, RecallCycle
 from revisit.models.tenant import Clinic, LadderStep
 
@@ -58,14 +59,14 @@ def next_ladder_action(
         return StopCycle(cycle.status, "cycle already closed")
     if has_upcoming_appointment:
         return StopCycle(CycleStatus.BOOKED, "patient has an upcoming appointment")
-    if patient.opted_out:
-        return StopCycle(CycleStatus.OPTED_OUT, "patient opted out")
+    if refuses_all(patient, MessageKind.RECALL):
+        return StopCycle(CycleStatus.OPTED_OUT, "patient opted out of recall")
     if cycle.step_index >= len(ladder):
         return LadderFinished()
     if now < cycle.next_contact_at:
         return WaitUntil(cycle.next_contact_at, "ladder")
     step = ladder[cycle.step_index]
-    skip = _channel_unusable(step.channel, patient)
+    skip = refusal(patient, step.channel, MessageKind.RECALL)
     if skip is not None:
         return SkipStep(step, skip)
     if step.channel.reaches_patient:
@@ -73,22 +74,6 @@ def next_ladder_action(
         if opens > now:
             return WaitUntil(opens, "send_window")
     return ContactNow(step)
-
-
-def _channel_unusable(channel: Channel, patient: Patient) -> AttemptOutcome | None:
-    if channel == Channel.SMS:
-        if not patient.phone:
-            return AttemptOutcome.SKIPPED_NO_ADDRESS
-        if not patient.sms_consent:
-            return AttemptOutcome.SKIPPED_NO_CONSENT
-    elif channel == Channel.EMAIL:
-        if not patient.email:
-            return AttemptOutcome.SKIPPED_NO_ADDRESS
-        if not patient.email_consent:
-            return AttemptOutcome.SKIPPED_NO_CONSENT
-    elif channel == Channel.CALL_TASK and not patient.phone:
-        return AttemptOutcome.SKIPPED_NO_ADDRESS
-    return None
 
 
 def next_contact_after(

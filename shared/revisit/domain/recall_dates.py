@@ -8,6 +8,8 @@ from datetime import date, timedelta
 import holidays
 from dateutil.relativedelta import relativedelta
 
+from revisit.domain.consent import refuses_all
+from revisit.models.common import MessageKind
 from revisit.models.entities import Patient, PatientStatus, RecallItem
 from revisit.models.tenant import Clinic, RecallType
 
@@ -40,9 +42,9 @@ def next_due_recall(recalls: list[RecallItem], recall_types: dict[str, RecallTyp
 
 def can_start_cycle(patient: Patient, due_date: date) -> bool:
     """Who the nightly sweep may open a cycle for (the due index holds these and no one else): active, not
-    opted out, nothing booked, and no cycle opened yet for this due date or a later one."""
+    opted out of recall, nothing booked, and no cycle opened yet for this due date or a later one."""
     return (
-        not patient.opted_out
+        not refuses_all(patient, MessageKind.RECALL)
         and patient.next_appointment_at is None
         and patient.status != PatientStatus.INACTIVE
         and (patient.recall_cycle_id is None or patient.recall_cycle_id < due_date.isoformat())

@@ -11,11 +11,17 @@ from enum import StrEnum
 class Reply(StrEnum):
     CONFIRM = "confirm"
     STOP = "stop"
+    """No more SMS (the carriers' rule: STOP ends every SMS from the number)."""
+    STOP_ALL = "stop_all"
+    """No more messages on any channel: SMS and email consent both withdrawn."""
     START = "start"
     OTHER = "other"
 
 
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
+STOP_ALL_WORDS = {"stopall"}
+STOP_ALL_PHRASES = {("stop", "all"), ("stop", "everything"), ("baja", "total"), ("baja", "todo"),
+                    ("стоп", "всичко"), ("стоп", "все"), ("стоп", "всё")}
+STOP_WORDS = {"stop", "unsubscribe", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
               "стоп", "отписване", "отпиши", "отписка", "отписаться", "хватит"}
 STOP_PHRASES = {("no", "mas"), ("no", "more"), ("opt", "out"), ("remove", "me"), ("no", "quiero"),
                 ("не", "пишите"), ("не", "пиши"), ("не", "пишете"), ("больше", "не", "пишите")}
@@ -45,6 +51,8 @@ def classify(text: str) -> Reply:
     meaningful = [w for w in words if w not in POLITE_WORDS]
     if not words or len(words) > MAX_WORDS or not meaningful:
         return Reply.OTHER
+    if any(w in STOP_ALL_WORDS for w in meaningful) or _says(meaningful, STOP_ALL_PHRASES):
+        return Reply.STOP_ALL
     if any(w in STOP_WORDS for w in meaningful) or _says(meaningful, STOP_PHRASES):
         return Reply.STOP
     if meaningful[0] in START_WORDS and len(meaningful) == 1:

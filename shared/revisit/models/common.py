@@ -31,6 +31,17 @@ class Channel(StrEnum):
         return self in (Channel.SMS, Channel.EMAIL)
 
 
+class MessageKind(StrEnum):
+    """What a message is for: a patient may refuse one kind and keep the others (X5)."""
+
+    CARE = "care"
+    """About an appointment the patient made: confirmation, reminders, instructions, answers to replies."""
+    RECALL = "recall"
+    """Asks the patient to come back: the recall ladder."""
+    MARKETING = "marketing"
+    """Campaigns to patients who have not asked for anything (reactivation)."""
+
+
 class Role(StrEnum):
     FRONT_DESK = "front_desk"
     HYGIENIST = "hygienist"

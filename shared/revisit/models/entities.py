@@ -9,7 +9,16 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
+from revisit.models.common import (
+    Channel,
+    Email,
+    Identifier,
+    Language,
+    MessageKind,
+    PhoneE164,
+    PlainText,
+    Role,
+)
 
 
 class Record(BaseModel):
@@ -76,7 +85,9 @@ class Patient(Record):
     sms_consent: bool = False
     email_consent: bool = False
     opted_out: bool = False
-    """Opted out of all recall messages."""
+    """Wants no contact at all: no message of any kind, no recall (staff or the API set it)."""
+    unsubscribed: list[MessageKind] = []
+    """Kinds of message the patient refused on every channel (an email's unsubscribe link, the API)."""
     status: PatientStatus = PatientStatus.ACTIVE
     recall_status: RecallStatus | None = None
     last_visit: date | None = None

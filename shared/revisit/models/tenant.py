@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
 
@@ -154,6 +154,9 @@ class TenantConfig(Strict):
     default_language: Language = Language.EN
     sender_email: Email
     admin_email: Email
+    public_api_url: HttpUrl | None = None
+    """The booking API's public address (a custom domain) for the links in patients' emails; unset, the
+    stage's own execute-api address is used."""
     ops_email: Email | None = None
     """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     lambda_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
@@ -179,6 +182,13 @@ class TenantConfig(Strict):
     reports: ReportSettings = ReportSettings()
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
+
+    @field_validator("public_api_url")
+    @classmethod
+    def _https(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("must be an https:// address (links in patients' emails)")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> TenantConfig:

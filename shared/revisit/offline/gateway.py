@@ -48,7 +48,7 @@ class Gateway:
         if text is not None:
             headers.setdefault("Content-Type", "application/json")
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{self.api_id}/{self.stage}/{method.upper()}{parts.path}"
-        if parts.path != "/health":
+        if not is_public(parts.path):
             decision = self._authorize(headers, method_arn)
             if isinstance(decision, HttpResponse):
                 return decision
@@ -119,6 +119,11 @@ def _multi(query: str) -> dict[str, list[str]] | None:
     for key, value in parse_qsl(query):
         values.setdefault(key, []).append(value)
     return values or None
+
+
+def is_public(path: str) -> bool:
+    """The routes without the authorizer, as infra/constructs/api.py declares them."""
+    return path == "/health" or path.startswith("/unsubscribe/")
 
 
 def _error(status: int, message: str) -> HttpResponse:

@@ -44,6 +44,7 @@ class OfflineStack:
     tenant_file: Path
     start: datetime
     declared: Topology = topology.TOPOLOGY
+    public_url: str = "http://127.0.0.1:8080"
     config: TenantConfig = field(init=False)
     clock: VirtualClock = field(init=False)
     lambdas: InProcessLambda = field(init=False)
@@ -114,6 +115,10 @@ class OfflineStack:
         self.client("s3").create_bucket(Bucket=self.names["bucket"])
         self.client("events").create_event_bus(Name=self.names["event_bus"])
         self._set_env({topology.EVENT_BUS_ENVIRONMENT: self.names["event_bus"]})
+        links_key = self.client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
+                                                  Description="patients' links")["KeyMetadata"]["KeyId"]
+        # The links point at `revisit serve` on its default port (the stage's address on AWS).
+        self._set_env(dict(zip(topology.LINKS_ENVIRONMENT, (links_key, self.public_url), strict=True)))
         ses = self.client("ses")
         ses.verify_domain_identity(Domain=str(self.config.sender_email).split("@", 1)[1])
         ses.verify_email_identity(EmailAddress=str(self.config.sender_email))

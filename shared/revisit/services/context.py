@@ -8,6 +8,7 @@ from revisit.models.tenant import TenantConfig
 from revisit.ports import (
     EligibilityProvider,
     EventPublisher,
+    LinkSigner,
     MetricsSink,
     Notifier,
     ReportStore,
@@ -26,3 +27,7 @@ class TenantContext:
     metrics: MetricsSink
     workflows: WorkflowStarter | None = None
     events: EventPublisher | None = None
+    links: LinkSigner | None = None
+    """Functions that sign or read patients' links have one (revisit.topology declares which)."""
+    public_url: str | None = None
+    """The booking API's public address: patients' links point to it."""

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
+from revisit.domain.consent import refuses_all
 from revisit.domain.insurance import most_recent_policy
 from revisit.domain.ladder import (
     ContactNow,
@@ -22,7 +23,7 @@ from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
 from revisit.domain.sms import sms_segments
 from revisit.errors import Conflict, NotFound
-from revisit.models.common import Channel, Role
+from revisit.models.common import Channel, MessageKind, Role
 from revisit.models.entities import (
     AttemptOutcome,
     CommunicationAttempt,
@@ -47,6 +48,7 @@ from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
+from revisit.services.unsubscribe import unsubscribe_url
 
 CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL)
 
@@ -87,7 +89,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
     if _has_upcoming(patient, now):
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "already booked when the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.BOOKED}), "already booked")
-    if patient.opted_out:
+    if refuses_all(patient, MessageKind.RECALL):
         end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "opted out before the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.OPTED_OUT}), "opted out")
     return _prepared(cycle, "cycle opened")
@@ -230,12 +232,14 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
             return claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id,
                                             "sms_segments": segments.segments, "sms_encoding": segments.encoding})
         assert patient.email is not None
+        context["unsubscribe_url"] = unsubscribe_url(ctx, patient.patient_id, MessageKind.RECALL)
         message_id = ctx.notifier.send_email(EmailMessage(
             to=patient.email,
             sender=config.sender_email,
             subject=render(patient.language, "recall_email_subject.txt", **context),
             text=render(patient.language, "recall_email.txt", **context),
             html=render(patient.language, "recall_email.html", **context),
+            unsubscribe_url=context["unsubscribe_url"],
         ))
         return claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id})
     kind, role, priority, title = {

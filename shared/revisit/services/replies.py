@@ -1,5 +1,5 @@
 """Two-way SMS: a patient's reply to the clinic's number. Confirm replies confirm the next appointment;
-STOP opts the patient out of SMS, START back in; anything else gets a polite answer in the patient's
+STOP opts the patient out of SMS, STOPALL out of SMS and email, START back into SMS; anything else gets a polite answer in the patient's
 language and a front-desk task. Every reply is logged on the patient's file (R24), once per message id; a
 STOP or START changes consent in the same transaction as its log, so neither is ever lost."""
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from revisit import clock
+from revisit.domain.consent import may_send
 from revisit.domain.replies import Reply, classify
-from revisit.models.common import Channel, Role
+from revisit.models.common import Channel, MessageKind, Role
 from revisit.models.entities import (
     AppointmentStatus,
     AttemptOutcome,
@@ -27,6 +28,14 @@ from revisit.services.delivery import deliver_once
 
 INBOUND = "inbound"  # the attempt ledger's 'cycle' for replies
 ANSWERS = "answers"  # and for Revisit's answers to them
+
+
+CONSENT_CHANGES = {
+    Reply.STOP: ({"sms_consent": False}, "sms consent withdrawn"),
+    Reply.STOP_ALL: ({"sms_consent": False, "email_consent": False}, "sms and email consent withdrawn"),
+    Reply.START: ({"sms_consent": True}, "sms consent given"),
+}
+"""What each consent reply changes. START resumes SMS only: email comes back through the clinic."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,12 @@ def handle_reply(ctx: TenantContext, phone: str, text: str, message_id: str) -> 
                                  language=patient.language, message_id=message_id, detail=f"{reply.value}: {text[:300]}")
             for patient in patients]
     duplicate = ReplyHandled(reply, len(patients), "duplicate delivery: already handled")
-    if reply in (Reply.STOP, Reply.START):
+    if reply in CONSENT_CHANGES:
         # The consent change and the reply's log are one transaction: never one without the other.
-        consent = reply == Reply.START
-        if not ctx.tables.attempts.log_reply(rows, sms_consent=consent):
+        change, action = CONSENT_CHANGES[reply]
+        if not ctx.tables.attempts.log_reply(rows, **change):
             return duplicate
-        return ReplyHandled(reply, len(patients), "sms consent given" if consent else "sms consent withdrawn")
+        return ReplyHandled(reply, len(patients), action)
     # What other replies do is idempotent (a confirmation, a send-once answer, a task by id): done before
     # the log, so a crash in between only repeats it.
     if reply == Reply.CONFIRM and _confirm_next(ctx, patients, now):
@@ -82,7 +91,7 @@ def _confirm_next(ctx: TenantContext, patients: list[Patient], now) -> bool:
 
 def _hand_to_front_desk(ctx: TenantContext, patient: Patient, message_id: str, now) -> None:
     clinic = ctx.config.clinic(patient.clinic_id)
-    if patient.phone and patient.sms_consent and not patient.opted_out:
+    if may_send(patient, Channel.SMS, MessageKind.CARE):
         text = render_sms(patient.language, "reply_received_sms.txt", ctx.config.sms_gsm_folding,
                           clinic_name=clinic.name, clinic_phone=clinic.phone)
         phone = patient.phone

@@ -22,19 +22,23 @@ class AttemptRepository(DynamoLedger[CommunicationAttempt]):
     def __init__(self, table: Any) -> None:
         super().__init__(table, CommunicationAttempt, _key)
 
-    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None) -> bool:
-        """A patient's reply, logged on each file it reached, with the SMS consent it asks for (STOP, START),
+    def log_reply(self, rows: list[CommunicationAttempt], sms_consent: bool | None = None,
+                  email_consent: bool | None = None) -> bool:
+        """A patient's reply, logged on each file it reached, with the consent it asks for (STOP, START),
         in one transaction: the change and its log happen together or not at all. False if this reply was
         logged before (then nothing changes: a late duplicate of a STOP never undoes a later START)."""
         writes: list[dict[str, Any]] = [
             {"Put": {"TableName": self._table.name, "Item": _key(row) | to_item(row),
                      "ConditionExpression": "attribute_not_exists(pk)"}} for row in rows]
-        if sms_consent is not None:
+        consent = {name: value for name, value in (("sms_consent", sms_consent), ("email_consent", email_consent))
+                   if value is not None}
+        if consent:
+            assignments = ", ".join(f"{name} = :{name}" for name in consent)
             writes += [{"Update": {
                 "TableName": self._table.name, "Key": keys.patient(patient_id),
-                "UpdateExpression": f"SET sms_consent = :c, {keys.BUMP_VERSION}",
+                "UpdateExpression": f"SET {assignments}, {keys.BUMP_VERSION}",
                 "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": {":c": sms_consent, ":zero": 0, ":one": 1}}}
+                "ExpressionAttributeValues": {f":{name}": value for name, value in consent.items()} | {":zero": 0, ":one": 1}}}
                 for patient_id in sorted({row.patient_id for row in rows})]
         try:
             self._table.meta.client.transact_write_items(TransactItems=writes)
