@@ -1,10 +1,12 @@
-"""The `revisit` command: `demo`, `executions`, `serve`, `openapi`, `check-tenant`."""
+"""The `revisit` command: `demo`, `executions`, `serve`, `sweep`, `integrator`, `openapi`, `check-tenant`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from revisit.errors import ConfigError
@@ -20,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--patients", type=int, default=5000)
     demo.add_argument("--days", type=int, default=42)
     demo.add_argument("--tenant", type=Path, default=None, help="tenant file (default: tenants/demo.yaml)")
+    demo.add_argument("--start", type=start_time, default=None, metavar="YYYY-MM-DD[THH:MM]",
+                      help="virtual start, UTC (default 2026-11-23T12:00; a date alone means 12:00 UTC)")
 
     executions = commands.add_parser("executions", help="list or show the executions of the last offline run")
     executions.add_argument("name", nargs="?", help="an execution name: show its step history")
@@ -32,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--patients", type=int, default=200)
     serve.add_argument("--tenant", type=Path, default=None, help="tenant file (default: tenants/demo.yaml)")
+    serve.add_argument("--start", type=start_time, default=None, metavar="YYYY-MM-DD[THH:MM]",
+                       help="virtual start, UTC (default 2026-11-23T12:00; a date alone means 12:00 UTC)")
+
+    sweep = commands.add_parser("sweep", help="re-run one night's recall sweep (starts nothing twice)")
+    sweep.add_argument("--night", type=night_date, required=True, metavar="YYYY-MM-DD",
+                       help="the night's run date, in the tenant's time zone")
+    target = sweep.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="a running `revisit serve`, e.g. http://127.0.0.1:8080 (offline)")
+    target.add_argument("--tenant", type=Path, help="the tenant file: start the deployed Sweep state machine (AWS)")
 
     integrator = commands.add_parser("integrator", help="issue or revoke an integrator's API credential (on AWS)")
     integrator.add_argument("action", choices=["issue", "revoke"])
@@ -54,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             return _executions(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "integrator":
             return _integrator(args)
         if args.command == "openapi":
@@ -102,6 +117,35 @@ def _integrator(args: argparse.Namespace) -> int:
     return 0
 
 
+START = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})Z?)?$")
+
+
+def start_time(text: str) -> datetime:
+    """--start: YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC; a date alone is 12:00 UTC (the default's time of day)."""
+    match = START.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)")
+    day, hour, minute = match.groups()
+    try:
+        moment = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC).replace(
+            hour=int(hour) if hour else 12, minute=int(minute) if minute else 0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    if not 2000 <= moment.year <= 2200:
+        raise argparse.ArgumentTypeError(f"{text!r}: a year from 2000 to 2200")
+    return moment
+
+
+def night_date(text: str) -> date:
+    """--night: YYYY-MM-DD."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from revisit.offline.demo import DEFAULT_START
     from revisit.offline.serve import serve
@@ -110,9 +154,76 @@ def _serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536 or args.patients < 0:
         print("revisit: --port must be 1-65535 and --patients not negative", file=sys.stderr)
         return 2
-    serve(args.tenant or ROOT / "tenants" / "demo.yaml", DEFAULT_START, args.port, args.patients,
+    serve(args.tenant or ROOT / "tenants" / "demo.yaml", args.start or DEFAULT_START, args.port, args.patients,
           ready=lambda text: print(text, flush=True))
     return 0
+
+
+def rerun_execution_name(tenant_id: str, night: date, now: datetime) -> str:
+    """A re-run of the night's sweep: named after the night, and after when it was asked for (its clinic
+    pages are new executions; the recalls they select keep their deterministic names, never started twice)."""
+    from revisit.domain.naming import sweep_execution_name
+
+    return sweep_execution_name(tenant_id, night, f"rerun-{now:%Y%m%dT%H%M%S}")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.url:
+        return _sweep_offline(args.url, args.night)
+    import boto3
+
+    from revisit.config import load_tenant
+    from revisit.topology import state_machine_name
+
+    config = load_tenant(args.tenant)
+    session = boto3.session.Session()
+    account = session.client("sts").get_caller_identity()["Account"]
+    arn = (f"arn:{session.get_partition_for_region(session.region_name)}:states:{session.region_name}:{account}:"
+           f"stateMachine:{state_machine_name(config.tenant_id, 'sweep')}")
+    name = rerun_execution_name(config.tenant_id, args.night, datetime.now(UTC))
+    sfn = session.client("stepfunctions")
+    try:
+        started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"run_date": args.night.isoformat()}))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        print(f"revisit: {name} exists already (asked twice within a second): nothing started", file=sys.stderr)
+        return 1
+    print(f"started {name}\n  {started['executionArn']}\n"
+          f"  recalls it selects keep their names (recall-<patient>-<due date>): none starts twice")
+    return 0
+
+
+def _sweep_offline(url: str, night: date) -> int:
+    import urllib.error
+    import urllib.request
+
+    if not re.match(r"^https?://[^/\s]+/?$", url):
+        print(f"revisit: --url: {url!r} is not http://host:port", file=sys.stderr)
+        return 2
+    # http(s) only: checked above
+    request = urllib.request.Request(url.rstrip("/") + "/_local/sweep", method="POST",  # noqa: S310
+                                     data=json.dumps({"night": night.isoformat()}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        problem = json.loads(error.read() or b"{}")
+        print(f"revisit: {problem.get('field') or 'sweep'}: {problem.get('error', error.reason)}", file=sys.stderr)
+        return 2 if error.code == 422 else 1
+    except (urllib.error.URLError, OSError) as error:
+        print(f"revisit: --url: no `revisit serve` answering at {url} ({getattr(error, 'reason', error)})",
+              file=sys.stderr)
+        return 1
+    started = ", ".join(f"{machine} {count}" for machine, count in answer["started"].items() if count)
+    kinds: dict[str, int] = {}
+    for message in answer["sent"]:
+        kinds[message["kind"] or "unknown"] = kinds.get(message["kind"] or "unknown", 0) + 1
+    print(f"{answer['execution']}: {answer['status']} (virtual now {answer['now']})\n"
+          f"  executions started: {started or 'none'}\n"
+          f"  recalls started: {len(answer['recalls_started'])}, cycles opened: {answer['cycles_opened']}\n"
+          f"  messages sent meanwhile: {len(answer['sent'])}"
+          f"{' (' + ', '.join(f'{k} {v}' for k, v in sorted(kinds.items())) + ')' if kinds else ''}")
+    return 0 if answer["status"] == "SUCCEEDED" else 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -122,6 +233,8 @@ def _demo(args: argparse.Namespace) -> int:
         print("revisit: --patients and --days must be positive", file=sys.stderr)
         return 2
     options = DemoOptions(out=args.out, patients=args.patients, days=args.days)
+    if args.start:
+        options.start = args.start
     if args.tenant:
         options.tenant_file = args.tenant
     summary = run_demo(options, progress=lambda line: print(line, flush=True))

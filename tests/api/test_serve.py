@@ -30,10 +30,11 @@ def http(method, url, body=None, headers=None):
 
 
 @contextlib.contextmanager
-def serving():
-    """`revisit serve` on a free port; yields the port and the printed credential."""
+def serving(*options: str, patients: int = 20):
+    """`revisit serve` on a free port (with these options); yields the port and the printed credential."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port), "--patients", "20"],
+    process = subprocess.Popen([sys.executable, "-m", "revisit.cli", "serve", "--port", str(port),
+                                "--patients", str(patients), *options],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         banner, deadline = "", time.monotonic() + 60

@@ -1,12 +1,12 @@
 """`make demo`: a synthetic chain, a night's recall sweep and the weeks of contact that follow, offline.
 
 Writes to the output folder: reports/ (from the emulated S3 bucket), outbox.html and outbox.jsonl (every
-SMS and email as the emulated SNS and SES received them), summary.md and summary.json (every figure
+SMS and email as the emulated SNS and SES received them, with its virtual send time, the clinic's local time,
+the patient, the kind and, for emails, the raw MIME: offline/outbox.py), summary.md and summary.json (every figure
 computed from the stored data), executions.jsonl (for `revisit executions`)."""
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from collections import Counter
@@ -18,11 +18,10 @@ from typing import Any
 from dateutil.parser import isoparse
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from revisit.domain.sms import sms_segments
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus
 from revisit.offline.driver import Driver
-from revisit.offline.outbox import sent_emails, sent_sms
+from revisit.offline.outbox import outbox_records, write_outbox
 from revisit.offline.simulation import Simulation
 from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
 from revisit.offline.synthetic import generate
@@ -87,15 +86,16 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         target.write_bytes(s3.get_object(Bucket=stack.names["bucket"], Key=obj["Key"])["Body"].read())
 
     executions = _dump_executions(stack, out / "executions.jsonl")
-    outbox = _write_outbox(out)
+    items = _scan(stack.table)  # the demo reads everything back once, at the end, to report it
+    records = outbox_records(ctx.config, stack.table, items)
+    outbox = write_outbox(out, records)
 
     cycles: list[dict] = []
     statuses: Counter[str] = Counter()
     attempts: Counter[str] = Counter()
     languages_by_channel: dict[str, set] = {"sms": set(), "email": set()}
-    segments_by_country: Counter[str] = Counter()
     country_of = {c.clinic_id: c.country for c in ctx.config.clinics}
-    for item in _scan(stack.table):  # the demo reads everything back once, at the end, to report it
+    for item in items:
         sk = item["sk"]
         if sk.startswith("CYCLE#"):
             statuses[item["status"]] += 1
@@ -104,14 +104,11 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
             attempts[f"{item['channel']}:{item['outcome']}"] += 1
             if item["outcome"] == AttemptOutcome.SENT.value and item["channel"] in languages_by_channel:
                 languages_by_channel[item["channel"]].add(item.get("language"))
-            if item.get("sms_segments"):
-                segments_by_country[item["pk"]] += int(item["sms_segments"])
-    clinic_of_patient = {}
-    for item in cycles:
-        clinic_of_patient[item["pk"]] = item["clinic_id"]
-    segments = sum(segments_by_country.values())
-    sms_cost = sum(n * PRICING["sms_per_segment_by_country"][country_of[clinic_of_patient.get(pk, ctx.config.clinics[0].clinic_id)]]
-                   for pk, n in segments_by_country.items())
+    # Every SMS the emulated SNS sent (recall, appointment notices, answers to replies), at its clinic's price.
+    sms_records = [r for r in records if r["channel"] == "sms"]
+    segments = sum(r["segments"] for r in sms_records)
+    sms_cost = sum(r["segments"] * PRICING["sms_per_segment_by_country"][
+        country_of.get(r["clinic_id"], ctx.config.clinics[0].country)] for r in sms_records)
     transitions = executions["transitions"]
     invocations = sum(stack.lambdas.invocations.values())
     emails = attempts["email:sent"]
@@ -138,6 +135,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "in_manual_review": statuses[CycleStatus.MANUAL_REVIEW.value],
         "messages": {"sms": outbox["sms"], "email": outbox["email"]},
         "sms_segments": segments,
+        "sms_segments_by_language": sms_segments_by_language(records),
         "languages_messaged": {ch: sorted(v for v in langs if v) for ch, langs in languages_by_channel.items()},
         "simulated_actions": dict(simulation.actions),
         "executions": executions["by_machine"],
@@ -206,37 +204,23 @@ def _event(event: dict) -> dict:
             "step": details.get("name"), "error": details.get("error"), "cause": (details.get("cause") or "")[:300] or None}
 
 
-def _write_outbox(out: Path) -> dict:
-    sms, emails = sent_sms(), sent_emails()
-    rows = []
-    with (out / "outbox.jsonl").open("w") as handle:
-        for message_id, phone, text in sms:
-            seg = sms_segments(text)
-            record = {"channel": "sms", "id": message_id, "to": phone, "text": text,
-                      "encoding": seg.encoding, "segments": seg.segments}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            rows.append(record)
-        for message in emails:
-            record = {"channel": "email", "id": message.message_id, "to": ", ".join(message.to),
-                      "subject": message.subject, "body": message.body, "attachments": message.attachments}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            rows.append(record)
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Revisit outbox</title><style>"
-             "body{font-family:system-ui,Arial;margin:2em} .m{border:1px solid #ccd;border-radius:6px;padding:.6em;"
-             "margin:.6em 0;max-width:50em} .h{color:#556;font-size:.85em} iframe{width:100%;height:22em;border:0}"
-             "</style></head><body>",
-             f"<h1>Outbox: {len(sms)} SMS, {len(emails)} emails</h1>",
-             "<p>Every message as the emulated SNS and SES received it, in sending order.</p>"]
-    for row in rows:
-        if row["channel"] == "sms":
-            parts.append(f"<div class='m'><div class='h'>SMS to {html.escape(row['to'])} · {row['encoding']}, "
-                         f"{row['segments']} segment(s)</div>{html.escape(row['text'])}</div>")
-        else:
-            parts.append(f"<div class='m'><div class='h'>Email to {html.escape(row['to'])}</div>"
-                         f"<b>{html.escape(row['subject'])}</b><iframe srcdoc=\"{html.escape(row['body'])}\"></iframe></div>")
-    parts.append("</body></html>")
-    (out / "outbox.html").write_text("\n".join(parts))
-    return {"sms": len(sms), "email": len(emails)}
+def sms_segments_by_language(records: list[dict]) -> dict[str, dict]:
+    """Per language of the patient: every SMS sent (recall, notices, answers), its segments and encodings."""
+    by_language: dict[str, dict] = {}
+    for record in records:
+        if record["channel"] != "sms":
+            continue
+        figures = by_language.setdefault(record["language"] or "unknown", {
+            "sms": 0, "segments": 0, "max_segments": 0, "encodings": Counter(), "max_segments_by_kind": {}})
+        figures["sms"] += 1
+        figures["segments"] += record["segments"]
+        figures["max_segments"] = max(figures["max_segments"], record["segments"])
+        figures["encodings"][record["encoding"]] += 1
+        kind = (record["kind"] or "unknown").split(":")[0]
+        figures["max_segments_by_kind"][kind] = max(figures["max_segments_by_kind"].get(kind, 0), record["segments"])
+    return {language: {**figures, "segments_per_sms": round(figures["segments"] / figures["sms"], 2),
+                       "encodings": dict(figures["encodings"])}
+            for language, figures in sorted(by_language.items())}
 
 
 def _summary_markdown(summary: dict) -> str:
@@ -263,4 +247,11 @@ def _summary_markdown(summary: dict) -> str:
     lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")
     lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")
     lines.append(f"| languages messaged | {summary['languages_messaged']} |")
+    lines += ["", "SMS segments per language (every SMS sent: recall, appointment notices, answers to replies):", "",
+              "| language | SMS | segments | per SMS | max | encodings | max by kind |", "|---|---|---|---|---|---|---|"]
+    for language, figures in summary["sms_segments_by_language"].items():
+        encodings = ", ".join(f"{name} {count}" for name, count in sorted(figures["encodings"].items()))
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(figures["max_segments_by_kind"].items()))
+        lines.append(f"| {language} | {figures['sms']} | {figures['segments']} | {figures['segments_per_sms']} | "
+                     f"{figures['max_segments']} | {encodings} | {kinds} |")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,14 @@
 """`revisit serve`: the emulated stack and the booking API on 127.0.0.1, demo tenant seeded, an integrator
-credential printed. Local-only routes under /_local: the outbox (sent SMS and email, as a page) and the
-virtual clock (read it, or move it forward so scheduled work fires)."""
+credential printed. Local-only routes under /_local (they exist only offline; no credential):
+- GET /_local/outbox (a page) and GET /_local/outbox.json: every SMS and email sent, with its virtual send
+  time, the clinic's local time, the patient, the kind and, for emails, the raw MIME (offline/outbox.py);
+- GET /_local/clock, POST /_local/clock?days=1&hours=2: read or move virtual time (scheduled work fires);
+- POST /_local/sms/inbound {"from", "text", "message_id"?}: a patient's SMS reply, as AWS delivers it;
+- POST /_local/sweep {"night": "YYYY-MM-DD"}: re-run a night's sweep (starts nothing twice).
+The last two: offline/local_routes.py."""
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 from datetime import datetime, timedelta
@@ -17,7 +21,8 @@ from revisit.api.auth import CredentialStore
 from revisit.lambda_runtime import tenant_context
 from revisit.offline.driver import Driver
 from revisit.offline.gateway import Gateway
-from revisit.offline.outbox import sent_emails, sent_sms
+from revisit.offline.local_routes import LocalError, deliver_inbound_sms, rerun_sweep
+from revisit.offline.outbox import outbox_html, outbox_records
 from revisit.offline.stack import OfflineStack
 from revisit.offline.synthetic import generate
 
@@ -112,7 +117,10 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
         ready(f"Revisit API for tenant {stack.config.tenant_id} on http://127.0.0.1:{server.server_port} "
               f"({len(people)} synthetic patients, virtual time {stack.clock.now():%Y-%m-%d %H:%M}Z)\n"
               f"  credential: Authorization: Bearer {token}\n"
-              f"  OpenAPI: /openapi.json   outbox: /_local/outbox   clock: /_local/clock (POST ?days=1 to advance)")
+              f"  OpenAPI: /openapi.json   outbox: /_local/outbox (/_local/outbox.json)   "
+              f"clock: /_local/clock (POST ?days=1 to advance)\n"
+              f"  a patient's reply: POST /_local/sms/inbound {{\"from\", \"text\"}}   "
+              f"a night's sweep again: POST /_local/sweep {{\"night\": \"YYYY-MM-DD\"}}")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -122,6 +130,17 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
 
 
 def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Driver) -> tuple[int, str, str]:
+    posts = {"/_local/sms/inbound": deliver_inbound_sms, "/_local/sweep": rerun_sweep}
+    if path.path in posts:
+        if method != "POST":
+            return 405, "application/json", json.dumps({"status": 405, "error": "POST only", "field": None})
+        try:
+            return 200, "application/json", json.dumps(posts[path.path](stack, driver, body), ensure_ascii=False)
+        except LocalError as error:
+            return error.status, "application/json", json.dumps(error.problem(), ensure_ascii=False)
+    if path.path == "/_local/outbox.json":
+        records = outbox_records(stack.config, stack.table)
+        return 200, "application/json", json.dumps({"messages": records}, ensure_ascii=False)
     if path.path == "/_local/clock":
         if method == "POST":
             query = parse_qs(path.query)
@@ -135,11 +154,5 @@ def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Dri
             driver.run_until(stack.clock.now() + timedelta(days=days, hours=hours))
         return 200, "application/json", json.dumps({"now": stack.clock.now().isoformat()})
     if path.path == "/_local/outbox":
-        sms, emails = sent_sms(), sent_emails()
-        rows = [f"<li>SMS to {html.escape(phone)}: {html.escape(text)}</li>" for _, phone, text in sms]
-        rows += [f"<li>Email to {html.escape(', '.join(m.to))}: {html.escape(m.subject)}"
-                 f"{' (' + ', '.join(m.attachments) + ')' if m.attachments else ''}</li>" for m in emails]
-        page = (f"<!doctype html><meta charset=utf-8><title>Outbox</title><h1>Outbox: {len(sms)} SMS, "
-                f"{len(emails)} emails</h1><ul>{''.join(rows)}</ul>")
-        return 200, "text/html; charset=utf-8", page
-    return 404, "application/json", json.dumps({"status": 404, "error": "no such local route"})
+        return 200, "text/html; charset=utf-8", outbox_html(outbox_records(stack.config, stack.table))
+    return 404, "application/json", json.dumps({"status": 404, "error": "no such local route", "field": None})

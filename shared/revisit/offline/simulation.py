@@ -57,7 +57,9 @@ class Simulation:
             if phone in self._by_phone:
                 self._react(self._by_phone[phone], "sms", now)
         for message in emails[self._email_seen:]:
-            for address in getattr(message, "destinations", {}).get("ToAddresses", []):
+            destinations = getattr(message, "destinations", {})  # a raw email's: a list (moto may repeat To)
+            addresses = destinations if isinstance(destinations, list) else destinations.get("ToAddresses", [])
+            for address in dict.fromkeys(addresses):
                 if address in self._by_email:
                     self._react(self._by_email[address], "email", now)
         self._sms_seen, self._email_seen = len(sms), len(emails)
