@@ -71,8 +71,13 @@ class AwsNotifier:
         return response["MessageId"]
 
 
+MIME_POLICY = SMTP.clone(max_line_length=998)
+"""CRLF lines; non-ASCII headers (a Spanish or Cyrillic subject) encoded by RFC 2047; a header folded only
+past RFC 5322's hard limit, so a long unsubscribe link is never split or encoded."""
+
+
 def _mime(message: EmailMessage) -> bytes:
-    root = MIMEMultipart("mixed")
+    root = MIMEMultipart("mixed", policy=MIME_POLICY)
     root["Subject"] = message.subject
     root["From"] = message.sender
     root["To"] = message.to
@@ -91,4 +96,4 @@ def _mime(message: EmailMessage) -> bytes:
         encoders.encode_base64(part)
         part.add_header("Content-Disposition", "attachment", filename=name)
         root.attach(part)
-    return root.as_bytes(policy=SMTP)  # CRLF lines, headers folded by RFC 5322 (a link is never split)
+    return root.as_bytes()
