@@ -20,6 +20,7 @@ from revisit.models.entities import (
     AppointmentStatus,
     AttemptOutcome,
     CommunicationAttempt,
+    ConfirmationStatus,
     CycleStatus,
     EligibilityResult,
     IdempotencyRecord,
@@ -328,7 +329,8 @@ class FakeAppointments:
         self.locks |= dict.fromkeys(new - old, moved.appointment_id)
         self.save(stored.model_copy(update={"starts_at": moved.starts_at, "ends_at": moved.ends_at,
                                             "provider_id": moved.provider_id, "updated_at": moved.updated_at,
-                                            "confirmed_at": None}))
+                                            "confirmed_at": None, "confirmation": ConfirmationStatus.UNCONFIRMED,
+                                            "confirmation_at": None}))
 
     def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
                       reason: str | None = None) -> Appointment:
@@ -346,10 +348,21 @@ class FakeAppointments:
                     self.locks.pop(cell, None)
         return appointment.model_copy(update={"status": status, "updated_at": at, "cancel_reason": reason})
 
-    def confirm(self, appointment: Appointment, at: datetime) -> None:
+    def set_confirmation(self, appointment: Appointment, status: ConfirmationStatus, at: datetime) -> bool:
         stored = self.get(appointment.patient_id, appointment.appointment_id)
-        if stored.status == AppointmentStatus.BOOKED:
-            self.save(stored.model_copy(update={"confirmed_at": at}))
+        if (stored.status != AppointmentStatus.BOOKED or stored.starts_at != appointment.starts_at
+                or stored.confirmation != appointment.confirmation):
+            return False
+        update: dict[str, Any] = {"confirmation": status, "confirmation_at": at}
+        if status == ConfirmationStatus.CONFIRMED:
+            update["confirmed_at"] = at
+        self.save(stored.model_copy(update=update))
+        return True
+
+    def on_day(self, provider_ids: list[str], first: datetime, last: datetime) -> list[Appointment]:
+        return sorted((a for key, a in self.rows.items() if key in self.on_schedule and a.provider_id in provider_ids
+                       and first <= a.starts_at < last and a.status == AppointmentStatus.BOOKED),
+                      key=lambda a: a.starts_at)
 
     def record_payment(self, payment: Payment) -> Payment:
         key = (payment.patient_id, payment.appointment_id, payment.payment_id)

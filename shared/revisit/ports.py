@@ -15,6 +15,7 @@ from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
     CommunicationAttempt,
+    ConfirmationStatus,
     CycleStatus,
     EligibilityResult,
     IdempotencyRecord,
@@ -166,7 +167,13 @@ class AppointmentRepository(Protocol):
         """Only a booked appointment changes (else Conflict); a cancelled one frees its time."""
         ...
 
-    def confirm(self, appointment: Appointment, at: datetime) -> None: ...
+    def set_confirmation(self, appointment: Appointment, status: ConfirmationStatus, at: datetime) -> bool:
+        """On condition it is still booked at that time with the status it was read with; False if not."""
+        ...
+
+    def on_day(self, provider_ids: list[str], first: datetime, last: datetime) -> list[Appointment]:
+        """Booked appointments of these providers starting in [first, last), by start time."""
+        ...
 
     def record_payment(self, payment: Payment) -> Payment:
         """Once per payment id: the stored payment (Conflict if the same id came with other details)."""

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from revisit.domain.sms import fold_to_gsm7
@@ -35,7 +35,8 @@ def render(language: Language | str, name: str, **context: object) -> str:
     env = _environment()
     template = env.get_template(f"{language.value}/{name}.j2")
     return template.render(locale=LOCALES[language], long_date=_long_date(language),
-                           date_time=_date_time(language), **context).strip()
+                           date_time=_date_time(language), short_date_time=_short_date_time(language), short_date=_short_date(language),
+                           **context).strip()
 
 
 def render_sms(language: Language | str, name: str, fold: bool = True, **context: object) -> str:
@@ -59,6 +60,24 @@ def _date_time(language: Language):
                 f"{format_time(value, format='short', locale=LOCALES[language])}")
         # CLDR puts narrow no-break spaces in times ('10:00\u202fAM'): not GSM-7, they would make an
         # English SMS UCS-2 (70 characters a segment instead of 160).
+        return text.replace("\u202f", " ").replace("\xa0", " ")
+
+    return fmt
+
+
+def _short_date(language: Language):
+    def fmt(value: date) -> str:
+        """For SMS: 'Sep 10, 2026', '10 sept 2026'."""
+        return format_skeleton("yMMMd", value, locale=LOCALES[language]).replace("\xa0", " ")
+
+    return fmt
+
+
+def _short_date_time(language: Language):
+    def fmt(value: datetime) -> str:
+        """For SMS, where every character counts: 'Wed, Sep 30, 10:00 AM', 'mié, 30 sept, 10:00'."""
+        text = (f"{format_skeleton('MMMEd', value, locale=LOCALES[language])}, "
+                f"{format_time(value, format='short', locale=LOCALES[language])}")
         return text.replace("\u202f", " ").replace("\xa0", " ")
 
     return fmt

@@ -237,7 +237,7 @@ SWEEP = Workflow("sweep", starts=("sweep_clinic",), waits_for=("sweep_clinic",),
 APPOINTMENT = Workflow("appointment", steps=(
     Function("send_appointment_notice", table=RW, sms=True, email=True, templates=(
         "appointment_confirmation_sms", "appointment_reminder_sms", "appointment_instructions_sms",
-        "appointment_confirmation_email")),
+        "appointment_missed_sms", "appointment_confirmation_email", "appointment_notice_email")),
 ))
 
 TOPOLOGY = Topology(

@@ -12,6 +12,7 @@ from revisit.models.entities import (
     AppointmentStatus,
     AttemptOutcome,
     CommunicationAttempt,
+    ConfirmationStatus,
     CoverageStatus,
     CycleStatus,
     EligibilityResult,
@@ -230,14 +231,37 @@ def test_moving_and_cancelling_free_the_old_time(tables):
 def test_confirmation_and_payments_once(tables):
     appointment = booked()
     tables.appointments.book(appointment)
-    tables.appointments.confirm(appointment, NOW)
+    assert tables.appointments.set_confirmation(appointment, ConfirmationStatus.SENT, NOW)
+    sent = tables.appointments.get("p-000001", "a-1")
+    assert sent.confirmation == ConfirmationStatus.SENT and sent.confirmed_at is None
+    assert not tables.appointments.set_confirmation(appointment, ConfirmationStatus.FAILED, NOW)  # read before: refused
+    assert tables.appointments.set_confirmation(sent, ConfirmationStatus.CONFIRMED, NOW)
     assert tables.appointments.get("p-000001", "a-1").confirmed_at == NOW
+    moved = booked().model_copy(update={"starts_at": appointment.starts_at + timedelta(days=1),
+                                        "ends_at": appointment.ends_at + timedelta(days=1)})
+    tables.appointments.move(appointment, moved)
+    again = tables.appointments.get("p-000001", "a-1")
+    assert again.confirmation == ConfirmationStatus.UNCONFIRMED and again.confirmed_at is None
+    assert not tables.appointments.set_confirmation(sent, ConfirmationStatus.CONFIRMED, NOW)  # the old time
     payment = Payment(payment_id="pay-1", appointment_id="a-1", patient_id="p-000001", amount=Decimal("40.00"),
                       currency="EUR", method="card", at=NOW)
     assert tables.appointments.record_payment(payment) == payment
     assert tables.appointments.record_payment(payment.model_copy(update={"at": NOW + timedelta(hours=1)})) == payment
     with pytest.raises(Conflict):
         tables.appointments.record_payment(payment.model_copy(update={"amount": Decimal("41.00")}))
+
+
+def test_a_days_booked_appointments_by_provider_and_time(tables):
+    first, second = booked("a-1", starts=NOW + timedelta(hours=1)), booked("a-2", starts=NOW + timedelta(hours=3), patient_id="p-2")
+    other_day = booked("a-3", starts=NOW + timedelta(days=1), patient_id="p-3")
+    for appointment in (second, first, other_day):
+        tables.appointments.book(appointment)
+    cancelled = booked("a-4", starts=NOW + timedelta(hours=5), patient_id="p-4")
+    tables.appointments.book(cancelled)
+    tables.appointments.change_status(cancelled, AppointmentStatus.CANCELLED, NOW)
+    found = tables.appointments.on_day(["boston-hyg-1", "boston-dds-1"], NOW, NOW + timedelta(hours=12))
+    assert [a.appointment_id for a in found] == ["a-1", "a-2"]
+    assert tables.appointments.on_day(["boston-dds-1"], NOW, NOW + timedelta(hours=12)) == []
 
 
 def test_credentials_are_stored_hashed_and_revoked(tables):

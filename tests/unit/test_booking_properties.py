@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from revisit.config import load_tenant
-from revisit.domain.appointment_notices import notice_plan
+from revisit.domain.appointment_notices import Notice, notice_plan
 from revisit.domain.availability import Busy, free_slots
 from revisit.domain.send_window import is_inside
 from revisit.models.tenant import AppointmentType, Provider, WorkingHours
@@ -49,7 +49,13 @@ def test_notices_go_out_in_the_send_window_before_the_visit_in_order(booked_hour
     plan = notice_plan(booked_at=booked_at, starts_at=starts_at, kind=appointment_type, clinic=BOSTON,
                        has_instructions=bool(appointment_type.instructions))
     moments = [p.at for p in plan]
-    assert moments == sorted(moments) and len({p.notice for p in plan}) == len(plan)
+    assert moments == sorted(moments) and len({p.step for p in plan}) == len(plan)
     for planned in plan:
         assert booked_at <= planned.at < starts_at
-        assert is_inside(planned.at, BOSTON.send_window, BOSTON.time_zone)
+        # X8: a message goes inside the window; only instructions no window moment can carry go to the front desk
+        assert planned.by_staff or is_inside(planned.at, BOSTON.send_window, BOSTON.time_zone)
+        assert not planned.by_staff or planned.notice == Notice.INSTRUCTIONS
+    if appointment_type.instructions:  # never dropped: by a message before the 24-hour mark when there is time
+        [instructions] = [p for p in plan if p.notice == Notice.INSTRUCTIONS]
+        if not instructions.by_staff and booked_at <= starts_at - timedelta(hours=24) - timedelta(days=3):
+            assert instructions.at <= starts_at - timedelta(hours=24)

@@ -13,7 +13,7 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
                visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
                instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False,
-               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall")
+               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall", notice="reminder")
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -29,9 +29,11 @@ def test_a_missing_variable_is_an_error_not_a_blank():
 
 
 def test_dates_are_formatted_for_the_locale():
-    assert "1 de diciembre de 2026" in render("es", "recall_sms.txt", **CONTEXT)
-    assert "December 1, 2026" in render("en", "recall_sms.txt", **CONTEXT)
-    assert "декабря 2026" in render("ru", "recall_sms.txt", **CONTEXT)
+    assert "1 dic 2026" in render("es", "recall_sms.txt", **CONTEXT)  # SMS: the short form
+    assert "Dec 1, 2026" in render("en", "recall_sms.txt", **CONTEXT)
+    assert "1 дек. 2026" in render("ru", "recall_sms.txt", **CONTEXT)
+    assert "1 de diciembre de 2026" in render("es", "recall_email.txt", **CONTEXT)  # email: the long one
+    assert "December 1, 2026" in render("en", "recall_email.txt", **CONTEXT)
 
 
 def test_english_recall_sms_fits_one_segment_and_cyrillic_costs_more():
@@ -40,8 +42,9 @@ def test_english_recall_sms_fits_one_segment_and_cyrillic_costs_more():
 
 
 def test_appointment_times_are_local_and_localized():
-    assert "Monday, November 30, 2026" in render("en", "appointment_reminder_sms.txt", **CONTEXT)
-    assert "lunes, 30 de noviembre de 2026, 9:00" in render("es", "appointment_reminder_sms.txt", **CONTEXT)
+    assert "Mon, Nov 30, 9:00 AM" in render("en", "appointment_reminder_sms.txt", **CONTEXT)
+    assert "lun, 30 nov, 9:00" in render("es", "appointment_reminder_sms.txt", **CONTEXT)
+    assert "Monday, November 30, 2026, 9:00 AM" in render("en", "appointment_confirmation_email.txt", **CONTEXT)
 
 
 def test_an_english_appointment_sms_stays_gsm7():
@@ -55,8 +58,8 @@ def test_no_doubled_full_stop_after_a_date_that_ends_in_one(language):
 
 
 @pytest.mark.parametrize(("language", "due", "past"), [
-    ("en", "is due December 1", "was due December 1"), ("es", "el 1 de diciembre", "desde el 1 de diciembre"),
-    ("bg", "до 1 декември", "беше 1 декември"), ("ru", "до 1 декабря", "срок был 1 декабря")])
+    ("en", "is due Dec 1", "was due Dec 1"), ("es", "el 1 dic", "desde el 1 dic"),
+    ("bg", "до 1.12.2026", "беше 1.12.2026"), ("ru", "до 1 дек.", "(срок 1 дек.")])
 def test_an_overdue_patient_is_not_told_to_come_by_a_date_that_has_passed(language, due, past):
     assert due in render(language, "recall_sms.txt", **CONTEXT)
     overdue_sms = render(language, "recall_sms.txt", **{**CONTEXT, "overdue": True})

@@ -18,6 +18,7 @@ from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
     Cancellation,
+    ConfirmationAnswer,
     GatewayMessage,
     InsuranceView,
     Move,
@@ -42,7 +43,7 @@ from revisit.models.entities import (
     Payment,
     StaffTask,
 )
-from revisit.services import booking, patient_actions
+from revisit.services import booking, confirmation, patient_actions
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 
@@ -234,6 +235,25 @@ def no_show(patient_id: PathId, appointment_id: PathId) -> Appointment:
 def complete(patient_id: PathId, appointment_id: PathId) -> Appointment:
     _integrator(appointments, patient_id=patient_id)
     return booking.change_status(_context(appointments), patient_id, appointment_id, AppointmentStatus.COMPLETED)
+
+
+@appointments.post("/patients/<patient_id>/appointments/<appointment_id>/confirmation",
+                   summary="Record the patient's answer (X7): confirmed, declined, or back to unconfirmed",
+                   responses=answers(WRITE_ERRORS))
+def answer_confirmation(patient_id: PathId, appointment_id: PathId, body: ConfirmationAnswer) -> Appointment:
+    _integrator(appointments, patient_id=patient_id)
+    return confirmation.set_by_staff(_context(appointments), patient_id, appointment_id, body.status)
+
+
+@appointments.get("/clinics/<clinic_id>/appointments/unconfirmed",
+                  summary="A day's booked appointments not confirmed yet, by time (default: tomorrow, clinic time)",
+                  responses=answers(READ_ERRORS))
+def unconfirmed(clinic_id: PathId, day: Annotated[date | None, Query(alias="date")] = None) -> list[Appointment]:
+    _integrator(appointments, clinic_id=clinic_id)
+    ctx = _context(appointments)
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    return confirmation.not_confirmed_on(ctx, clinic_id, day or confirmation.tomorrow(ctx, clinic_id))
 
 
 # --- staff tasks ---------------------------------------------------------------------------------

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from revisit.models.common import Email, Identifier, Language, MessageKind, PhoneE164, PlainText
 from revisit.models.entities import (
     CallResult,
+    ConfirmationStatus,
     EligibilityResult,
     InsurancePolicy,
     PatientStatus,
@@ -125,6 +126,12 @@ class InsuranceView(BaseModel):
 
 class Cancellation(Body):
     reason: PlainText | None = Field(default=None, max_length=200)
+
+
+class ConfirmationAnswer(Body):
+    """X7: what the patient told the front desk (or 'unconfirmed' to undo a mistaken entry)."""
+
+    status: Literal[ConfirmationStatus.CONFIRMED, ConfirmationStatus.DECLINED, ConfirmationStatus.UNCONFIRMED]
 
 
 class CallOutcome(Body):

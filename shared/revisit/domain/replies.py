@@ -15,6 +15,8 @@ class Reply(StrEnum):
     STOP_ALL = "stop_all"
     """No more messages on any channel: SMS and email consent both withdrawn."""
     START = "start"
+    DECLINE = "decline"
+    """A no to 'reply C to confirm': the appointment is marked declined and the front desk calls."""
     OTHER = "other"
 
 
@@ -29,6 +31,7 @@ STOP_PHRASES = {("no", "mas"), ("no", "more"), ("opt", "out"), ("remove", "me"),
 START_WORDS = {"start", "unstop", "alta", "старт", "начало"}
 CONFIRM_WORDS = {"c", "y", "yes", "1", "ok", "confirm", "confirmed", "si", "confirmo", "vale",
                  "да", "д", "потвърждавам", "подтверждаю", "ок"}
+DECLINE_WORDS = {"n", "no", "nope", "нет", "не", "н"}
 POLITE_WORDS = {"please", "pls", "por", "favor", "gracias", "thanks", "thank", "you", "моля", "благодаря",
                 "пожалуйста", "спасибо", "me", "now"}
 MAX_WORDS = 4
@@ -59,4 +62,6 @@ def classify(text: str) -> Reply:
         return Reply.START
     if len(meaningful) == 1 and meaningful[0] in CONFIRM_WORDS:
         return Reply.CONFIRM
+    if len(meaningful) == 1 and meaningful[0] in DECLINE_WORDS:
+        return Reply.DECLINE
     return Reply.OTHER

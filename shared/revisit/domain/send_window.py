@@ -41,5 +41,27 @@ def next_send_time(now: datetime, window: SendWindow, time_zone: str) -> datetim
     raise ValueError("send window never opens")  # unreachable: weekdays is never empty
 
 
+LAST_CALL = timedelta(minutes=15)
+"""A message planned for the end of a window goes this long before it closes: its retries still land inside."""
+
+
+def last_send_time(moment: datetime, window: SendWindow, time_zone: str) -> datetime:
+    """The latest instant at or before `moment` when a message may go (at least LAST_CALL before the window
+    closes), UTC: the answer for what must arrive before a deadline."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    zone = ZoneInfo(time_zone)
+    day = moment.astimezone(zone).date()
+    for offset in range(8):
+        candidate = day - timedelta(days=offset)
+        if candidate.weekday() not in window.weekdays:
+            continue
+        opens = local_instant(candidate, window.start, zone)
+        latest = max(opens, local_instant(candidate, window.end, zone) - LAST_CALL)
+        if moment >= opens:
+            return min(moment, latest).astimezone(UTC)
+    raise ValueError("send window never opens")  # unreachable: weekdays is never empty
+
+
 def is_inside(now: datetime, window: SendWindow, time_zone: str) -> bool:
     return next_send_time(now, window, time_zone) == now.astimezone(UTC)

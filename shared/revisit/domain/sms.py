@@ -51,6 +51,18 @@ def sms_segments(text: str) -> SmsSegments:
     return SmsSegments(encoding, units, -(-units // part))
 
 
+SEGMENT_BUDGET = {"GSM-7": 1, "UCS-2": 2}
+"""X6: what one SMS may cost. One GSM-7 segment (English, Spanish once folded); two UCS-2 segments for
+Cyrillic, where one holds only 70 characters."""
+FREE_TEXT_BUDGET = {"GSM-7": 2, "UCS-2": 3}
+"""Templates that carry the clinic's own free text (pre-visit instructions, up to INSTRUCTIONS_MAX)."""
+FREE_TEXT_TEMPLATES = frozenset({"appointment_instructions_sms"})
+
+
+def segment_budget(template: str, encoding: str) -> int:
+    return (FREE_TEXT_BUDGET if template in FREE_TEXT_TEMPLATES else SEGMENT_BUDGET)[encoding]
+
+
 def sms_country(phone: str) -> str | None:
     """The country an E.164 number belongs to (ISO 3166 alpha-2), or None if no country claims it."""
     return phonenumbers.region_code_for_number(phonenumbers.parse(phone))

@@ -159,6 +159,8 @@ class TaskKind(StrEnum):
     LEAD_DENTIST_REVIEW = "lead_dentist_review"  # R12
     PATIENT_REPLY = "patient_reply"  # a two-way SMS reply no rule understood: the front desk answers it
     DELIVERY_CHECK = "delivery_check"  # a send interrupted mid-way: did the message reach the patient?
+    VISIT_INSTRUCTIONS = "visit_instructions"  # no message can carry them in time: the front desk phones
+    APPOINTMENT_DECLINED = "appointment_declined"  # the patient answered no: rebook or cancel with them
 
 
 class TaskPriority(StrEnum):
@@ -249,6 +251,18 @@ class AppointmentStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+class ConfirmationStatus(StrEnum):
+    """X7: where the patient's confirmation of a booked appointment stands (the front desk's morning list)."""
+
+    UNCONFIRMED = "unconfirmed"
+    SENT = "sent"
+    """A confirmation request (the confirmation or a reminder) reached the patient; no answer yet."""
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    FAILED = "failed"
+    """No confirmation request could reach the patient (no channel, or the provider refused)."""
+
+
 class Appointment(Record):
     appointment_id: str
     patient_id: Identifier
@@ -265,6 +279,9 @@ class Appointment(Record):
     cancel_reason: str | None = None
     confirmed_at: AwareDatetime | None = None
     """The patient confirmed (a reply to the confirmation or the reminder)."""
+    confirmation: ConfirmationStatus = ConfirmationStatus.UNCONFIRMED
+    confirmation_at: AwareDatetime | None = None
+    """When the confirmation status last changed (never touches updated_at: the notices plan from that)."""
 
 
 class IdempotencyRecord(Record):

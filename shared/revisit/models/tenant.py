@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,9 +39,19 @@ class SendWindow(Strict):
         return self
 
 
+LABEL_MAX = 26
+"""Characters of a recall or appointment type's label: SMS name it, within their segment budget."""
+Label = Annotated[str, Field(min_length=1, max_length=LABEL_MAX)]
+
+SMS_NAME_MAX = 24
+"""Characters of a clinic's name in an SMS: the segment budget (domain/sms.py) holds up to this."""
+
+
 class Clinic(Strict):
     clinic_id: Identifier
     name: PlainText
+    sms_name: Annotated[str, Field(min_length=1, max_length=SMS_NAME_MAX)] | None = None
+    """The clinic's name in SMS; required when `name` is longer than SMS_NAME_MAX characters."""
     time_zone: str
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     language: Language
@@ -52,12 +62,22 @@ class Clinic(Strict):
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
 
+    @model_validator(mode="after")
+    def _short_enough_for_sms(self) -> Clinic:
+        if self.sms_name is None and len(self.name) > SMS_NAME_MAX:
+            raise ValueError(f"name is longer than {SMS_NAME_MAX} characters: set sms_name, the name SMS use")
+        return self
+
+    @property
+    def name_in_sms(self) -> str:
+        return self.sms_name or self.name
+
 
 class RecallType(Strict):
     recall_type: Identifier
     interval_months: int = Field(ge=0)
     interval_days: int = Field(default=0, ge=0)
-    labels: dict[Language, str]
+    labels: dict[Language, Label]
     """What the patient is due for, in each language ('check-up and cleaning')."""
 
     @model_validator(mode="after")
@@ -74,16 +94,30 @@ class LadderStep(Strict):
     """Days after the previous contact (or after the cycle opens, for the first step)."""
 
 
+INSTRUCTIONS_MAX = 140
+"""Characters of pre-visit instructions: with the clinic and the time they fit two GSM-7 or three UCS-2
+segments (domain/sms.py FREE_TEXT_BUDGET)."""
+
+
 class AppointmentType(Strict):
     """What can be booked: its length, when it is reminded, and what the patient must do before (R20, R22)."""
 
     appointment_type: Identifier
     duration_minutes: int = Field(ge=5, le=480)
-    labels: dict[Language, str]
+    labels: dict[Language, Label]
     reminder_days_before: int = Field(default=2, ge=1, le=30)
-    """R22: the reminder goes out this many days before, inside the send window."""
-    instructions: dict[Language, str] = {}
-    """R20: sent 24 h before (e.g. fasting); none if empty."""
+    """R22: the reminder goes out this many days before, inside the send window (when `reminders` is unset)."""
+    reminders: list[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}[dh]$")]] = Field(default=[], max_length=5)
+    """X8: the reminder cadence, e.g. ["7d", "2d", "2h"]: days or hours before the visit."""
+    instructions: dict[Language, Annotated[str, Field(min_length=1, max_length=INSTRUCTIONS_MAX)]] = {}
+    """R20: sent before the 24-hour mark (e.g. fasting), at the last moment the send window allows; none if empty."""
+
+    @property
+    def reminder_offsets(self) -> list[tuple[str, timedelta]]:
+        """(label, time before the visit), earliest reminder first."""
+        labels = self.reminders or [f"{self.reminder_days_before}d"]
+        offsets = {label: timedelta(**{"days" if label.endswith("d") else "hours": int(label[:-1])}) for label in labels}
+        return sorted(offsets.items(), key=lambda item: item[1], reverse=True)
 
     @model_validator(mode="after")
     def _on_the_grid(self) -> AppointmentType:

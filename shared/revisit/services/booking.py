@@ -16,9 +16,16 @@ from revisit import clock
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.domain.insurance import most_recent_policy
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
-from revisit.models.entities import Appointment, AppointmentStatus, CycleStatus, Patient, Payment
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    ConfirmationStatus,
+    CycleStatus,
+    Patient,
+    Payment,
+)
 from revisit.models.tenant import AppointmentType, Clinic, Provider
-from revisit.services.appointment_notices import ledger_id
+from revisit.services.appointment_notices import execution_name
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
 from revisit.services.patients import change_patient
@@ -158,10 +165,11 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
     ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
     _check_bookable(ctx, clinic, provider, kind, starts_at, ends_at)
     moved = appointment.model_copy(update={"starts_at": starts_at, "ends_at": ends_at, "provider_id": provider.provider_id,
-                                           "updated_at": clock.now(), "confirmed_at": None})
+                                           "updated_at": clock.now(), "confirmed_at": None,
+                                           "confirmation": ConfirmationStatus.UNCONFIRMED, "confirmation_at": None})
     ctx.tables.appointments.move(appointment, moved)
     if ctx.workflows is not None:
-        ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), "appointment rescheduled")
+        ctx.workflows.stop(APPOINTMENT.name, execution_name(appointment), "appointment rescheduled")
     start_notices(ctx, moved)
     def follow(patient: Patient) -> Patient:
         if patient.next_appointment_at in (None, appointment.starts_at) or starts_at < patient.next_appointment_at:
@@ -173,9 +181,13 @@ def reschedule(ctx: TenantContext, patient_id: str, appointment_id: str, starts_
     return moved
 
 
-def start_notices(ctx: TenantContext, appointment: Appointment) -> None:
+FOLLOW_UP = {AppointmentStatus.NO_SHOW: "missed", AppointmentStatus.CANCELLED: "cancelled"}
+"""What a status change sends (the missed-appointment message, the withdrawn invitation): its own execution."""
+
+
+def start_notices(ctx: TenantContext, appointment: Appointment, purpose: str = "") -> None:
     if ctx.workflows is not None:
-        ctx.workflows.start(APPOINTMENT.name, ledger_id(appointment), {
+        ctx.workflows.start(APPOINTMENT.name, execution_name(appointment, purpose), {
             "patient_id": appointment.patient_id, "appointment_id": appointment.appointment_id,
             "version": appointment.starts_at.isoformat(), "progress": {"notice_index": 0}})
 
@@ -185,7 +197,9 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
     appointment = ctx.tables.appointments.get(patient_id, appointment_id)
     changed = ctx.tables.appointments.change_status(appointment, status, clock.now(), reason)
     if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
-        ctx.workflows.stop(APPOINTMENT.name, ledger_id(appointment), f"appointment {status.value}")
+        ctx.workflows.stop(APPOINTMENT.name, execution_name(appointment), f"appointment {status.value}")
+    if status in FOLLOW_UP:
+        start_notices(ctx, changed, FOLLOW_UP[status])
     publish(ctx, EVENT_FOR_STATUS[status], changed)
     if status == AppointmentStatus.CANCELLED:
         change_patient(ctx, patient_id, lambda patient: patient.model_copy(update={"next_appointment_at": None})

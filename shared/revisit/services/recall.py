@@ -223,7 +223,7 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
              claim: CommunicationAttempt, now: datetime) -> CommunicationAttempt:
     config = ctx.config
     if step.channel in (Channel.SMS, Channel.EMAIL):
-        context = _message_context(ctx, cycle, patient)
+        context = _message_context(ctx, cycle, patient, sms=step.channel == Channel.SMS)
         if step.channel == Channel.SMS:
             text = render_sms(patient.language, "recall_sms.txt", config.sms_gsm_folding, **context)
             segments = sms_segments(text)
@@ -255,17 +255,26 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
     return claim.model_copy(update={"outcome": AttemptOutcome.TASK_CREATED, "task_id": task.task_id})
 
 
-def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient) -> dict:
+SMS_LABELS = 1
+"""Recall types an SMS names; the others are counted ("+1"): the email names them all."""
+
+
+def sms_recall_label(labels: list[str]) -> str:
+    shown = " + ".join(labels[:SMS_LABELS])
+    return f"{shown} +{len(labels) - SMS_LABELS}" if len(labels) > SMS_LABELS else shown
+
+
+def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, sms: bool = False) -> dict:
     clinic = ctx.config.clinic(cycle.clinic_id)
     labels = [ctx.config.recall_type(rt).labels.get(patient.language) or ctx.config.recall_type(rt).labels[
         ctx.config.default_language] for rt in cycle.recall_types if _known_type(ctx, rt)]
     return {
         "first_name": patient.first_name,
         "last_name": patient.last_name,
-        "clinic_name": clinic.name,
+        "clinic_name": clinic.name_in_sms if sms else clinic.name,
         "clinic_phone": clinic.phone,
         "clinic_address": clinic.address,
-        "due_for": " + ".join(labels) if labels else "check-up",
+        "due_for": (sms_recall_label(labels) if sms else " + ".join(labels)) if labels else "check-up",
         "due_date": cycle.recall_due_date,
         "overdue": cycle.recall_due_date < clock.now().astimezone(ZoneInfo(clinic.time_zone)).date(),
         "suggested_date": cycle.suggested_visit_date or cycle.recall_due_date,

@@ -15,7 +15,13 @@ from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import from_item, query_prefix, stored_datetime, to_item, translated_errors
 from revisit.domain.availability import Busy, grid_cells
 from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
-from revisit.models.entities import Appointment, AppointmentStatus, IdempotencyRecord, Payment
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    ConfirmationStatus,
+    IdempotencyRecord,
+    Payment,
+)
 
 IDEMPOTENCY_HOURS = 24
 LONGEST_APPOINTMENT = timedelta(hours=8)
@@ -109,7 +115,8 @@ class AppointmentRepository:
         writes: list[dict[str, Any]] = [{"Update": {
             "TableName": self._table.name, "Key": keys.appointment(appointment.patient_id, appointment.appointment_id),
             "UpdateExpression": "SET starts_at = :s, ends_at = :e, provider_id = :p, updated_at = :u, "
-                                "schedule_pk = :spk, schedule_sk = :ssk REMOVE confirmed_at",
+                                "schedule_pk = :spk, schedule_sk = :ssk, confirmation = :unconfirmed "
+                                "REMOVE confirmed_at, confirmation_at",
             "ConditionExpression": "#status = :booked AND starts_at = :old",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
@@ -117,7 +124,8 @@ class AppointmentRepository:
                 ":u": stored_datetime(moved.updated_at) if moved.updated_at else None,
                 ":spk": keys.schedule_partition(moved.provider_id),
                 ":ssk": keys.schedule_entry(moved.provider_id, moved.starts_at, moved.appointment_id)["schedule_sk"],
-                ":booked": AppointmentStatus.BOOKED.value, ":old": stored_datetime(appointment.starts_at)}}}]
+                ":booked": AppointmentStatus.BOOKED.value, ":old": stored_datetime(appointment.starts_at),
+                ":unconfirmed": ConfirmationStatus.UNCONFIRMED.value}}}]
         writes += [_put(self._table.name, keys.slot_lock(provider, cell)
                         | {"appointment_id": moved.appointment_id, "patient_id": moved.patient_id})
                    for provider, cell in sorted(new_cells - old_cells)]
@@ -149,16 +157,54 @@ class AppointmentRepository:
             return existing
         return payment
 
-    def confirm(self, appointment: Appointment, at: datetime) -> None:
+    def set_confirmation(self, appointment: Appointment, status: ConfirmationStatus, at: datetime) -> bool:
+        """X7, on condition that the appointment is still booked at the same time with the confirmation status
+        it was read with: False if it changed meanwhile (the caller reads it again)."""
+        update = "SET confirmation = :c, confirmation_at = :at"
+        if status == ConfirmationStatus.CONFIRMED:
+            update += ", confirmed_at = :at"
         try:
             with translated_errors("appointment", appointment.appointment_id):
                 self._table.update_item(
                     Key=keys.appointment(appointment.patient_id, appointment.appointment_id),
-                    UpdateExpression="SET confirmed_at = :at", ConditionExpression="#status = :booked",
+                    UpdateExpression=update,
+                    ConditionExpression="#status = :booked AND starts_at = :start AND "
+                                        "(confirmation = :was OR (attribute_not_exists(confirmation) AND :was = :new))",
                     ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":at": at.isoformat(), ":booked": AppointmentStatus.BOOKED.value})
+                    ExpressionAttributeValues={
+                        ":c": status.value, ":at": stored_datetime(at), ":booked": AppointmentStatus.BOOKED.value,
+                        ":start": stored_datetime(appointment.starts_at), ":was": appointment.confirmation.value,
+                        ":new": ConfirmationStatus.UNCONFIRMED.value})
         except Conflict:
-            pass  # cancelled meanwhile: nothing to confirm
+            return False
+        return True
+
+    def on_day(self, provider_ids: list[str], first: datetime, last: datetime) -> list[Appointment]:
+        """The booked appointments of these providers starting in [first, last): the schedule index finds
+        them, one consistent batch read fetches them whole."""
+        found: list[dict[str, Any]] = []
+        for provider_id in provider_ids:
+            kwargs: dict[str, Any] = {
+                "IndexName": keys.SCHEDULE_INDEX,
+                "KeyConditionExpression": Key("schedule_pk").eq(keys.schedule_partition(provider_id))
+                & Key("schedule_sk").between(keys.schedule_bound(first), keys.schedule_bound(last)),
+                "ProjectionExpression": "#pk, #sk, starts_at", "ExpressionAttributeNames": {"#pk": keys.PK, "#sk": keys.SK}}
+            while True:
+                page = self._table.query(**kwargs)
+                found += [{keys.PK: i[keys.PK], keys.SK: i[keys.SK]} for i in page.get("Items", [])
+                          if first <= datetime.fromisoformat(i["starts_at"]) < last]
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        appointments = []
+        for batch in range(0, len(found), 100):
+            # The resource's client takes and gives plain values (boto3 transforms them).
+            wanted = {self._table.name: {"Keys": found[batch:batch + 100], "ConsistentRead": True}}
+            while wanted:
+                answer = self._client.batch_get_item(RequestItems=wanted)
+                appointments += [from_item(Appointment, i) for i in answer["Responses"].get(self._table.name, [])]
+                wanted = answer.get("UnprocessedKeys") or {}
+        return sorted((a for a in appointments if a.status == AppointmentStatus.BOOKED), key=lambda a: a.starts_at)
 
     def change_status(self, appointment: Appointment, status: AppointmentStatus, at: datetime,
                       reason: str | None = None) -> Appointment:

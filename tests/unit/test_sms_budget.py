@@ -1,0 +1,72 @@
+"""X6: every SMS template, rendered with the longest realistic values in each language (long first names, a
+clinic's SMS name of the longest length allowed in the alphabet of the language, the tenant's longest labels
+and the two longest recall labels together, every date of a year in the locale, the longest instructions a
+tenant may write), stays within its segment budget (domain/sms.py)."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from revisit.domain.sms import segment_budget, sms_segments
+from revisit.models.common import Language
+from revisit.models.tenant import INSTRUCTIONS_MAX, LABEL_MAX, SMS_NAME_MAX
+from revisit.rendering import render_sms, template_names
+from revisit.services.recall import sms_recall_label
+
+LONG_FIRST_NAMES = {"en": "Christopher", "es": "Maximiliano", "bg": "Александрина", "ru": "Константина"}
+LONG_CLINIC_NAMES = {"en": "Bright Smile Dental Care", "es": "Clinica Dental Sonrisa", "bg": "Дентален център Усмивка",
+                     "ru": "Стоматология Улыбка 24"}
+LONG_INSTRUCTIONS = {"en": "Please arrive 15 minutes early. ", "es": "Llegue 15 minutos antes, gracias. ",
+                     "bg": "Моля, елате 15 минути по-рано. ", "ru": "Приходите за 15 минут до приёма. "}
+SMS_TEMPLATES = [name for name in template_names() if name.endswith("_sms.txt")]
+
+
+def test_the_long_names_are_as_long_as_a_clinic_may_have():
+    assert {len(name) for name in LONG_CLINIC_NAMES.values()} <= set(range(SMS_NAME_MAX - 2, SMS_NAME_MAX + 1))
+
+
+def as_long_as_allowed(label: str) -> str:
+    """The tenant's longest label, padded to the longest a tenant file may hold."""
+    return label.ljust(LABEL_MAX, label[-1])
+
+
+def longest(values):
+    return max(values, key=len)
+
+
+def worst_case(tenant, language: str) -> dict:
+    instructions = (LONG_INSTRUCTIONS[language] * 10)[:INSTRUCTIONS_MAX].strip()
+    return {"first_name": LONG_FIRST_NAMES[language], "last_name": "Featherstonehaugh",
+            "clinic_name": LONG_CLINIC_NAMES[language], "clinic_phone": "+359888123456",
+            "clinic_address": longest([c.address for c in tenant.clinics]),
+            "due_for": sms_recall_label([as_long_as_allowed(longest(
+                [rt.labels.get(language) or rt.labels["en"] for rt in tenant.recall_types]))] * len(tenant.recall_types)),
+            "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
+            "instructions": instructions, "notice": "reminder", "unsubscribe_url": None}
+
+
+def rendered_sizes(tenant, language: str, name: str):
+    """Every date of a year (the longest month and weekday names in the locale), overdue or not."""
+    values = worst_case(tenant, language)
+    for n in range(0, 365, 1):
+        day = date(2026, 1, 1) + timedelta(days=n)
+        at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+        for overdue in (False, True):
+            text = render_sms(language, name, True, **values, overdue=overdue, due_date=day, suggested_date=day,
+                              starts_at=at)
+            yield sms_segments(text), text
+
+
+@pytest.mark.parametrize("language", list(Language))
+@pytest.mark.parametrize("name", SMS_TEMPLATES)
+def test_every_sms_template_stays_within_its_segment_budget(tenant, language, name):
+    worst, text = max(rendered_sizes(tenant, language.value, name), key=lambda found: found[0].units)
+    budget = segment_budget(name.removesuffix(".txt"), worst.encoding)
+    assert worst.segments <= budget, f"{language}/{name}: {worst.segments} {worst.encoding} segments " \
+                                     f"({worst.units} units) over a budget of {budget}: {text!r}"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("name", SMS_TEMPLATES)
+def test_english_and_spanish_sms_stay_gsm7_once_folded(tenant, language, name):
+    assert all(size.encoding == "GSM-7" for size, _ in rendered_sizes(tenant, language, name))
