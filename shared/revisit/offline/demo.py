@@ -18,6 +18,7 @@ from typing import Any
 from dateutil.parser import isoparse
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from revisit.domain.sms import segment_budget
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus
 from revisit.offline.driver import Driver
@@ -135,7 +136,9 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "in_manual_review": statuses[CycleStatus.MANUAL_REVIEW.value],
         "messages": {"sms": outbox["sms"], "email": outbox["email"]},
         "sms_segments": segments,
-        "sms_segments_by_language": sms_segments_by_language(records),
+        "recall_sms_segments": sum(r["segments"] for r in sms_records if (r["kind"] or "").startswith("recall:")),
+        "sms_segments_by_language": (by_language := sms_segments_by_language(records)),
+        "sms_over_budget": sum(figures["over_budget"] for figures in by_language.values()),
         "languages_messaged": {ch: sorted(v for v in langs if v) for ch, langs in languages_by_channel.items()},
         "simulated_actions": dict(simulation.actions),
         "executions": executions["by_machine"],
@@ -204,6 +207,16 @@ def _event(event: dict) -> dict:
             "step": details.get("name"), "error": details.get("error"), "cause": (details.get("cause") or "")[:300] or None}
 
 
+def sms_template(kind: str) -> str | None:
+    """The template an SMS of this outbox kind was rendered from, for its segment budget (domain/sms.py)."""
+    family, _, step = kind.partition(":")
+    if family == "recall":
+        return "recall_sms"
+    if family == "appointment":
+        return f"appointment_{step.split('-')[0]}_sms"
+    return "reply_received_sms" if family == "reply-answer" else None
+
+
 def sms_segments_by_language(records: list[dict]) -> dict[str, dict]:
     """Per language of the patient: every SMS sent (recall, notices, answers), its segments and encodings."""
     by_language: dict[str, dict] = {}
@@ -211,8 +224,12 @@ def sms_segments_by_language(records: list[dict]) -> dict[str, dict]:
         if record["channel"] != "sms":
             continue
         figures = by_language.setdefault(record["language"] or "unknown", {
-            "sms": 0, "segments": 0, "max_segments": 0, "encodings": Counter(), "max_segments_by_kind": {}})
+            "sms": 0, "segments": 0, "max_segments": 0, "encodings": Counter(), "max_segments_by_kind": {},
+            "over_budget": 0})
         figures["sms"] += 1
+        template = sms_template(record["kind"] or "")
+        if template and record["segments"] > segment_budget(template, record["encoding"]):
+            figures["over_budget"] += 1
         figures["segments"] += record["segments"]
         figures["max_segments"] = max(figures["max_segments"], record["segments"])
         figures["encodings"][record["encoding"]] += 1
@@ -227,7 +244,7 @@ def _summary_markdown(summary: dict) -> str:
     lines = [f"# Revisit demo: tenant `{summary['tenant']}`, {summary['virtual_period']} (virtual time)", "",
              "| figure | value |", "|---|---|"]
     for key in ("patients", "due_cycles_opened", "booked", "declined", "opted_out", "in_manual_review",
-                "sms_segments", "state_transitions", "lambda_invocations", "wall_clock_seconds"):
+                "sms_segments", "recall_sms_segments", "sms_over_budget", "state_transitions", "lambda_invocations", "wall_clock_seconds"):
         lines.append(f"| {key.replace('_', ' ')} | {summary[key]} |")
     for channel, count in summary["contacted_by_channel"].items():
         lines.append(f"| contacted by {channel.replace('_', ' ')} | {count} |")
@@ -248,10 +265,11 @@ def _summary_markdown(summary: dict) -> str:
     lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")
     lines.append(f"| languages messaged | {summary['languages_messaged']} |")
     lines += ["", "SMS segments per language (every SMS sent: recall, appointment notices, answers to replies):", "",
-              "| language | SMS | segments | per SMS | max | encodings | max by kind |", "|---|---|---|---|---|---|---|"]
+              "| language | SMS | segments | per SMS | max | over budget | encodings | max by kind |",
+              "|---|---|---|---|---|---|---|---|"]
     for language, figures in summary["sms_segments_by_language"].items():
         encodings = ", ".join(f"{name} {count}" for name, count in sorted(figures["encodings"].items()))
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(figures["max_segments_by_kind"].items()))
         lines.append(f"| {language} | {figures['sms']} | {figures['segments']} | {figures['segments_per_sms']} | "
-                     f"{figures['max_segments']} | {encodings} | {kinds} |")
+                     f"{figures['max_segments']} | {figures['over_budget']} | {encodings} | {kinds} |")
     return "\n".join(lines) + "\n"

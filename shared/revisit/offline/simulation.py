@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
+from revisit.errors import SlotTaken
 from revisit.models.common import Role
 from revisit.models.entities import CallResult, Patient
 from revisit.offline.stack import ACCOUNT, REGION
-from revisit.services import patient_actions
+from revisit.services import booking, patient_actions
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
@@ -66,6 +67,9 @@ class Simulation:
         self._work_call_queue(now)
 
     def _react(self, patient_id: str, channel: str, now: datetime) -> None:
+        """To a recall message: an appointment's own notices, once booked, draw no reaction here."""
+        if patient_actions.open_cycle(self.ctx, patient_id) is None:
+            return
         book, decline, stop = REACTIONS[channel]
         draw = _draw(patient_id, channel, now.date().isoformat())
         if draw < book:
@@ -78,13 +82,22 @@ class Simulation:
             self.actions[f"opted out (replied STOP to {channel})"] += 1
 
     def _book(self, patient_id: str, now: datetime, why: str) -> None:
+        """A free recall slot one to three weeks out, booked as the API books it (slot locks, the
+        Appointment workflow's confirmation, reminders and instructions)."""
         if patient_actions.open_cycle(self.ctx, patient_id) is None:
             return
         clinic = self.ctx.config.clinic(self._clinic_of[patient_id])
-        day = (now + timedelta(days=7 + int(_draw(patient_id, "day") * 14))).astimezone(ZoneInfo(clinic.time_zone)).date()
-        starts_at = datetime.combine(day, time(9 + int(_draw(patient_id, "hour") * 8), 0), tzinfo=ZoneInfo(clinic.time_zone))
-        patient_actions.book_appointment(self.ctx, patient_id, starts_at, "recall")
-        self.actions[why] += 1
+        first = (now + timedelta(days=7 + int(_draw(patient_id, "day") * 14))).astimezone(ZoneInfo(clinic.time_zone)).date()
+        slots = booking.availability(self.ctx, clinic.clinic_id, "recall", first, first + timedelta(days=6)).slots
+        for slot in slots[int(_draw(patient_id, "slot") * len(slots)):] + slots:
+            try:
+                booking.book(self.ctx, booking.BookingRequest(patient_id, clinic.clinic_id, "recall", slot.provider_id,
+                                                              slot.starts_at), "front-desk")
+            except SlotTaken:
+                continue
+            self.actions[why] += 1
+            return
+        self.actions["no free recall slot within a week"] += 1
 
     def _work_call_queue(self, now: datetime) -> None:
         for clinic in self.ctx.config.clinics:
