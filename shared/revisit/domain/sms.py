@@ -54,13 +54,13 @@ def sms_segments(text: str) -> SmsSegments:
 SEGMENT_BUDGET = {"GSM-7": 1, "UCS-2": 2}
 """X6: what one SMS may cost. One GSM-7 segment (English, Spanish once folded); two UCS-2 segments for
 Cyrillic, where one holds only 70 characters."""
-FREE_TEXT_BUDGET = {"GSM-7": 2, "UCS-2": 3}
-"""Templates that carry the clinic's own free text (pre-visit instructions, up to INSTRUCTIONS_MAX)."""
-FREE_TEXT_TEMPLATES = frozenset({"appointment_instructions_sms"})
 
 
 def segment_budget(template: str, encoding: str) -> int:
-    return (FREE_TEXT_BUDGET if template in FREE_TEXT_TEMPLATES else SEGMENT_BUDGET)[encoding]
+    """The same for every template: what varies (names, labels, instructions) has a length limit in the tenant
+    file that keeps the longest rendering within it (tests/unit/test_sms_budget.py)."""
+    del template
+    return SEGMENT_BUDGET[encoding]
 
 
 def sms_country(phone: str) -> str | None:

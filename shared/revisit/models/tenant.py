@@ -94,9 +94,9 @@ class LadderStep(Strict):
     """Days after the previous contact (or after the cycle opens, for the first step)."""
 
 
-INSTRUCTIONS_MAX = 140
-"""Characters of pre-visit instructions: with the clinic and the time they fit two GSM-7 or three UCS-2
-segments (domain/sms.py FREE_TEXT_BUDGET)."""
+INSTRUCTIONS_MAX = 86
+"""Characters of pre-visit instructions: with the clinic's name and the time they fit one GSM-7 or two
+UCS-2 segments (domain/sms.py SEGMENT_BUDGET). The email carries the same text."""
 
 
 class AppointmentType(Strict):
