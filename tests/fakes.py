@@ -13,7 +13,7 @@ from typing import Any
 
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.domain.availability import Busy, grid_cells
-from revisit.domain.recall_dates import can_start_cycle, next_due_recall
+from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
 from revisit.models.entities import (
     Appointment,
@@ -85,10 +85,11 @@ class FakePatients:
         entries = []
         for patient in self.rows.values():
             due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
-            if (patient.clinic_id == clinic_id and due is not None and due.due_date <= horizon
-                    and can_start_cycle(patient, due.due_date)):
+            opens = cycle_date(patient, due.due_date) if due is not None else None
+            if (patient.clinic_id == clinic_id and opens is not None and opens <= horizon
+                    and can_start_cycle(patient, opens)):
                 entries.append({"patient_id": patient.patient_id, "clinic_id": clinic_id,
-                                "recall_due_date": due.due_date.isoformat()})
+                                "recall_due_date": opens.isoformat()})
         return sorted(entries, key=lambda e: (e["recall_due_date"], e["patient_id"]))
 
     def due_page(self, clinic_id: str, horizon: date, page_size: int,
@@ -137,7 +138,8 @@ class FakeCycles:
         if status is not None:
             update["status"] = status
         if contacted_at is not None:
-            update |= {"last_contact_at": contacted_at, "last_channel": channel, "attempts": stored.attempts + 1}
+            counter = "attempts" if channel in ("sms", "email") else "staff_tasks"
+            update |= {"last_contact_at": contacted_at, "last_channel": channel, counter: getattr(stored, counter) + 1}
         self.rows[(cycle.patient_id, cycle.cycle_id)] = RecallCycle.model_validate(stored.model_dump() | update)
         if status is not None and status != cycle.status:
             self._set_patient_status(cycle, status)

@@ -78,7 +78,11 @@ def test_the_ladder_messages_once_per_rung_then_hands_the_patient_to_staff(ctx, 
     assert len(ctx.notifier.sms) == 1 and len(ctx.notifier.emails) == 1
     assert ctx.metrics.counts["MessagesSent"] == 2
     cycle = ctx.tables.cycles.get("p-000001", ref.cycle_id)
-    assert cycle.status == CycleStatus.MANUAL_REVIEW and cycle.attempts == 5
+    # two messages reached the patient; three rungs were staff work (counted apart since issue 9)
+    assert cycle.status == CycleStatus.MANUAL_REVIEW and (cycle.attempts, cycle.staff_tasks) == (2, 3)
+    # X3: the unanswered patient comes back after resurface_after_days (a new cycle then)
+    patient = ctx.tables.patients.get("p-000001")
+    assert patient.recall_from == fixed.at.date() + timedelta(days=ctx.config.recall.resurface_after_days)
     # re-running any rung afterwards sends nothing more
     recall.contact_patient(ref, ctx)
     assert len(ctx.notifier.sms) == 1 and len(ctx.notifier.emails) == 1
@@ -163,3 +167,26 @@ def test_a_change_racing_a_stop_keeps_both(ctx):
     assert raced[0].action == "sms consent withdrawn"
     assert (changed.email, changed.sms_consent) == ("new@mail.example.com", False)
     assert ctx.tables.patients.get("p-000001") == changed
+
+
+def test_an_unanswered_patient_resurfaces_until_the_yearly_cap_then_goes_to_reactivation(ctx, fixed):
+    """X3: each ladder that reaches no booking brings the patient back resurface_after_days later; the cycle
+    left open ends 'Unanswered' when the next one opens; past max_cycles_per_year the patient is Inactive."""
+    from revisit.models.entities import PatientStatus
+    ctx.tables.patients.save(make_patient())
+    cap = ctx.config.recall.max_cycles_per_year
+    opened = []
+    for _ in range(cap):
+        patient = ctx.tables.patients.get("p-000001")
+        due = date.fromisoformat(ctx.tables.patients.due_page("boston", date(2030, 1, 1), 10, None)[0][0]["recall_due_date"])
+        fixed.at = max(fixed.at, datetime.combine(due, datetime.min.time(), tzinfo=UTC) + timedelta(hours=15))
+        prepared = recall.prepare_recall(PrepareRecallRequest(
+            execution_name=f"recall-{due}", patient_id="p-000001", clinic_id="boston", recall_due_date=due), ctx)
+        opened.append(prepared.cycle_id)
+        walk(ctx, fixed, RecallRef(execution_name=f"recall-{due}", patient_id="p-000001", cycle_id=prepared.cycle_id))
+        patient = ctx.tables.patients.get("p-000001")
+    assert len(set(opened)) == cap
+    statuses = [ctx.tables.cycles.get("p-000001", c).status for c in opened]
+    assert statuses == [CycleStatus.UNANSWERED] * (cap - 1) + [CycleStatus.MANUAL_REVIEW]
+    assert patient.status == PatientStatus.INACTIVE  # handed to reactivation: off the due list
+    assert ctx.tables.patients.count_due("boston", date(2030, 1, 1)) == 0

@@ -34,7 +34,7 @@ def test_no_response_walks_the_whole_ladder_into_manual_review(harness):
         assert 9 <= local.hour < 20
     assert attempts["sms-1"].sms_segments == 1
     cycle = harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30")
-    assert cycle.status == CycleStatus.MANUAL_REVIEW and cycle.attempts == 5
+    assert cycle.status == CycleStatus.MANUAL_REVIEW and (cycle.attempts, cycle.staff_tasks) == (2, 3)
     assert cycle.eligibility is not None and cycle.suggested_visit_date is not None
     assert harness.ctx.tables.patients.get(patient.patient_id).recall_status == RecallStatus.MANUAL_REVIEW
     kinds = {t.kind for role in ("front_desk", "hygienist", "office_admin")

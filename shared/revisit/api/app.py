@@ -4,7 +4,7 @@ field, 401/403 from the credential check). Personal data never goes to the logs.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
+from revisit import clock
 from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
@@ -41,6 +42,7 @@ from revisit.models.entities import (
     InsurancePolicy,
     Patient,
     Payment,
+    RecallItem,
     StaffTask,
 )
 from revisit.services import booking, confirmation, patient_actions
@@ -117,6 +119,7 @@ def create_patient(body: NewPatient) -> Response[PatientView]:
     ctx = _context(patients)
     if body.clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise InvalidRequest("clinic_id", f"unknown clinic {body.clinic_id!r}")
+    _check_history(ctx, body.model_dump())
     patient = Patient(**body.model_dump())
     ctx.tables.patients.create(patient)
     return Response(201, "application/json", _view(patient))
@@ -134,6 +137,11 @@ def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
     ctx = _context(patients)
     patient = ctx.tables.patients.get(patient_id)
     changes = body.model_dump(exclude_unset=True)
+    _check_history(ctx, changes)
+    if changes.get("recalls") is not None:
+        changes["recalls"] = [RecallItem(**item) for item in changes["recalls"]]
+    if changes.get("phone", patient.phone) != patient.phone:
+        changes["phone_invalid"] = False  # a new number may be tried again
     if changes.get("opted_out") is True and not patient.opted_out:
         patient_actions.opt_out(ctx, patient_id)
     return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)))
@@ -159,6 +167,23 @@ def put_policy(patient_id: PathId, body: InsurancePolicy) -> InsuranceView:
 def verify_insurance(patient_id: PathId) -> EligibilityResult:
     _integrator(patients, patient_id=patient_id)
     return booking.verify_primary_insurance(_context(patients), patient_id)
+
+
+def _check_history(ctx: TenantContext, fields: dict[str, Any]) -> None:
+    """X4: recall types the tenant knows, each once, and no date in the clinic's future."""
+    known = {rt.recall_type for rt in ctx.config.recall_types}
+    today = clock.now().date() + timedelta(days=1)  # any clinic's today, whatever its zone
+    if fields.get("last_visit") and fields["last_visit"] > today:
+        raise InvalidRequest("last_visit", "is in the future")
+    seen: set[str] = set()
+    for n, item in enumerate(fields.get("recalls") or []):
+        if item["recall_type"] not in known:
+            raise InvalidRequest(f"recalls.{n}.recall_type", f"unknown recall type {item['recall_type']!r}: one of {sorted(known)}")
+        if item["recall_type"] in seen:
+            raise InvalidRequest(f"recalls.{n}.recall_type", f"{item['recall_type']} is listed twice")
+        if item["last_done"] > today:
+            raise InvalidRequest(f"recalls.{n}.last_done", "is in the future")
+        seen.add(item["recall_type"])
 
 
 def _view(patient: Patient) -> PatientView:

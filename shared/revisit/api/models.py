@@ -16,6 +16,7 @@ from revisit.models.entities import (
     InsurancePolicy,
     PatientStatus,
     PaymentMethod,
+    RecallItem,
     RecallStatus,
 )
 
@@ -39,6 +40,15 @@ class GatewayMessage(BaseModel):
     message: str
 
 
+class RecallHistory(Body):
+    """X4: one recall type's history, as the practice-management system knows it."""
+
+    recall_type: Identifier
+    last_done: date
+    interval_months: int | None = Field(default=None, ge=0, le=120)
+    """This patient's own interval, instead of the recall type's (a perio patient every 3 months)."""
+
+
 class NewPatient(Body):
     patient_id: Identifier
     clinic_id: Identifier
@@ -50,6 +60,8 @@ class NewPatient(Body):
     email: Email | None = None
     sms_consent: bool = False
     email_consent: bool = False
+    last_visit: date | None = None
+    recalls: list[RecallHistory] = Field(default=[], max_length=20)
 
 
 class PatientChanges(Body):
@@ -62,6 +74,9 @@ class PatientChanges(Body):
     opted_out: bool | None = None
     unsubscribed: Annotated[list[MessageKind], AfterValidator(lambda kinds: list(dict.fromkeys(kinds)))] | None = Field(
         default=None, max_length=len(MessageKind))
+    last_visit: date | None = None
+    recalls: list[RecallHistory] | None = Field(default=None, max_length=20)
+    """The whole recall history: replaces what is stored (the next due date follows)."""
     """Kinds of message refused on every channel (recall, marketing; care needs the channel consent only)."""
     status: PatientStatus | None = None
 
@@ -82,6 +97,10 @@ class PatientView(BaseModel):
     status: PatientStatus
     recall_status: RecallStatus | None
     next_appointment_at: AwareDatetime | None
+    last_visit: date | None
+    recalls: list[RecallItem]
+    recall_from: date | None
+    phone_invalid: bool
 
 
 class SlotView(BaseModel):

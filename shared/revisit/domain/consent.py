@@ -17,14 +17,14 @@ def refusal(patient: Patient, channel: Channel, kind: MessageKind) -> AttemptOut
     if patient.opted_out or kind in patient.unsubscribed:
         return AttemptOutcome.SKIPPED_NO_CONSENT
     if channel == Channel.SMS:
-        if not patient.phone:
+        if not patient.phone or patient.phone_invalid:
             return AttemptOutcome.SKIPPED_NO_ADDRESS
         return None if patient.sms_consent else AttemptOutcome.SKIPPED_NO_CONSENT
     if channel == Channel.EMAIL:
         if not patient.email:
             return AttemptOutcome.SKIPPED_NO_ADDRESS
         return None if patient.email_consent else AttemptOutcome.SKIPPED_NO_CONSENT
-    if channel == Channel.CALL_TASK and not patient.phone:
+    if channel == Channel.CALL_TASK and (not patient.phone or patient.phone_invalid):
         return AttemptOutcome.SKIPPED_NO_ADDRESS
     return None  # staff work on the patient's file needs no consent
 

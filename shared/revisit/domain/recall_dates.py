@@ -14,8 +14,11 @@ from revisit.models.entities import Patient, PatientStatus, RecallItem
 from revisit.models.tenant import Clinic, RecallType
 
 
-def recall_due_date(last_done: date, recall_type: RecallType) -> date:
-    """Month arithmetic clips to the month's end: 31 August + 6 months is 28 (or 29) February."""
+def recall_due_date(last_done: date, recall_type: RecallType, interval_months: int | None = None) -> date:
+    """Month arithmetic clips to the month's end: 31 August + 6 months is 28 (or 29) February. A patient's
+    own interval (X2) replaces the type's months and days."""
+    if interval_months is not None:
+        return last_done + relativedelta(months=interval_months)
     return last_done + relativedelta(months=recall_type.interval_months, days=recall_type.interval_days)
 
 
@@ -29,7 +32,7 @@ def next_due_recall(recalls: list[RecallItem], recall_types: dict[str, RecallTyp
     """The patient's earliest due date, with every recall type falling due within `combine_days` of it,
     so one contact covers the check-up and the X-rays instead of two messages a week apart."""
     dues = sorted(
-        (recall_due_date(item.last_done, recall_types[item.recall_type]), item.recall_type)
+        (recall_due_date(item.last_done, recall_types[item.recall_type], item.interval_months), item.recall_type)
         for item in recalls
         if item.recall_type in recall_types
     )
@@ -38,6 +41,29 @@ def next_due_recall(recalls: list[RecallItem], recall_types: dict[str, RecallTyp
     first = dues[0][0]
     window_end = first + timedelta(days=combine_days)
     return DueRecall(first, tuple(sorted({rt for due, rt in dues if due <= window_end})))
+
+
+def cycle_date(patient: Patient, due_date: date) -> date:
+    """When the patient's next cycle may open: the due date, or later after a missed visit or an unanswered
+    ladder (X1, X3). Also the cycle's id: a patient gets one cycle per such date."""
+    return max(due_date, patient.recall_from) if patient.recall_from else due_date
+
+
+def visit_done(patient: Patient, visit_day: date, satisfied: list[str], recall_types: dict[str, RecallType],
+               lead_days: int) -> Patient:
+    """X1: a completed visit is the last visit, and the last time of each recall type it satisfies that was
+    due by then (within `lead_days`: bitewings due next spring are not taken at every cleaning). A patient
+    with no recall history yet (a first visit) starts every type the visit satisfies."""
+    def redone(item: RecallItem) -> bool:
+        due = recall_due_date(item.last_done, recall_types[item.recall_type], item.interval_months)
+        return item.recall_type in satisfied and due <= visit_day + timedelta(days=lead_days)
+
+    recalls = [item.model_copy(update={"last_done": max(item.last_done, visit_day)})
+               if item.recall_type in recall_types and redone(item) else item for item in patient.recalls]
+    if not recalls:
+        recalls = [RecallItem(recall_type=rt, last_done=visit_day) for rt in satisfied]
+    return patient.model_copy(update={"last_visit": max(filter(None, (patient.last_visit, visit_day))),
+                                      "recalls": recalls, "recall_from": None})
 
 
 def can_start_cycle(patient: Patient, due_date: date) -> bool:

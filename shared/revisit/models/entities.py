@@ -40,12 +40,15 @@ class RecallStatus(StrEnum):
     DECLINED = "Declined"
     OPTED_OUT = "Opted out"
     MANUAL_REVIEW = "Manual review"
+    UNANSWERED = "No answer"
     NOT_NEEDED = "Not needed"
 
 
 class RecallItem(Record):
     recall_type: Identifier
     last_done: date
+    interval_months: int | None = Field(default=None, ge=0, le=120)
+    """X2: this patient's own interval (a perio patient every 3 months), instead of the recall type's."""
 
 
 class InsurancePolicy(Record):
@@ -100,6 +103,11 @@ class Patient(Record):
     """Bumped by every write: a change made from an older read is refused (no lost updates)."""
     recall_cycle_id: str | None = None
     """The due date of the latest recall cycle opened for this patient (never reopened)."""
+    recall_from: date | None = None
+    """X1, X3: the next recall cycle opens no earlier than this (after a cancelled or missed recall visit,
+    or a ladder nobody answered)."""
+    phone_invalid: bool = False
+    """A call found the number wrong: no SMS or call to it until the phone changes."""
 
     @property
     def display_name(self) -> str:
@@ -113,6 +121,8 @@ class CycleStatus(StrEnum):
     BOOKED = "Booked"
     DECLINED = "Declined"
     OPTED_OUT = "OptedOut"
+    UNANSWERED = "Unanswered"
+    """X3: the ladder reached no booking and a newer cycle took over."""
     NOT_NEEDED = "NotNeeded"
 
     @property
@@ -141,6 +151,8 @@ class RecallCycle(Record):
     last_contact_at: AwareDatetime | None = None
     last_channel: Channel | None = None
     attempts: int = 0
+    """Contacts that reached the patient (SMS, email); staff work is counted in staff_tasks."""
+    staff_tasks: int = 0
     days_since_last_visit: int | None = None
     suggested_visit_date: date | None = None
     eligibility: EligibilityResult | None = None

@@ -109,6 +109,8 @@ class AppointmentType(Strict):
     """R22: the reminder goes out this many days before, inside the send window (when `reminders` is unset)."""
     reminders: list[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}[dh]$")]] = Field(default=[], max_length=5)
     """X8: the reminder cadence, e.g. ["7d", "2d", "2h"]: days or hours before the visit."""
+    satisfies: list[Identifier] = []
+    """X1: the recall types a completed visit of this type does (their last-done date becomes the visit's)."""
     instructions: dict[Language, Annotated[str, Field(min_length=1, max_length=INSTRUCTIONS_MAX)]] = {}
     """R20: sent before the 24-hour mark (e.g. fasting), at the last moment the send window allows; none if empty."""
 
@@ -177,6 +179,17 @@ class SweepSettings(Strict):
     """A larger backlog is spread over nights, oldest due first (the rest stays on the due index)."""
 
 
+class RecallLoopSettings(Strict):
+    """X1, X3: how a patient comes back into recall when a visit does not happen or nobody answers."""
+
+    rebook_after_days: int = Field(default=14, ge=0, le=365)
+    """After a cancelled or missed recall visit, the patient's next recall cycle opens this many days later."""
+    resurface_after_days: int = Field(default=90, ge=1, le=730)
+    """After a ladder that reached no booking (manual review, no answer), a new cycle this many days later."""
+    max_cycles_per_year: int = Field(default=3, ge=1, le=12)
+    """Cycles opened for a patient in 365 days; past it the patient is handed to reactivation (Inactive)."""
+
+
 class ReportSettings(Strict):
     daily_local_time: time = time(6, 0)
 
@@ -213,6 +226,7 @@ class TenantConfig(Strict):
     """Chain-wide closures beyond the public holidays of each clinic's country (which are always closed)."""
     refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
     sweep: SweepSettings = SweepSettings()
+    recall: RecallLoopSettings = RecallLoopSettings()
     reports: ReportSettings = ReportSettings()
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
@@ -240,6 +254,11 @@ class TenantConfig(Strict):
         for member in self.staff:
             if member.clinic_id is not None and member.clinic_id not in clinic_ids:
                 raise ValueError(f"staff {member.staff_id}: unknown clinic_id {member.clinic_id!r}")
+        recall_ids = {r.recall_type for r in self.recall_types}
+        for kind in self.appointment_types:
+            unknown = [rt for rt in kind.satisfies if rt not in recall_ids]
+            if unknown:
+                raise ValueError(f"appointment_types {kind.appointment_type}: satisfies unknown recall types {unknown}")
         type_ids = {a.appointment_type for a in self.appointment_types}
         for provider in self.providers:
             if provider.clinic_id not in clinic_ids:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.domain.insurance import most_recent_policy
+from revisit.domain.recall_dates import visit_done
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
 from revisit.models.entities import (
     Appointment,
@@ -201,10 +202,31 @@ def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, stat
     if status in FOLLOW_UP:
         start_notices(ctx, changed, FOLLOW_UP[status])
     publish(ctx, EVENT_FOR_STATUS[status], changed)
-    if status == AppointmentStatus.CANCELLED:
-        change_patient(ctx, patient_id, lambda patient: patient.model_copy(update={"next_appointment_at": None})
-                       if patient.next_appointment_at == appointment.starts_at else patient)
+    _close_the_loop(ctx, changed)
     return changed
+
+
+def _close_the_loop(ctx: TenantContext, appointment: Appointment) -> None:
+    """X1. A completed visit is the patient's last visit and the last time of each recall type its type
+    satisfies (the next due date follows); a cancelled or missed recall visit sends the patient back to
+    recall `recall.rebook_after_days` later. The next appointment is whatever is still booked."""
+    zone = ZoneInfo(ctx.config.clinic(appointment.clinic_id).time_zone)
+    satisfied = _appointment_type(ctx, appointment.appointment_type).satisfies
+    following = min((a.starts_at for a in ctx.tables.appointments.for_patient(appointment.patient_id)
+                     if a.status == AppointmentStatus.BOOKED and a.starts_at > clock.now()
+                     and a.appointment_id != appointment.appointment_id), default=None)
+    today = clock.now().astimezone(zone).date()
+
+    def change(patient: Patient) -> Patient:
+        patient = patient.model_copy(update={"next_appointment_at": following})
+        if appointment.status == AppointmentStatus.COMPLETED:
+            return visit_done(patient, appointment.starts_at.astimezone(zone).date(), satisfied,
+                              {rt.recall_type: rt for rt in ctx.config.recall_types}, ctx.config.sweep.lead_days)
+        if satisfied and following is None:  # a recall visit that did not happen
+            return patient.model_copy(update={"recall_from": today + timedelta(days=ctx.config.recall.rebook_after_days)})
+        return patient
+
+    change_patient(ctx, appointment.patient_id, change)
 
 
 def _check_start(starts_at: datetime) -> None:

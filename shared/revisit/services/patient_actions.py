@@ -67,5 +67,13 @@ def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, re
     if result == CallResult.DECLINED and (reason is None or reason not in ctx.config.refusal_reasons):
         raise ValueError(f"reason: a declined call needs one of {ctx.config.refusal_reasons}")
     ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason)
-    if task.patient_id and result == CallResult.DECLINED:
+    if task.patient_id is None:
+        return
+    if result == CallResult.DECLINED:
         decline_recall(ctx, task.patient_id, reason or "other")
+    elif result == CallResult.BOOKED:  # the front desk booked on the call: the ladder stops here
+        cycle = open_cycle(ctx, task.patient_id)
+        if cycle is not None:
+            end_cycle(ctx, cycle, CycleStatus.BOOKED, "booked on the front desk's call")
+    elif result == CallResult.WRONG_NUMBER:  # no SMS or call to it until the number changes (domain/consent.py)
+        change_patient(ctx, task.patient_id, lambda patient: patient.model_copy(update={"phone_invalid": True}))

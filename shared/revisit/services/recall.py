@@ -20,7 +20,7 @@ from revisit.domain.ladder import (
     status_after_contact,
 )
 from revisit.domain.naming import recall_task_id
-from revisit.domain.recall_dates import days_since_last_visit, suggest_visit_date
+from revisit.domain.recall_dates import days_since_last_visit, next_due_recall, suggest_visit_date
 from revisit.domain.sms import sms_segments
 from revisit.errors import Conflict, NotFound
 from revisit.models.common import Channel, MessageKind, Role
@@ -29,6 +29,7 @@ from revisit.models.entities import (
     CommunicationAttempt,
     CycleStatus,
     Patient,
+    PatientStatus,
     RecallCycle,
     StaffTask,
     TaskKind,
@@ -48,9 +49,13 @@ from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
+from revisit.services.patients import change_patient
 from revisit.services.unsubscribe import unsubscribe_url
 
-CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL)
+CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW, TaskKind.ADMIN_FOLLOW_UP,
+                    TaskKind.CHART_REVIEW)
+"""Staff work that exists for a cycle; all of it ends with the cycle, except the chart review of a patient
+who booked (the hygienist still reads the chart before the visit)."""
 
 
 def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> PrepareRecallResult:
@@ -68,7 +73,11 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
     clinic = ctx.config.clinic(patient.clinic_id)
     now = clock.now()
     today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
-    due_types = [item.recall_type for item in patient.recalls] or [ctx.config.recall_types[0].recall_type]
+    # X2: the types due around this date, not every type the patient has (a pano due in three years waits).
+    due = next_due_recall(patient.recalls, {rt.recall_type: rt for rt in ctx.config.recall_types},
+                          ctx.config.sweep.lead_days)
+    due_types = list(due.recall_types) if due else [ctx.config.recall_types[0].recall_type]
+    earlier = patient.recall_cycle_id
     cycle = RecallCycle(
         patient_id=patient.patient_id,
         cycle_id=cycle_id,
@@ -86,6 +95,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         ctx.tables.cycles.open(cycle)
     except Conflict:
         return _prepared(ctx.tables.cycles.get(request.patient_id, cycle_id), "cycle opened by an earlier try")
+    _supersede(ctx, request.patient_id, earlier, cycle_id)
     if _has_upcoming(patient, now):
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "already booked when the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.BOOKED}), "already booked")
@@ -93,6 +103,17 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "opted out before the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.OPTED_OUT}), "opted out")
     return _prepared(cycle, "cycle opened")
+
+
+def _supersede(ctx: TenantContext, patient_id: str, earlier: str | None, cycle_id: str) -> None:
+    """X3: the cycle a re-surfaced patient left unanswered ends when the new one opens (its open staff
+    work with it): one open cycle per patient."""
+    if earlier is None or earlier == cycle_id:
+        return
+    with contextlib.suppress(NotFound):
+        previous = ctx.tables.cycles.get(patient_id, earlier)
+        if previous.status.is_open:
+            end_cycle(ctx, previous, CycleStatus.UNANSWERED, f"no booking: the cycle of {cycle_id} took over")
 
 
 def _has_upcoming(patient: Patient, now: datetime) -> bool:
@@ -163,6 +184,7 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
             return ContactResult(cycle_id=cycle.cycle_id, outcome="stopped", next_contact_at=clock.to_aws_timestamp(now),
                                  detail=f"{action.status.value}: {action.reason}")
         if isinstance(action, LadderFinished):
+            resurface_later(ctx, cycle, now)
             return ContactResult(cycle_id=cycle.cycle_id, outcome="finished", next_contact_at=clock.to_aws_timestamp(now),
                                  detail=f"ladder finished in {cycle.status.value}")
         if isinstance(action, WaitUntil):
@@ -177,6 +199,8 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
         _advance(ctx, cycle, now, contacted=outcome in (AttemptOutcome.SENT, AttemptOutcome.TASK_CREATED,
                                                          AttemptOutcome.UNCONFIRMED), channel=action.step.channel)
         last_rung = cycle.step_index + 1 >= len(ladder)
+        if last_rung:
+            resurface_later(ctx, cycle, now)
         return ContactResult(
             cycle_id=cycle.cycle_id,
             outcome="finished" if last_rung else "wait",
@@ -186,6 +210,27 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
             detail=outcome.value,
         )
     raise RuntimeError("ladder did not settle")  # a bug, not a patient's state
+
+
+def resurface_later(ctx: TenantContext, cycle: RecallCycle, now: datetime) -> None:
+    """X3: a ladder that reached no booking opens again after `recall.resurface_after_days`; past
+    `recall.max_cycles_per_year` cycles in 365 days the patient is handed to reactivation (Inactive)."""
+    settings = ctx.config.recall
+    today = now.astimezone(ZoneInfo(ctx.config.clinic(cycle.clinic_id).time_zone)).date()
+    recent = sum(1 for c in ctx.tables.cycles.for_patient(cycle.patient_id)
+                 if c.opened_at.date() > today - timedelta(days=365))
+    resume = today + timedelta(days=settings.resurface_after_days)
+
+    def change(patient: Patient) -> Patient:
+        if patient.recall_cycle_id != cycle.cycle_id or patient.next_appointment_at is not None:
+            return patient  # a newer cycle, or a booking, took over
+        if recent >= settings.max_cycles_per_year:
+            return patient.model_copy(update={"status": PatientStatus.INACTIVE})
+        if patient.recall_from is not None and patient.recall_from >= resume:
+            return patient
+        return patient.model_copy(update={"recall_from": resume})
+
+    change_patient(ctx, cycle.patient_id, change)
 
 
 def _advance(ctx: TenantContext, cycle: RecallCycle, now: datetime, *, contacted: bool, channel: Channel) -> None:
@@ -299,6 +344,8 @@ def end_cycle(ctx: TenantContext, cycle: RecallCycle, status: CycleStatus, reaso
     now = clock.now()
     closed = ctx.tables.cycles.close(cycle, status, reason, now)
     for kind in CYCLE_TASK_KINDS:
+        if kind == TaskKind.CHART_REVIEW and status == CycleStatus.BOOKED:
+            continue
         ctx.tables.tasks.close(recall_task_id(kind.value, cycle.patient_id, cycle.cycle_id), TaskStatus.CANCELLED, now,
                                reason=f"cycle {status.value}")
     return closed

@@ -17,7 +17,7 @@ from revisit.adapters.dynamo.items import (
     to_item,
     translated_errors,
 )
-from revisit.domain.recall_dates import can_start_cycle, next_due_recall
+from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.errors import Conflict, NotFound
 from revisit.models.entities import Patient
 from revisit.models.tenant import TenantConfig
@@ -35,12 +35,13 @@ class PatientRepository:
         due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
         if due is None:
             return {}
+        opens = cycle_date(patient, due.due_date)
         attributes: dict[str, Any] = {
-            "recall_due_date": due.due_date.isoformat(),
+            "recall_due_date": opens.isoformat(),
             "recall_types_due": list(due.recall_types),
         }
-        if can_start_cycle(patient, due.due_date):
-            attributes |= keys.due_entry(patient.clinic_id, due.due_date, patient.patient_id)
+        if can_start_cycle(patient, opens):
+            attributes |= keys.due_entry(patient.clinic_id, opens, patient.patient_id)
         return attributes
 
     def item(self, patient: Patient) -> dict[str, Any]:

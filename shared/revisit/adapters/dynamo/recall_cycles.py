@@ -17,10 +17,14 @@ from revisit.adapters.dynamo.items import (
     translated_errors,
 )
 from revisit.errors import Conflict, NotFound
+from revisit.models.common import Channel
 from revisit.models.entities import CycleStatus, EligibilityResult, RecallCycle, RecallStatus
 
 OPEN_STATUSES = [s.value for s in CycleStatus if s.is_open]
 
+
+
+PATIENT_CHANNELS = {c.value for c in Channel if c.reaches_patient}
 
 
 class RecallCycleRepository:
@@ -88,8 +92,11 @@ class RecallCycleRepository:
             sets.append("#status = :status")
             values[":status"] = status.value
         if contacted_at is not None:
-            sets += ["last_contact_at = :contacted", "last_channel = :channel", "attempts = attempts + :one"]
-            values |= {":contacted": contacted_at.isoformat(), ":channel": channel, ":one": 1}
+            # Messages that reached the patient are attempts; staff work is counted on its own.
+            counter = "attempts" if channel in PATIENT_CHANNELS else "staff_tasks"
+            sets += ["last_contact_at = :contacted", "last_channel = :channel",
+                     f"{counter} = if_not_exists({counter}, :zero) + :one"]
+            values |= {":contacted": contacted_at.isoformat(), ":channel": channel, ":one": 1, ":zero": 0}
         with translated_errors("recall cycle", cycle.execution_name):
             self._table.update_item(
                 Key=keys.cycle(cycle.patient_id, cycle.cycle_id),
