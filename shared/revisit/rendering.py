@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -34,9 +35,14 @@ def render(language: Language | str, name: str, **context: object) -> str:
     language = Language(language)
     env = _environment()
     template = env.get_template(f"{language.value}/{name}.j2")
-    return template.render(locale=LOCALES[language], long_date=_long_date(language),
-                           date_time=_date_time(language), short_date_time=_short_date_time(language), short_date=_short_date(language),
+    text = template.render(locale=LOCALES[language], long_date=_long_date(language), date_time=_date_time(language),
+                           short_date_time=_short_date_time(language), short_date=_short_date(language),
                            **context).strip()
+    return ABBREVIATED_YEAR_THEN_STOP.sub(".", text)
+
+
+ABBREVIATED_YEAR_THEN_STOP = re.compile(r"(?<=\sг)\.\.(?!\.)")
+"""Bulgarian and Russian dates end in 'г.' (the year, abbreviated): a sentence ending on one takes no second stop."""
 
 
 def render_sms(language: Language | str, name: str, fold: bool = True, **context: object) -> str:

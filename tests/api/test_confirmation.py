@@ -124,3 +124,37 @@ def test_a_cancelled_appointment_withdraws_its_invitation_with_the_same_uid(api)
     assert cancel["STATUS"] == "CANCELLED" and invites[1][1]["METHOD"] == "CANCEL"
     assert cancel.decoded("DTSTART") == request.decoded("DTSTART")  # the same instant, in America/New_York
     assert len(texts_to("+16172220041")) == 1  # only the confirmation: a cancellation is not texted
+
+
+def test_a_patient_who_said_no_is_not_asked_again_and_a_confirmed_one_is_not_asked_to_confirm(api):
+    driver = Driver(api.stack)
+    sedation = {**TOMORROW, "appointment_type": "sedation", "provider_id": "boston-dds-1"}
+    for patient_id, phone in (("p-000071", "+16172220071"), ("p-000072", "+16172220072")):
+        api.ctx.tables.patients.save(make_patient(patient_id, phone=phone))
+        assert api.call("POST", "/appointments", {**sedation, "patient_id": patient_id,
+                                                  "starts_at": f"2026-12-09T{8 + 2 * int(patient_id[-1]):02d}:00:00-05:00"}).status == 201
+    driver.run_until(WINDOW_OPEN)
+    assert reply(api, "N", "+16172220071", "d-1") == ["decline"]
+    assert reply(api, "Yes, I will come", "+16172220072", "d-2") == ["confirm"]
+    driver.run_until(datetime.fromisoformat("2026-12-10T17:00:00+00:00"))
+    assert len(texts_to("+16172220071")) == 1  # the confirmation only: no reminder, no instructions
+    later = texts_to("+16172220072")[1:]
+    assert len(later) == 4 and all("Reply C" not in text for text in later)  # 7d, 2d, 2h reminders + instructions
+
+
+def test_a_no_show_or_completion_before_the_visit_starts_is_refused(api):
+    booked = book(api, make_patient("p-000081", phone="+16172220081"), "2026-11-24T10:00:00-05:00")
+    path = f"/patients/p-000081/appointments/{booked['appointment_id']}"
+    for action in ("no-show", "complete"):
+        answer = api.call("POST", f"{path}/{action}")
+        assert answer.status == 409 and "before then" in answer.json()["error"], action
+    assert api.call("GET", path).json()["status"] == "booked"
+
+
+def test_an_email_only_patient_stays_unconfirmed_for_the_front_desk(api):
+    driver = Driver(api.stack)
+    booked = book(api, make_patient("p-000091", phone=None, email="e91@mail.example.com"), "2026-11-24T13:00:00-05:00")
+    driver.run_until(WINDOW_OPEN)
+    assert len(emails_to("e91@mail.example.com")) == 1
+    listed = {a["appointment_id"]: a["confirmation"] for a in api.call("GET", "/clinics/boston/appointments/unconfirmed").json()}
+    assert listed[booked["appointment_id"]] == "unconfirmed"  # an email asks for no answer: the front desk calls

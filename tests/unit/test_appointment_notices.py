@@ -51,14 +51,25 @@ def test_monday_morning_sedation_instructions_go_on_saturday_evening_not_never(t
     assert notices["instructions"].at == SATURDAY_1945_BOSTON and not notices["instructions"].by_staff
 
 
-def test_a_cadence_of_reminders_each_at_its_moment_or_the_window_before_it(tenant):
+def test_a_cadence_of_reminders_each_at_its_moment_or_when_the_window_opens_never_late_or_crowded(tenant):
     kind = tenant.appointment_type("sedation").model_copy(update={"reminders": ["7d", "2d", "2h"]})
-    visit = datetime(2026, 12, 10, 14, 15, tzinfo=UTC)  # Thursday 09:15 Boston
-    notices = notice_plan(booked_at=datetime(2026, 11, 30, 16, 0, tzinfo=UTC), starts_at=visit, kind=kind,
-                          clinic=tenant.clinic("boston"), has_instructions=True)
-    reminders = [(n.step, n.at) for n in notices if n.notice == Notice.REMINDER]
-    assert reminders == [("reminder-7d", visit - timedelta(days=7)), ("reminder-2d", visit - timedelta(days=2)),
-                         ("reminder-2h", datetime(2026, 12, 10, 0, 45, tzinfo=UTC))]  # Wednesday 19:45, not 09:00 Thursday
+    booked, boston = datetime(2026, 11, 30, 16, 0, tzinfo=UTC), tenant.clinic("boston")
+    afternoon = datetime(2026, 12, 10, 19, 0, tzinfo=UTC)  # Thursday 14:00 Boston
+    notices = notice_plan(booked_at=booked, starts_at=afternoon, kind=kind, clinic=boston, has_instructions=True)
+    assert [(n.step, n.at) for n in notices if n.notice == Notice.REMINDER] == [
+        ("reminder-7d", afternoon - timedelta(days=7)), ("reminder-2d", afternoon - timedelta(days=2)),
+        ("reminder-2h", afternoon - timedelta(hours=2))]
+    morning = datetime(2026, 12, 10, 14, 15, tzinfo=UTC)  # Thursday 09:15: the window opens at 09:00
+    notices = notice_plan(booked_at=booked, starts_at=morning, kind=kind, clinic=boston, has_instructions=True)
+    assert [n.step for n in notices if n.notice == Notice.REMINDER] == ["reminder-7d", "reminder-2d"]
+    sunday = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00: its 2-day moment is Sunday, closed
+    [two_days] = [n for n in notice_plan(booked_at=booked, starts_at=sunday, kind=tenant.appointment_type("recall"),
+                                         clinic=boston, has_instructions=False) if n.notice == Notice.REMINDER]
+    assert two_days.at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # Monday 09:00, a day ahead
+    crowded = notice_plan(booked_at=datetime(2026, 12, 7, 19, 0, tzinfo=UTC),  # Monday 14:00 for Wednesday 16:00
+                          starts_at=datetime(2026, 12, 9, 21, 0, tzinfo=UTC), kind=tenant.appointment_type("recall"),
+                          clinic=boston, has_instructions=False)
+    assert [n.notice for n in crowded] == [Notice.CONFIRMATION]  # its reminder would come 2 hours after it
 
 
 def test_after_a_holiday_weekend_and_at_the_window_edges(tenant):

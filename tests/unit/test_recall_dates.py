@@ -47,3 +47,7 @@ def test_suggested_visit_skips_weekends_and_public_holidays(tenant):
     # A Saturday moves to Monday; a past due date moves to two days from today.
     assert suggest_visit_date(date(2026, 11, 28), date(2026, 11, 24), madrid) == date(2026, 11, 30)
     assert suggest_visit_date(date(2026, 10, 1), date(2026, 11, 24), madrid) == date(2026, 11, 26)
+    # the chain's own closure days too (24 December: the booking API would refuse it)
+    boston = tenant.clinic("boston")
+    assert date(2026, 12, 24) in tenant.closure_days
+    assert suggest_visit_date(date(2026, 12, 24), date(2026, 11, 24), boston, tenant.closure_days) == date(2026, 12, 28)

@@ -38,3 +38,19 @@ def test_start(text):
                                   "не знаю", "¿Puedo cambiar la cita?", "thanks"])
 def test_anything_else_goes_to_a_person(text):
     assert classify(text) == Reply.OTHER
+
+
+@pytest.mark.parametrize("text", ["Да, приду", "да, подтверждаю", "Sí, confirmo", "Sí, allí estaré", "Yes, I will come",
+                                  "Да, ще дойда"])
+def test_a_whole_yes_confirms(text):
+    assert classify(text) == Reply.CONFIRM
+
+
+@pytest.mark.parametrize("text", ["N", "no", "НЕТ", "не", "No, I can't come", "No puedo", "Нет, не смогу", "Не мога"])
+def test_a_no_declines_the_appointment(text):
+    assert classify(text) == Reply.DECLINE
+
+
+@pytest.mark.parametrize("text", ["не ми пишете", "Спрете", "REVOKE", "remove me please", "мне не пишите"])
+def test_more_ways_to_say_stop(text):
+    assert classify(text) == Reply.STOP

@@ -44,3 +44,11 @@ def test_spanish_accents_fold_to_gsm7_so_the_sms_costs_fewer_segments():
     assert fold_to_gsm7("“¿Vale?” – sí…") == '"¿Vale?" - si...'
     assert fold_to_gsm7("Здравейте") == "Здравейте"  # Cyrillic has no look-alike: left as it is
     assert render_sms("es", "recall_sms.txt", False, **context) == plain  # the tenant may turn folding off
+
+
+def test_names_from_anywhere_in_the_latin_alphabet_fold_too():
+    from revisit.domain.sms import fold_to_gsm7
+    for name, folded in (("Łukasz Wiśniewski", "Lukasz Wisniewski"), ("Nguyễn Thị Minh", "Nguyen Thi Minh"),
+                         ("Şerban Ţiriac", "Serban Tiriac")):
+        assert fold_to_gsm7(name) == folded and sms_segments(fold_to_gsm7(name)).encoding == "GSM-7"
+    assert fold_to_gsm7("Ёлка") == "Ёлка"  # Cyrillic stays as it is

@@ -38,6 +38,7 @@ from revisit.models.common import Role
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
+    ConfirmationStatus,
     EligibilityResult,
     InsurancePolicy,
     Patient,
@@ -267,7 +268,7 @@ def complete(patient_id: PathId, appointment_id: PathId) -> Appointment:
                    responses=answers(WRITE_ERRORS))
 def answer_confirmation(patient_id: PathId, appointment_id: PathId, body: ConfirmationAnswer) -> Appointment:
     _integrator(appointments, patient_id=patient_id)
-    return confirmation.set_by_staff(_context(appointments), patient_id, appointment_id, body.status)
+    return confirmation.set_by_staff(_context(appointments), patient_id, appointment_id, ConfirmationStatus(body.status))
 
 
 @appointments.get("/clinics/<clinic_id>/appointments/unconfirmed",

@@ -11,7 +11,6 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from revisit.models.common import Email, Identifier, Language, MessageKind, PhoneE164, PlainText
 from revisit.models.entities import (
     CallResult,
-    ConfirmationStatus,
     EligibilityResult,
     InsurancePolicy,
     PatientStatus,
@@ -150,7 +149,7 @@ class Cancellation(Body):
 class ConfirmationAnswer(Body):
     """X7: what the patient told the front desk (or 'unconfirmed' to undo a mistaken entry)."""
 
-    status: Literal[ConfirmationStatus.CONFIRMED, ConfirmationStatus.DECLINED, ConfirmationStatus.UNCONFIRMED]
+    status: Literal["confirmed", "declined", "unconfirmed"]
 
 
 class CallOutcome(Body):

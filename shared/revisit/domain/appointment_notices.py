@@ -13,8 +13,9 @@ from revisit.models.entities import AppointmentStatus, ConfirmationStatus
 from revisit.models.tenant import AppointmentType, Clinic
 
 INSTRUCTIONS_BEFORE = timedelta(hours=24)
-REMINDER_GAP = timedelta(hours=1)
-"""A reminder this close after the message before it says nothing new: it is left out."""
+REMINDER_GAP = timedelta(hours=12)
+"""A reminder this close after the message before it says nothing new: it is left out (a booking confirmed
+at 14:00 is not reminded at 18:45; a 2-day reminder pushed to Monday morning is not followed by the 2-hour one)."""
 
 
 class Notice(StrEnum):
@@ -45,11 +46,10 @@ class PlannedNotice:
 
 def notice_plan(*, booked_at: datetime, starts_at: datetime, kind: AppointmentType, clinic: Clinic,
                 has_instructions: bool) -> list[PlannedNotice]:
-    """A booked appointment's notices in order. A reminder goes at its moment, or at the window's last moment
-    before it (a 2-hour reminder of a 09:15 visit goes the evening before), or, when that was before the
-    booking, at the first moment after. It is left out when the booking came after its moment (the
-    confirmation says it all then), when no moment is left before the visit, or when it would follow the
-    message before it within REMINDER_GAP; instructions
+    """A booked appointment's notices in order. A reminder goes at its moment, or when the send window next
+    opens; it is left out when the booking came after its moment (the confirmation says it all then), when
+    the window would make it late by more than half its lead (a 2-hour reminder of a 09:15 visit is not sent
+    at 09:00), or when it would follow the message before it within REMINDER_GAP. Instructions
     are never left out: at the last moment inside the window before the 24-hour mark, or as soon as the
     window opens after a late booking, or (no moment left before the visit) by the front desk."""
     window, zone = clinic.send_window, clinic.time_zone
@@ -60,10 +60,8 @@ def notice_plan(*, booked_at: datetime, starts_at: datetime, kind: AppointmentTy
         due = starts_at - offset
         if due <= booked_at:
             continue
-        at = last_send_time(due, window, zone)  # never later than meant: the window's last moment before it
-        if at <= booked_at:  # that was before the booking: the first moment after
-            at = next_send_time(due, window, zone)
-        if at >= starts_at or (plan and at < plan[-1].at + REMINDER_GAP):
+        at = next_send_time(due, window, zone)
+        if at > starts_at - offset / 2 or (plan and at < plan[-1].at + REMINDER_GAP):
             continue
         plan.append(PlannedNotice(Notice.REMINDER, at, label))
     if has_instructions:

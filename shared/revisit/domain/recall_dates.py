@@ -81,11 +81,12 @@ def days_since_last_visit(last_visit: date | None, today: date) -> int | None:
     return None if last_visit is None else (today - last_visit).days
 
 
-def suggest_visit_date(recall_due: date, today: date, clinic: Clinic, min_notice_days: int = 2) -> date:
-    """R10: the first working day of the clinic on or after the due date (and with some notice),
-    skipping the public holidays of the clinic's country."""
+def suggest_visit_date(recall_due: date, today: date, clinic: Clinic, closure_days: list[date] = (),
+                       min_notice_days: int = 2) -> date:
+    """R10: the first working day of the clinic on or after the due date (and with some notice, so never in
+    the past), skipping the public holidays of the clinic's country and the chain's closure days."""
     day = max(recall_due, today + timedelta(days=min_notice_days))
     closed = holidays.country_holidays(clinic.country, years=range(day.year, day.year + 2))
-    while day.weekday() not in clinic.working_weekdays or day in closed:
+    while day.weekday() not in clinic.working_weekdays or day in closed or day in closure_days:
         day += timedelta(days=1)
     return day

@@ -23,18 +23,26 @@ class Reply(StrEnum):
 STOP_ALL_WORDS = {"stopall"}
 STOP_ALL_PHRASES = {("stop", "all"), ("stop", "everything"), ("baja", "total"), ("baja", "todo"),
                     ("стоп", "всичко"), ("стоп", "все"), ("стоп", "всё")}
-STOP_WORDS = {"stop", "unsubscribe", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
+STOP_WORDS = {"stop", "unsubscribe", "revoke", "спрете", "спри", "cancel", "end", "quit", "optout", "baja", "alto", "parar",
               "стоп", "отписване", "отпиши", "отписка", "отписаться", "хватит"}
 STOP_PHRASES = {("no", "mas"), ("no", "more"), ("opt", "out"), ("remove", "me"), ("no", "quiero"),
-                ("не", "пишите"), ("не", "пиши"), ("не", "пишете"), ("больше", "не", "пишите")}
+                ("не", "пишите"), ("не", "пиши"), ("не", "пишете"), ("не", "ми", "пишете"), ("больше", "не", "пишите"),
+                ("не", "пишите", "мне"), ("мне", "не", "пишите")}
 """Stops said in more than one word (accents already dropped: 'no más' is 'no mas')."""
 START_WORDS = {"start", "unstop", "alta", "старт", "начало"}
 CONFIRM_WORDS = {"c", "y", "yes", "1", "ok", "confirm", "confirmed", "si", "confirmo", "vale",
                  "да", "д", "потвърждавам", "подтверждаю", "ок"}
 DECLINE_WORDS = {"n", "no", "nope", "нет", "не", "н"}
+CONFIRM_PHRASES = {("yes", "i", "will", "come"), ("yes", "i", "ll", "be", "there"), ("yes", "confirmed"),
+                   ("si", "confirmo"), ("si", "voy"), ("si", "alli", "estare"), ("да", "ще", "дойда"),
+                   ("да", "потвърждавам"), ("да", "приду"), ("да", "подтверждаю"), ("да", "буду")}
+DECLINE_PHRASES = {("no", "i", "can", "t", "come"), ("i", "can", "t", "come"), ("can", "t", "come"), ("no", "puedo"),
+                   ("no", "puedo", "ir"), ("no", "voy"), ("не", "мога"), ("не", "мога", "да", "дойда"),
+                   ("нет", "не", "приду"), ("не", "приду"), ("не", "смогу"), ("нет", "не", "смогу")}
+"""Whole answers ('Да, приду', 'No, I can't come'); anything longer or different goes to a person."""
 POLITE_WORDS = {"please", "pls", "por", "favor", "gracias", "thanks", "thank", "you", "моля", "благодаря",
                 "пожалуйста", "спасибо", "me", "now"}
-MAX_WORDS = 4
+MAX_WORDS = 6
 
 
 def _words(text: str) -> list[str]:
@@ -54,14 +62,14 @@ def classify(text: str) -> Reply:
     meaningful = [w for w in words if w not in POLITE_WORDS]
     if not words or len(words) > MAX_WORDS or not meaningful:
         return Reply.OTHER
-    if any(w in STOP_ALL_WORDS for w in meaningful) or _says(meaningful, STOP_ALL_PHRASES):
+    if any(w in STOP_ALL_WORDS for w in meaningful) or _says(words, STOP_ALL_PHRASES):
         return Reply.STOP_ALL
-    if any(w in STOP_WORDS for w in meaningful) or _says(meaningful, STOP_PHRASES):
+    if any(w in STOP_WORDS for w in meaningful) or _says(words, STOP_PHRASES):
         return Reply.STOP
     if meaningful[0] in START_WORDS and len(meaningful) == 1:
         return Reply.START
-    if len(meaningful) == 1 and meaningful[0] in CONFIRM_WORDS:
+    if (len(meaningful) == 1 and meaningful[0] in CONFIRM_WORDS) or tuple(meaningful) in CONFIRM_PHRASES:
         return Reply.CONFIRM
-    if len(meaningful) == 1 and meaningful[0] in DECLINE_WORDS:
+    if (len(meaningful) == 1 and meaningful[0] in DECLINE_WORDS) or tuple(meaningful) in DECLINE_PHRASES:
         return Reply.DECLINE
     return Reply.OTHER

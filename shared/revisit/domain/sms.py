@@ -3,6 +3,7 @@ one character outside it (any Cyrillic letter) makes the whole text UCS-2: 70, o
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,9 +33,23 @@ GSM7_LOOK_ALIKES = str.maketrans({
 })
 
 
+LATIN_WITHOUT_DECOMPOSITION = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ħ": "h", "ı": "i", "œ": "oe",
+                                             "Œ": "OE", "þ": "th", "ð": "d"})
+
+
 def fold_to_gsm7(text: str) -> str:
-    """Latin letters and punctuation folded to their GSM-7 look-alikes; anything else (Cyrillic) left as is."""
-    return text.translate(GSM7_LOOK_ALIKES)
+    """Latin letters and punctuation folded to their GSM-7 look-alikes (a name like Łukasz or Nguyễn too: the
+    letter without its marks); anything else (Cyrillic) left as is."""
+    folded = text.translate(GSM7_LOOK_ALIKES).translate(LATIN_WITHOUT_DECOMPOSITION)
+    return "".join(ch if ch in GSM7_BASIC or ch in GSM7_EXTENSION else _base_letter(ch) for ch in folded)
+
+
+def _base_letter(ch: str) -> str:
+    """A Latin letter with marks (ễ, ș, ř) as its GSM-7 base letter; any other character unchanged."""
+    if "LATIN" not in unicodedata.name(ch, ""):
+        return ch
+    base = unicodedata.normalize("NFKD", ch)[0]
+    return base if base in GSM7_BASIC else ch
 
 
 def sms_segments(text: str) -> SmsSegments:

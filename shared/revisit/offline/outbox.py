@@ -177,8 +177,8 @@ def outbox_records(config: TenantConfig, table: Any = None, items: Iterable[dict
                                       ", ".join(email.to)),
                             "subject": email.subject, "body": email.body, "attachments": email.attachment_parts,
                             "raw": email.raw})
-    order = {id(record): n for n, record in enumerate(records)}
-    return sorted(records, key=lambda r: (r["sent_at"] is None, r["sent_at"] or "", order[id(r)]))
+    # By send time; messages of one moment in a fixed order (channel, then provider id), call after call.
+    return sorted(records, key=lambda r: (r["sent_at"] is None, r["sent_at"] or "", r["channel"], r["message_id"]))
 
 
 def _common(config: TenantConfig, sent: _Sent | None, channel: str, message_id: str, to: str) -> dict:

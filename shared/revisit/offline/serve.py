@@ -43,7 +43,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=print) -> None:
-    with OfflineStack(tenant_file, start) as stack:
+    # Patients' links (the unsubscribe link in recall emails) point at this server.
+    with OfflineStack(tenant_file, start, public_url=f"http://127.0.0.1:{port}") as stack:
         ctx = tenant_context()
         people, appointments = generate(stack.config, patients, start.date(), seed=7)
         stack.tables.patients.save_many(people)

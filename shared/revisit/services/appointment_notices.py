@@ -31,6 +31,7 @@ from revisit.models.entities import (
     AppointmentStatus,
     AttemptOutcome,
     CommunicationAttempt,
+    ConfirmationStatus,
     Patient,
     StaffTask,
     TaskKind,
@@ -44,6 +45,7 @@ from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 
 REACHED = frozenset({AttemptOutcome.SENT, AttemptOutcome.UNCONFIRMED})
+BEFORE_THE_VISIT = frozenset({Notice.REMINDER, Notice.INSTRUCTIONS})
 MAX_EXECUTION_NAME = 80
 
 
@@ -120,21 +122,28 @@ def _channels(ctx: TenantContext, appointment: Appointment, patient: Patient, no
 
 def _send(ctx: TenantContext, appointment: Appointment, patient: Patient, planned: PlannedNotice, now) -> list[str]:
     """Each channel, once (services/delivery.py); the channels this call sent on."""
+    if appointment.confirmation == ConfirmationStatus.DECLINED and planned.notice in BEFORE_THE_VISIT:
+        return []  # the patient said they cannot come: the front desk calls them (a task), nothing more is asked
     channels = [] if planned.by_staff else _channels(ctx, appointment, patient, planned.notice)
     if planned.notice == Notice.INSTRUCTIONS and not channels:
         _instructions_by_phone(ctx, appointment, now)
         return []
-    sent, reached = [], False
+    sent, reached = [], set()
     for channel in channels:
         claim = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=ledger_id(appointment), step=planned.step,
                                      channel=channel, outcome=AttemptOutcome.SENDING, at=now, language=patient.language)
         done = deliver_once(ctx, patient, claim, lambda owned, c=channel: owned.model_copy(update={
             "outcome": AttemptOutcome.SENT, "message_id": _deliver(ctx, appointment, patient, planned.notice, c)}))
-        reached = reached or done.outcome in REACHED
+        if done.outcome in REACHED:
+            reached.add(channel)
         if done.sent_now:
             sent.append(channel.value)
     if planned.notice in ASKS_TO_CONFIRM:
-        record_confirmation(ctx, appointment, sent=reached)
+        # Only an SMS asks for an answer (C / N); an email alone leaves the status for the front desk.
+        if Channel.SMS in reached:
+            record_confirmation(ctx, appointment, sent=True)
+        elif not reached:
+            record_confirmation(ctx, appointment, sent=False)
     return sent
 
 
@@ -144,8 +153,14 @@ def _instructions_by_phone(ctx: TenantContext, appointment: Appointment, now) ->
         task_id=f"instructions-{ledger_id(appointment)}"[:120], kind=TaskKind.VISIT_INSTRUCTIONS, role=Role.FRONT_DESK,
         clinic_id=appointment.clinic_id, priority=TaskPriority.HIGH, patient_id=appointment.patient_id,
         title=f"Phone patient {appointment.patient_id} with the instructions for appointment "
-              f"{appointment.appointment_id} ({appointment.starts_at:%Y-%m-%d %H:%M} UTC): no message can reach them in time",
+              f"{appointment.appointment_id} ({clinic_time(ctx, appointment)}): no message can reach them in time",
         due_at=max(now, appointment.starts_at - timedelta(hours=2)), created_at=now))
+
+
+def clinic_time(ctx: TenantContext, appointment: Appointment) -> str:
+    """'2026-11-30 09:00 America/New_York': staff read times in the clinic's own zone."""
+    zone = ctx.config.clinic(appointment.clinic_id).time_zone
+    return f"{appointment.starts_at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
 
 def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, notice: Notice, channel: Channel) -> str:
@@ -155,7 +170,8 @@ def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, not
     context = {"first_name": patient.first_name, "clinic_name": name, "clinic_phone": clinic.phone,
                "clinic_address": clinic.address, "starts_at": appointment.starts_at.astimezone(ZoneInfo(clinic.time_zone)),
                "visit": kind.labels.get(patient.language) or kind.labels[ctx.config.default_language],
-               "instructions": _instructions(ctx, appointment, patient), "notice": notice.value}
+               "instructions": _instructions(ctx, appointment, patient), "notice": notice.value,
+               "ask": appointment.confirmation != ConfirmationStatus.CONFIRMED}
     language = patient.language
     if channel == Channel.SMS:
         text = render_sms(language, f"appointment_{notice.value}_sms.txt", ctx.config.sms_gsm_folding, **context)

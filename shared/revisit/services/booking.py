@@ -196,6 +196,9 @@ def start_notices(ctx: TenantContext, appointment: Appointment, purpose: str = "
 def change_status(ctx: TenantContext, patient_id: str, appointment_id: str, status: AppointmentStatus,
                   reason: str | None = None) -> Appointment:
     appointment = ctx.tables.appointments.get(patient_id, appointment_id)
+    if status in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED) and clock.now() < appointment.starts_at:
+        raise Conflict(f"appointment {appointment_id} starts at {appointment.starts_at.isoformat()}: "
+                       f"it cannot be {status.value.replace('_', '-')} before then")
     changed = ctx.tables.appointments.change_status(appointment, status, clock.now(), reason)
     if ctx.workflows is not None:  # its notices would send nothing more anyway; this ends the execution now
         ctx.workflows.stop(APPOINTMENT.name, execution_name(appointment), f"appointment {status.value}")

@@ -87,7 +87,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         recall_types=sorted(set(due_types)),
         next_contact_at=next_contact_after(ctx.config.contact_ladder, 0, now, None, clinic),
         days_since_last_visit=days_since_last_visit(patient.last_visit, today),
-        suggested_visit_date=suggest_visit_date(request.recall_due_date, today, clinic),
+        suggested_visit_date=suggest_visit_date(request.recall_due_date, today, clinic, ctx.config.closure_days),
         execution_name=request.execution_name,
         opened_at=now,
     )
@@ -311,6 +311,7 @@ def sms_recall_label(labels: list[str]) -> str:
 
 def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, sms: bool = False) -> dict:
     clinic = ctx.config.clinic(cycle.clinic_id)
+    today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
     labels = [ctx.config.recall_type(rt).labels.get(patient.language) or ctx.config.recall_type(rt).labels[
         ctx.config.default_language] for rt in cycle.recall_types if _known_type(ctx, rt)]
     return {
@@ -321,8 +322,9 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, s
         "clinic_address": clinic.address,
         "due_for": (sms_recall_label(labels) if sms else " + ".join(labels)) if labels else "check-up",
         "due_date": cycle.recall_due_date,
-        "overdue": cycle.recall_due_date < clock.now().astimezone(ZoneInfo(clinic.time_zone)).date(),
-        "suggested_date": cycle.suggested_visit_date or cycle.recall_due_date,
+        "overdue": cycle.recall_due_date < today,
+        # R10 as of the day the message goes: a date suggested when the cycle opened may have passed since.
+        "suggested_date": suggest_visit_date(cycle.recall_due_date, today, clinic, ctx.config.closure_days),
     }
 
 

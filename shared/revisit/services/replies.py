@@ -25,6 +25,7 @@ from revisit.models.entities import (
 )
 from revisit.ports import SmsMessage
 from revisit.rendering import render_sms
+from revisit.services.appointment_notices import clinic_time
 from revisit.services.confirmation import record_confirmation
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
@@ -105,7 +106,7 @@ def _declined_task(ctx: TenantContext, appointment: Appointment, message_id: str
         task_id=f"declined-{_step(message_id)}", kind=TaskKind.APPOINTMENT_DECLINED, role=Role.FRONT_DESK,
         clinic_id=appointment.clinic_id, priority=TaskPriority.HIGH, patient_id=appointment.patient_id,
         title=f"Patient {appointment.patient_id} answered no for appointment {appointment.appointment_id} "
-              f"({appointment.starts_at:%Y-%m-%d %H:%M} UTC): call to rebook or cancel it",
+              f"({clinic_time(ctx, appointment)}): call to rebook or cancel it",
         due_at=min(appointment.starts_at, now + timedelta(hours=4)), created_at=now))
 
 
