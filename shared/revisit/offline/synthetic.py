@@ -26,6 +26,16 @@ LAST_NAMES = {
     Language.BG: ["Иванов", "Петрова", "Георгиев", "Димитрова", "Николов", "Стоянова", "Тодоров", "Колева"],
     Language.RU: ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Козлов", "Новикова"],
 }
+def _surname_for(first: str, last: str, language: Language) -> str:
+    """Bulgarian and Russian surnames agree with the person: Иван Петров, Мария Петрова."""
+    if language not in (Language.BG, Language.RU):
+        return last
+    female = first.endswith(("а", "я"))
+    if female and not last.endswith("а"):
+        return last + "а"
+    return last[:-1] if not female and last.endswith("а") else last
+
+
 MOBILE_PREFIX = {"US": ("+1617", 7), "ES": ("+346", 8), "BG": ("+35988", 7), "RU": ("+7913", 7)}
 PAYERS = {"US": "Delta Dental", "ES": "Sanitas Dental", "BG": "НЗОК", "RU": "СОГАЗ"}
 
@@ -58,6 +68,7 @@ def generate(config: TenantConfig, count: int, today: date, seed: int = 7, mix: 
         clinic = config.clinics[number % len(config.clinics)]
         language = clinic.language
         first, last = rng.choice(FIRST_NAMES[language]), rng.choice(LAST_NAMES[language])
+        last = _surname_for(first, last, language)
         perio = rng.random() < mix.perio
         cadence_days = 92 if perio else 183
         # Last prophylaxis spread over one cadence and a bit: most patients are on schedule, some overdue.

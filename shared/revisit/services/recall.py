@@ -312,8 +312,9 @@ def sms_recall_label(labels: list[str]) -> str:
 def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, sms: bool = False) -> dict:
     clinic = ctx.config.clinic(cycle.clinic_id)
     today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
-    labels = [ctx.config.recall_type(rt).labels.get(patient.language) or ctx.config.recall_type(rt).labels[
-        ctx.config.default_language] for rt in cycle.recall_types if _known_type(ctx, rt)]
+    # In the tenant's order (its main recall first): an SMS that names one type names the check-up.
+    labels = [rt.labels.get(patient.language) or rt.labels[ctx.config.default_language]
+              for rt in ctx.config.recall_types if rt.recall_type in cycle.recall_types]
     return {
         "first_name": patient.first_name,
         "last_name": patient.last_name,
@@ -326,10 +327,6 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, s
         # R10 as of the day the message goes: a date suggested when the cycle opened may have passed since.
         "suggested_date": suggest_visit_date(cycle.recall_due_date, today, clinic, ctx.config.closure_days),
     }
-
-
-def _known_type(ctx: TenantContext, recall_type: str) -> bool:
-    return any(rt.recall_type == recall_type for rt in ctx.config.recall_types)
 
 
 def _cycle_task(cycle: RecallCycle, kind: TaskKind, role: Role, priority: TaskPriority, due_at: datetime,
