@@ -1,4 +1,5 @@
-"""The `revisit` command: `demo`, `executions`, `serve`, `sweep`, `integrator`, `openapi`, `check-tenant`."""
+"""The `revisit` command: `demo`, `executions`, `serve`, `sweep`, `integrator`, `import`, `openapi`,
+`check-tenant`."""
 
 from __future__ import annotations
 
@@ -54,6 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     integrator.add_argument("--clinics", default="", help="comma-separated clinic ids it may see (issue; all if empty)")
     integrator.add_argument("--usage-plan-id", help="API Gateway usage plan to attach the key to (issue)")
 
+    importing = commands.add_parser("import", help="load patients from a practice-management export (X4)")
+    importing.add_argument("what", choices=["patients"])
+    importing.add_argument("file", type=Path, help="a CSV or JSON export (columns: revisit.patient_import)")
+    importing.add_argument("--tenant", type=Path, required=True, help="the tenant file: its clinics and recall types")
+    importing.add_argument("--url", required=True,
+                           help="the booking API: the stage or custom domain on AWS, http://127.0.0.1:8080 offline")
+    importing.add_argument("--token", required=True, help="an integrator credential (rvk_...)")
+    importing.add_argument("--check", action="store_true", help="check the file only; write nothing")
+
     commands.add_parser("openapi", help="print the booking API's OpenAPI document (docs/openapi.json)")
 
     check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
@@ -71,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "integrator":
             return _integrator(args)
+        if args.command == "import":
+            return _import(args)
         if args.command == "openapi":
             from revisit.api.app import openapi_document
 
@@ -83,6 +95,59 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `revisit executions | head`
         sys.stderr.close()
         return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Every row checked first; nothing is written unless all are good. Then each patient through the
+    booking API: created, or (the same clinic and patient number again) updated. Safe to run twice."""
+    from revisit.config import load_tenant
+    from revisit.patient_import import read_patient_file
+
+    if not args.file.is_file():
+        print(f"revisit: file: {args.file} does not exist", file=sys.stderr)
+        return 2
+    config = load_tenant(args.tenant)
+    rows, problems = read_patient_file(args.file, config, datetime.now(UTC).date())
+    for problem in problems:
+        print(f"revisit: {args.file}: {problem}", file=sys.stderr)
+    if problems:
+        print(f"revisit: {len(problems)} row(s) rejected: nothing imported", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"{len(rows)} patient(s) ready to import")
+        return 0
+    counts = {"created": 0, "updated": 0}
+    changeable = ("phone", "email", "sms_consent", "email_consent", "last_visit", "recalls")
+    for row in rows:
+        status, answer = _api(args.url, args.token, "POST", "/patients", row.body)
+        if status == 409:
+            changes = {key: row.body[key] for key in changeable if key in row.body}
+            status, answer = _api(args.url, args.token, "PATCH", f"/patients/{row.body['patient_id']}", changes)
+            counts["updated"] += status == 200
+        else:
+            counts["created"] += status == 201
+        if status not in (200, 201):
+            print(f"revisit: {args.file}: line {row.line}: the API answered {status}: {answer} "
+                  f"({counts['created']} created, {counts['updated']} updated before it; run again to finish)",
+                  file=sys.stderr)
+            return 1
+    print(f"{len(rows)} patient(s) imported: {counts['created']} created, {counts['updated']} updated")
+    return 0
+
+
+def _api(url: str, token: str, method: str, path: str, body: dict) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url.rstrip("/") + path, method=method, data=json.dumps(body).encode(),  # noqa: S310
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except (urllib.error.URLError, OSError) as error:
+        return 0, f"not reachable ({getattr(error, 'reason', error)})"
 
 
 def _integrator(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from revisit.api.models import (
 )
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
+from revisit.domain.recall_dates import history_problem
 from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
 from revisit.models.common import Role
 from revisit.models.entities import (
@@ -171,20 +172,11 @@ def verify_insurance(patient_id: PathId) -> EligibilityResult:
 
 
 def _check_history(ctx: TenantContext, fields: dict[str, Any]) -> None:
-    """X4: recall types the tenant knows, each once, and no date in the clinic's future."""
-    known = {rt.recall_type for rt in ctx.config.recall_types}
-    today = clock.now().date() + timedelta(days=1)  # any clinic's today, whatever its zone
-    if fields.get("last_visit") and fields["last_visit"] > today:
-        raise InvalidRequest("last_visit", "is in the future")
-    seen: set[str] = set()
-    for n, item in enumerate(fields.get("recalls") or []):
-        if item["recall_type"] not in known:
-            raise InvalidRequest(f"recalls.{n}.recall_type", f"unknown recall type {item['recall_type']!r}: one of {sorted(known)}")
-        if item["recall_type"] in seen:
-            raise InvalidRequest(f"recalls.{n}.recall_type", f"{item['recall_type']} is listed twice")
-        if item["last_done"] > today:
-            raise InvalidRequest(f"recalls.{n}.last_done", "is in the future")
-        seen.add(item["recall_type"])
+    """X4: recall types the tenant knows, each once, and no date in the future (any clinic's today)."""
+    problem = history_problem(fields, {rt.recall_type for rt in ctx.config.recall_types},
+                              clock.now().date() + timedelta(days=1))
+    if problem is not None:
+        raise InvalidRequest(*problem)
 
 
 def _view(patient: Patient) -> PatientView:

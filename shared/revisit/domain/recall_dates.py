@@ -90,3 +90,20 @@ def suggest_visit_date(recall_due: date, today: date, clinic: Clinic, closure_da
     while day.weekday() not in clinic.working_weekdays or day in closed or day in closure_days:
         day += timedelta(days=1)
     return day
+
+
+def history_problem(fields: dict, known_types: set[str], today: date) -> tuple[str, str] | None:
+    """X4: what is wrong with a recall history sent by an integrator or an import (field, message), if
+    anything: recall types the tenant knows, each once, no date after `today`."""
+    if fields.get("last_visit") and fields["last_visit"] > today:
+        return "last_visit", "is in the future"
+    seen: set[str] = set()
+    for n, item in enumerate(fields.get("recalls") or []):
+        if item["recall_type"] not in known_types:
+            return f"recalls.{n}.recall_type", f"unknown recall type {item['recall_type']!r}: one of {sorted(known_types)}"
+        if item["recall_type"] in seen:
+            return f"recalls.{n}.recall_type", f"{item['recall_type']} is listed twice"
+        if item["last_done"] > today:
+            return f"recalls.{n}.last_done", "is in the future"
+        seen.add(item["recall_type"])
+    return None
