@@ -96,11 +96,14 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
     attempts: Counter[str] = Counter()
     languages_by_channel: dict[str, set] = {"sms": set(), "email": set()}
     country_of = {c.clinic_id: c.country for c in ctx.config.clinics}
+    next_due_after_visit: list[str] = []
     for item in items:
         sk = item["sk"]
         if sk.startswith("CYCLE#"):
             statuses[item["status"]] += 1
             cycles.append(item)
+        elif item.get("last_visit") and item["last_visit"] >= options.start.date().isoformat() and item.get("recall_due_date"):
+            next_due_after_visit.append(item["recall_due_date"])  # X1: a visit done in the demo, recalled next on
         elif sk.startswith("ATTEMPT#"):
             attempts[f"{item['channel']}:{item['outcome']}"] += 1
             if item["outcome"] == AttemptOutcome.SENT.value and item["channel"] in languages_by_channel:
@@ -125,6 +128,11 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "virtual_period": f"{options.start:%Y-%m-%d} to {(options.start + timedelta(days=options.days)):%Y-%m-%d}",
         "patients": options.patients,
         "due_cycles_opened": len(cycles),
+        # X1, X3: patients whose recall came round again (a missed or cancelled visit, an unanswered ladder),
+        # and the next due dates of the visits completed during the run
+        "patients_recalled_again": sum(1 for n in Counter(c["pk"] for c in cycles).values() if n > 1),
+        "completed_visits_next_due": ({"visits": len(next_due_after_visit), "earliest": min(next_due_after_visit),
+                                       "latest": max(next_due_after_visit)} if next_due_after_visit else {}),
         "contacted_by_channel": {ch: attempts[f"{ch}:sent"] + attempts[f"{ch}:task_created"]
                                  for ch in ("sms", "email", "call_task", "manual_review", "admin_task")},
         "skipped": {k: v for k, v in attempts.items() if "skipped" in k},
@@ -243,7 +251,7 @@ def sms_segments_by_language(records: list[dict]) -> dict[str, dict]:
 def _summary_markdown(summary: dict) -> str:
     lines = [f"# Revisit demo: tenant `{summary['tenant']}`, {summary['virtual_period']} (virtual time)", "",
              "| figure | value |", "|---|---|"]
-    for key in ("patients", "due_cycles_opened", "booked", "declined", "opted_out", "in_manual_review",
+    for key in ("patients", "due_cycles_opened", "patients_recalled_again", "booked", "declined", "opted_out", "in_manual_review",
                 "sms_segments", "recall_sms_segments", "sms_over_budget", "state_transitions", "lambda_invocations", "wall_clock_seconds"):
         lines.append(f"| {key.replace('_', ' ')} | {summary[key]} |")
     for channel, count in summary["contacted_by_channel"].items():
@@ -254,6 +262,9 @@ def _summary_markdown(summary: dict) -> str:
         lines.append(f"| {key.replace(':', ' ').replace('_', ' ')} | {count} |")
     for status, count in sorted(summary["cycles_by_status"].items()):
         lines.append(f"| cycles {status} | {count} |")
+    if summary["completed_visits_next_due"]:
+        done = summary["completed_visits_next_due"]
+        lines.append(f"| visits completed, recalled next | {done['visits']}, due {done['earliest']} to {done['latest']} |")
     for action, count in sorted(summary["simulated_actions"].items()):
         lines.append(f"| simulated: {action} | {count} |")
     for machine, counts in summary["executions"].items():

@@ -14,13 +14,15 @@ from moto.sns.models import sns_backends
 
 from revisit.errors import SlotTaken
 from revisit.models.common import Role
-from revisit.models.entities import CallResult, Patient
+from revisit.models.entities import AppointmentStatus, CallResult, Patient
 from revisit.offline.stack import ACCOUNT, REGION
 from revisit.services import booking, patient_actions
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
 REACTIONS = {"sms": (0.22, 0.04, 0.03), "email": (0.12, 0.03, 0.0)}
+CANCELLED, NO_SHOW = 0.05, 0.08
+"""Of booked recall visits: cancelled a few days before, missed."""
 CALL_OUTCOMES = ((CallResult.BOOKED, 0.35), (CallResult.DECLINED, 0.10), (CallResult.NO_ANSWER, 0.40),
                  (CallResult.CALL_BACK, 0.15))
 
@@ -48,6 +50,7 @@ class Simulation:
         self._clinic_of = {p.patient_id: p.clinic_id for p in patients}
         self._sms_seen = 0
         self._email_seen = 0
+        self._booked: dict[str, str] = {}  # appointment id -> patient id, until the visit happens or not
         self.actions: Counter[str] = Counter()
 
     def evening(self, now: datetime) -> None:
@@ -65,6 +68,7 @@ class Simulation:
                     self._react(self._by_email[address], "email", now)
         self._sms_seen, self._email_seen = len(sms), len(emails)
         self._work_call_queue(now)
+        self._visits(now)
 
     def _react(self, patient_id: str, channel: str, now: datetime) -> None:
         """To a recall message: an appointment's own notices, once booked, draw no reaction here."""
@@ -91,13 +95,33 @@ class Simulation:
         slots = booking.availability(self.ctx, clinic.clinic_id, "recall", first, first + timedelta(days=6)).slots
         for slot in slots[int(_draw(patient_id, "slot") * len(slots)):] + slots:
             try:
-                booking.book(self.ctx, booking.BookingRequest(patient_id, clinic.clinic_id, "recall", slot.provider_id,
-                                                              slot.starts_at), "front-desk")
+                booked = booking.book(self.ctx, booking.BookingRequest(patient_id, clinic.clinic_id, "recall",
+                                                                       slot.provider_id, slot.starts_at), "front-desk")
             except SlotTaken:
                 continue
+            self._booked[booked.appointment.appointment_id] = patient_id
             self.actions[why] += 1
             return
         self.actions["no free recall slot within a week"] += 1
+
+    def _visits(self, now: datetime) -> None:
+        """The day's visits happen (most), are missed (some) or were cancelled beforehand (a few), recorded
+        as the clinic's system records them: through the booking service, so the loop closes (X1)."""
+        for appointment_id, patient_id in list(self._booked.items()):
+            appointment = self.ctx.tables.appointments.get(patient_id, appointment_id)
+            draw = _draw(appointment_id, "visit")
+            if appointment.status != AppointmentStatus.BOOKED:
+                del self._booked[appointment_id]
+            elif appointment.starts_at > now:
+                if draw < CANCELLED and appointment.starts_at - now < timedelta(days=3):
+                    booking.change_status(self.ctx, patient_id, appointment_id, AppointmentStatus.CANCELLED,
+                                          "patient called to cancel")
+                    self.actions["visit cancelled by the patient"] += 1
+            else:
+                missed = CANCELLED <= draw < CANCELLED + NO_SHOW
+                booking.change_status(self.ctx, patient_id, appointment_id,
+                                      AppointmentStatus.NO_SHOW if missed else AppointmentStatus.COMPLETED)
+                self.actions["visit missed (no-show)" if missed else "visit completed"] += 1
 
     def _work_call_queue(self, now: datetime) -> None:
         for clinic in self.ctx.config.clinics:
