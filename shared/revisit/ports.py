@@ -268,7 +268,10 @@ class EligibilityProvider(Protocol):
 
     name: str
 
-    def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date) -> EligibilityResult: ...
+    def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date,
+               recall_types: list[str] | None = None) -> EligibilityResult:
+        """With `recall_types` (X2), the answer says which of them the policy covers."""
+        ...
 
 
 class WorkflowStarter(Protocol):

@@ -15,3 +15,16 @@ def test_a_small_demo_writes_reports_outbox_summary_and_readable_executions(tmp_
     assert list((tmp_path / "reports" / "recall-daily").glob("*.html"))
     assert (tmp_path / "outbox.html").read_text().startswith("<!doctype html>")
     assert "| patients | 60 |" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_demo_long_enough_closes_the_loop_completed_visits_are_recalled_later_missed_ones_again(tmp_path):
+    """X1 in the demo: booked visits are completed (their next recall months later), missed or cancelled
+    (the patient back in recall rebook_after_days later: a second cycle within the run)."""
+    summary = run_demo(DemoOptions(out=tmp_path, patients=150, days=35), progress=lambda _: None)
+    actions = summary["simulated_actions"]
+    assert actions["visit completed"] > 0 and actions.get("visit missed (no-show)", 0) + actions.get(
+        "visit cancelled by the patient", 0) > 0
+    done = summary["completed_visits_next_due"]
+    assert done["visits"] == actions["visit completed"] and done["earliest"] > "2027-02-01"
+    assert summary["patients_recalled_again"] > 0
+    assert "| patients recalled again |" in (tmp_path / "summary.md").read_text()

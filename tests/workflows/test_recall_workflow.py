@@ -1,10 +1,10 @@
 """The Recall state machine, executed end to end on moto's interpreter with the real handlers, every branch."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus, RecallStatus, TaskKind
-from revisit.services import patient_actions
+from revisit.services import booking, patient_actions
 
 from tests.conftest import make_patient
 
@@ -48,12 +48,13 @@ def test_booking_after_the_sms_stops_the_ladder(harness):
     arn = harness.start_recall(patient)
     harness.advance(2)
     assert len(harness.sms()) == 1
-    patient_actions.book_appointment(tenant_context(), patient.patient_id,
-                                     harness.stack.clock.now() + timedelta(days=10), "recall")
+    # R23: booked as an integrator or the front desk books, through the booking service (slot locks, notices)
+    booking.book(tenant_context(), booking.BookingRequest(patient.patient_id, "boston", "recall", "boston-hyg-1",
+                                                          datetime(2026, 12, 4, 14, 0, tzinfo=UTC)), "front-desk")
     described = harness.finish(arn)
     assert described["status"] == "SUCCEEDED"
     assert harness.states(arn)[-1] == "CycleClosed"
-    assert len(harness.emails()) == 0
+    assert len([m for m in harness.emails() if "recall" in str(getattr(m, "subject", "")).lower()]) == 0
     assert harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30").status == CycleStatus.BOOKED
     # R23: the cycle's open front-desk work is cancelled with it
     assert harness.ctx.tables.tasks.open_queue("boston", "front_desk") == []
@@ -151,3 +152,38 @@ def test_a_send_crashed_mid_way_is_never_resent_and_is_accounted_for(harness):
     assert [t.patient_id for t in checks] == [patient.patient_id]
     assert harness.finish(arn)["status"] == "SUCCEEDED"
     assert len(harness.sms()) == 1 and len(harness.emails()) == 1  # the ladder went on, nothing twice
+
+
+def test_the_recall_task_is_the_front_desks_high_priority_and_the_chart_review_the_hygienists(harness):
+    """R4, R8: who gets which task, how urgent, due when."""
+    patient = save(harness, make_patient())
+    harness.start_recall(patient)
+    [recall_task] = [t for t in harness.ctx.tables.tasks.open_queue("boston", "front_desk") if t.kind == TaskKind.RECALL]
+    assert (recall_task.role, recall_task.priority, recall_task.patient_id) == ("front_desk", "high", patient.patient_id)
+    [chart] = harness.ctx.tables.tasks.open_queue("boston", "hygienist")
+    assert (chart.kind, chart.priority) == (TaskKind.CHART_REVIEW, "normal")
+    assert patient.first_name not in recall_task.title and patient.last_name not in recall_task.title  # ids only
+
+
+def test_eligibility_is_checked_per_recall_type_due_against_the_stored_policy(harness):
+    """R9, X2: a policy that lists what it covers answers for the types due; no policy is 'unknown'."""
+    from datetime import date
+
+    from revisit.models.entities import InsurancePolicy, RecallItem
+    recalls = [RecallItem(recall_type="prophy", last_done=date(2026, 5, 29)),
+               RecallItem(recall_type="bitewings", last_done=date(2025, 12, 1))]
+    covered = save(harness, make_patient("p-000011", recalls=recalls, insurance=[InsurancePolicy(
+        payer="Delta Dental", member_id="M-1", valid_from=date(2026, 1, 1), covered_recall_types=["prophy"],
+        coverage_percent=80)]))
+    uncovered = save(harness, make_patient("p-000012", recalls=recalls, insurance=[InsurancePolicy(
+        payer="Delta Dental", member_id="M-2", valid_from=date(2026, 1, 1), covered_recall_types=["pano"])]))
+    nothing = save(harness, make_patient("p-000013", recalls=recalls))
+    for patient in (covered, uncovered, nothing):
+        harness.start_recall(patient)
+    results = {p.patient_id: harness.ctx.tables.cycles.get(p.patient_id, "2026-11-30").eligibility
+               for p in (covered, uncovered, nothing)}
+    assert harness.ctx.tables.cycles.get("p-000011", "2026-11-30").recall_types == ["bitewings", "prophy"]
+    assert (results["p-000011"].status, results["p-000011"].covered_recall_types,
+            results["p-000011"].coverage_percent) == ("active", ["prophy"], 80)
+    assert (results["p-000012"].status, results["p-000012"].covered_recall_types) == ("inactive", [])
+    assert results["p-000013"].status == "unknown"

@@ -117,3 +117,19 @@ def test_a_backlog_is_swept_a_page_per_execution_and_spread_over_nights_oldest_f
         largest = max(len(sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)["events"])
                       for e in pages)
         assert largest < 4 * 9 + 30  # bounded by the page size, whatever the backlog
+
+
+def test_the_30_day_count_is_exactly_who_falls_due_and_the_administrator_reads_it(harness):
+    """R13 and R14 on their own: tonight's run date is 2026-11-24, the lead window 14 days, the count 30 days.
+    Due on 2026-12-15 and 2026-12-20 (in 21 and 26 days): counted, not yet in a cycle. Due on 2027-01-05 (in
+    42 days): not counted. The four due tonight are in a cycle by the count."""
+    seed(harness)
+    soon = [make_patient(f"p-00020{n}", recalls=[RecallItem(recall_type="prophy", last_done=last)])
+            for n, last in enumerate([date(2026, 6, 14), date(2026, 6, 19)])]
+    later = make_patient("p-000300", recalls=[RecallItem(recall_type="prophy", last_done=date(2026, 7, 4))])
+    harness.stack.tables.patients.save_many([*soon, later])
+    output = json.loads(run_sweep(harness, "sweep-count")["output"])
+    assert output["upcoming"] == {"due_next_30_days": 2, "in_recall": 4}
+    [summary] = [m for m in harness.emails(patients_only=False) if "recall summary" in m.subject.lower()]
+    body = summary.body if hasattr(summary, "body") else ""
+    assert "in the next 30 days: 2" in body and "active recall cycle: 4" in body

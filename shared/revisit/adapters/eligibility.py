@@ -17,12 +17,18 @@ from revisit.models.entities import CoverageStatus, EligibilityResult, Insurance
 class StoredCoverageEligibility:
     name = "stored-coverage"
 
-    def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date) -> EligibilityResult:
+    def verify(self, patient: Patient, policy: InsurancePolicy | None, service_date: date,
+               recall_types: list[str] | None = None) -> EligibilityResult:
         checked_at = clock.now()
         if policy is None:
             return EligibilityResult(status=CoverageStatus.UNKNOWN, checked_at=checked_at, source=self.name)
         active = policy.valid_from <= service_date and (policy.valid_to is None or service_date <= policy.valid_to)
+        covered = None
+        if recall_types is not None:  # X2: a policy that lists what it covers covers only those
+            covered = [rt for rt in recall_types if not policy.covered_recall_types or rt in policy.covered_recall_types]
+            active = active and bool(covered)
         return EligibilityResult(
+            covered_recall_types=covered if active else ([] if covered is not None else None),
             status=CoverageStatus.ACTIVE if active else CoverageStatus.INACTIVE,
             payer=policy.payer,
             plan=policy.plan,

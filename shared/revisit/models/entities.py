@@ -72,6 +72,8 @@ class EligibilityResult(Record):
     payer: str | None = None
     plan: str | None = None
     coverage_percent: int | None = None
+    covered_recall_types: list[Identifier] | None = None
+    """X2: of the recall types asked about, those the policy covers (None: not asked per type)."""
     checked_at: AwareDatetime
     source: str
 

@@ -151,12 +151,12 @@ def create_recall_tasks(request: RecallRef, ctx: TenantContext) -> RecallTasksRe
 
 
 def verify_insurance(request: RecallRef, ctx: TenantContext) -> VerifyInsuranceResult:
-    """R9: coverage for the recall visit, from the tenant's eligibility provider."""
+    """R9: coverage for the recall visit, per recall type due (X2), from the tenant's eligibility provider."""
     cycle = ctx.tables.cycles.get(request.patient_id, request.cycle_id)
     patient = ctx.tables.patients.get(request.patient_id)
     result = ctx.eligibility.verify(
-        patient, most_recent_policy(patient.insurance), cycle.suggested_visit_date or cycle.recall_due_date
-    )
+        patient, most_recent_policy(patient.insurance), cycle.suggested_visit_date or cycle.recall_due_date,
+        cycle.recall_types)
     ctx.tables.cycles.record_eligibility(cycle, result)
     return VerifyInsuranceResult(coverage=result.status.value, source=result.source)
 
