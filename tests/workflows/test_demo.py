@@ -25,6 +25,7 @@ def test_a_demo_long_enough_closes_the_loop_completed_visits_are_recalled_later_
     assert actions["visit completed"] > 0 and actions.get("visit missed (no-show)", 0) + actions.get(
         "visit cancelled by the patient", 0) > 0
     done = summary["completed_visits_next_due"]
-    assert done["visits"] == actions["visit completed"] and done["earliest"] > "2027-02-01"
+    # the six-month recall of a visit done in the run falls in May or June (a type not yet due keeps its date)
+    assert done["visits"] == actions["visit completed"] and done["latest"] >= "2027-05-01"
     assert summary["patients_recalled_again"] > 0
     assert "| patients recalled again |" in (tmp_path / "summary.md").read_text()

@@ -16,7 +16,7 @@ from revisit.errors import SlotTaken
 from revisit.models.common import Role
 from revisit.models.entities import AppointmentStatus, CallResult, Patient
 from revisit.offline.stack import ACCOUNT, REGION
-from revisit.services import booking, patient_actions
+from revisit.services import booking, patient_actions, replies
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
@@ -46,6 +46,7 @@ class Simulation:
     def __init__(self, ctx: TenantContext, patients: list[Patient]) -> None:
         self.ctx = ctx
         self._by_phone = {p.phone: p.patient_id for p in patients if p.phone}
+        self._phone_of = {p.patient_id: p.phone for p in patients if p.phone}
         self._by_email = {str(p.email): p.patient_id for p in patients if p.email}
         self._clinic_of = {p.patient_id: p.clinic_id for p in patients}
         self._sms_seen = 0
@@ -82,8 +83,10 @@ class Simulation:
             if patient_actions.decline_recall(self.ctx, patient_id, "no-time"):
                 self.actions[f"declined after {channel}"] += 1
         elif draw < book + decline + stop:
-            patient_actions.opt_out(self.ctx, patient_id)
-            self.actions[f"opted out (replied STOP to {channel})"] += 1
+            # A STOP reply, through the inbound-SMS handler production runs (consent and its log in one go).
+            phone = self._phone_of[patient_id]
+            replies.handle_reply(self.ctx, phone, "STOP", f"sim-{patient_id}-{now:%Y%m%d}")
+            self.actions[f"replied STOP to {channel}"] += 1
 
     def _book(self, patient_id: str, now: datetime, why: str) -> None:
         """A free recall slot one to three weeks out, booked as the API books it (slot locks, the
@@ -109,7 +112,7 @@ class Simulation:
         as the clinic's system records them: through the booking service, so the loop closes (X1)."""
         for appointment_id, patient_id in list(self._booked.items()):
             appointment = self.ctx.tables.appointments.get(patient_id, appointment_id)
-            draw = _draw(appointment_id, "visit")
+            draw = _draw(patient_id, appointment.starts_at.isoformat(), "visit")  # not the random appointment id
             if appointment.status != AppointmentStatus.BOOKED:
                 del self._booked[appointment_id]
             elif appointment.starts_at > now:
