@@ -63,7 +63,7 @@ def run_demo(options: DemoOptions, progress=print) -> dict[str, Any]:
         end = options.start + timedelta(days=options.days)
         day = options.start.replace(hour=22, minute=0)
         while day < end:
-            driver.call_at(day, lambda at=day: simulation.evening(at))
+            driver.call_at(day, lambda at=day: _exclusively(stack, simulation.evening, at))
             day += timedelta(days=1)
         checkpoint = options.start
         while checkpoint < end:
@@ -207,6 +207,12 @@ def _utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = isoparse(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _exclusively(stack: OfflineStack, action, at: datetime) -> None:
+    """The simulated patients act while executions they start run in moto's threads: one at a time."""
+    with stack.lambdas.exclusive():
+        action(at)
 
 
 def _event(event: dict) -> dict:

@@ -60,6 +60,11 @@ class InProcessLambda:
         self.errors: Counter[str] = Counter()
         self.last_errors: dict[str, str] = {}
 
+    def exclusive(self) -> threading.Lock:
+        """For code that acts on the emulated account beside the functions (the demo's simulated patients):
+        moto is not thread-safe, so it waits its turn like one more invocation."""
+        return self._environment
+
     def arn(self, function_name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{function_name}"
 
