@@ -2,6 +2,7 @@
 steps and SMS replies, in milliseconds. The same services run end to end on moto in tests/workflows and
 tests/api; the fakes are held to the adapters' contract in tests/data."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -130,7 +131,11 @@ def test_the_sweep_selects_pages_reports_and_emails_the_administrator_once(ctx):
     assert selected.items_read == len(selected.recalls)
     open_cycle(ctx, "p-000000")
     report = sweep.write_recall_report(RunDateRequest(execution_name="sweep", run_date=date(2026, 11, 24)), ctx)
-    assert report.rows == 1 and sorted(k.rsplit(".", 1)[1] for k in ctx.reports.objects) == ["csv", "html", "json"]
+    # Issue 9: the four selected tonight whose cycles have not opened yet are in the night's report too
+    assert report.rows == 5 and sorted(k.rsplit(".", 1)[1] for k in ctx.reports.objects) == ["csv", "html", "json"]
+    written = json.loads(next(b for k, (b, _) in ctx.reports.objects.items() if k.endswith(".json")))
+    assert sorted(r["status"] for r in written["rows"]) == ["Pending"] + ["Starting"] * 4
+    assert written["chain"] == ctx.config.name and written["figures"]["due_tonight"] == 5
     summary = AdminSummaryRequest(execution_name="sweep", run_date=date(2026, 11, 24), due_next_30_days=4,
                                   in_recall=1, report_keys=report.keys)
     assert sweep.email_admin_summary(summary, ctx).sent is True

@@ -69,6 +69,12 @@ def test_sweep_writes_reports_counts_alerts_and_emails_the_administrator(harness
     assert len(csv_text.strip().splitlines()) == 5 and "p-000000" in csv_text
     html = s3.get_object(Bucket=harness.stack.names["bucket"], Key=keys[1])["Body"].read().decode()
     assert "<svg" in html and "Smile Circle Boston" in html
+    # Issue 9: the chain's name and a summary first, a section per clinic in its zone; no suggested date
+    # before the report's own night; everyone selected tonight is in it, whether or not their cycle opened yet
+    assert "Recall report: Smile Circle Dental" in html and "(America/New_York)" in html
+    assert html.index("came due tonight") < html.index("Smile Circle Boston <small>")
+    report = json.loads(s3.get_object(Bucket=harness.stack.names["bucket"], Key=keys[2])["Body"].read())
+    assert report["figures"]["in_recall"] == 4 and all(r["suggested_visit_date"] >= "2026-11-24" for r in report["rows"])
     tasks = harness.ctx.tables.tasks.open_queue("boston", "lead_dentist")
     assert [t.title for t in tasks] == ["Review 1 pending recall cases"]
     subjects = [m.subject for m in harness.emails(patients_only=False)]

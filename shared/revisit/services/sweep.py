@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from revisit import clock
 from revisit.domain.naming import recall_execution_name, sweep_page_execution_name, sweep_run_id
+from revisit.domain.recall_dates import suggest_visit_date
 from revisit.models.common import Role
 from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
 from revisit.models.steps import (
@@ -29,6 +30,7 @@ from revisit.models.steps import (
     SelectDueResult,
     UpcomingCount,
 )
+from revisit.models.tenant import TenantConfig
 from revisit.ports import EmailMessage
 from revisit.rendering import render, render_report
 from revisit.services.context import TenantContext
@@ -36,7 +38,7 @@ from revisit.services.delivery import notify_staff_once
 
 UPCOMING_DAYS = 30
 REPORT_COLUMNS = [
-    "clinic_id", "patient_id", "patient_name", "recall_due_date", "days_overdue", "status", "rung",
+    "clinic_id", "patient_id", "patient_name", "recall_due_date", "opened_on", "days_overdue", "status", "rung",
     "attempts", "last_channel", "last_contact_at", "suggested_visit_date", "coverage", "execution_name",
 ]
 
@@ -110,37 +112,81 @@ def spreadsheet_safe(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def report_rows(cycles: list[RecallCycle], run_date) -> list[dict]:
+STARTING = "Starting"
+"""Selected tonight, its cycle not open yet (the recall execution is on its way): in the report all the same."""
+
+
+def report_rows(cycles: list[RecallCycle], run_date: date, config: TenantConfig) -> list[dict]:
+    """Times in the clinic's zone; the suggested visit date as of the report's night (R10: never past)."""
     rows = []
     for cycle in sorted(cycles, key=lambda c: (c.clinic_id, c.recall_due_date, c.patient_id)):
+        clinic = config.clinic(cycle.clinic_id)
+        zone = ZoneInfo(clinic.time_zone)
         rows.append({
             "clinic_id": cycle.clinic_id,
             "patient_id": cycle.patient_id,
             "patient_name": cycle.patient_name,
             "recall_due_date": cycle.recall_due_date.isoformat(),
+            "opened_on": cycle.opened_at.astimezone(zone).date().isoformat(),
             "days_overdue": max(0, (run_date - cycle.recall_due_date).days),
             "status": cycle.status.value,
             "rung": cycle.step_index,
             "attempts": cycle.attempts,
             "last_channel": cycle.last_channel.value if cycle.last_channel else "",
-            "last_contact_at": cycle.last_contact_at.isoformat() if cycle.last_contact_at else "",
-            "suggested_visit_date": cycle.suggested_visit_date.isoformat() if cycle.suggested_visit_date else "",
+            "last_contact_at": f"{cycle.last_contact_at.astimezone(zone):%Y-%m-%d %H:%M}" if cycle.last_contact_at else "",
+            "suggested_visit_date": suggest_visit_date(cycle.recall_due_date, run_date, clinic,
+                                                       config.closure_days).isoformat(),
             "coverage": cycle.eligibility.status.value if cycle.eligibility else "",
             "execution_name": cycle.execution_name,
         })
     return rows
 
 
+def _starting_rows(ctx: TenantContext, request: RunDateRequest, opened: set[str]) -> list[dict]:
+    """Tonight's selection still on the due index: its cycles are opening while the report is written."""
+    horizon = request.run_date + timedelta(days=ctx.config.sweep.lead_days)
+    rows = []
+    for clinic in ctx.config.clinics:
+        token, taken = None, 0
+        while taken < ctx.config.sweep.max_recalls_per_clinic_per_night:
+            entries, token, _ = ctx.tables.patients.due_page(clinic.clinic_id, horizon, ctx.config.sweep.page_size, token)
+            for entry in entries[:ctx.config.sweep.max_recalls_per_clinic_per_night - taken]:
+                if entry["patient_id"] in opened:
+                    continue
+                due = date.fromisoformat(entry["recall_due_date"])
+                rows.append({column: "" for column in REPORT_COLUMNS} | {
+                    "clinic_id": clinic.clinic_id, "patient_id": entry["patient_id"],
+                    "patient_name": ctx.tables.patients.get(entry["patient_id"]).display_name,
+                    "recall_due_date": due.isoformat(), "opened_on": request.run_date.isoformat(),
+                    "suggested_visit_date": suggest_visit_date(due, request.run_date, clinic,
+                                                               ctx.config.closure_days).isoformat(),
+                    "days_overdue": max(0, (request.run_date - due).days),
+                    "status": STARTING, "rung": 0, "attempts": 0,
+                    "execution_name": recall_execution_name(entry["patient_id"], due)})
+            taken += len(entries)
+            if token is None:
+                break
+    return rows
+
+
 def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportResult:
-    """R11: every patient needing recall (every open cycle), as CSV, JSON and a self-contained HTML page."""
-    rows = report_rows(_open_cycles(ctx), request.run_date)
+    """R11: every patient needing recall (every open cycle, and tonight's selection whose cycle is still
+    opening), as CSV, JSON and a self-contained HTML page a clinic manager reads: the chain's name, a
+    summary first, then a section per clinic with times in the clinic's zone."""
+    rows = report_rows(_open_cycles(ctx), request.run_date, ctx.config)
+    rows += _starting_rows(ctx, request, {row["patient_id"] for row in rows})
+    rows.sort(key=lambda r: (r["clinic_id"], r["recall_due_date"], r["patient_id"]))
     base = f"reports/recall-daily/{request.run_date.isoformat()}"
+    statuses = [STARTING, *(s.value for s in CycleStatus if s.is_open)]
     by_clinic: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
     for row in rows:
         by_clinic[row["clinic_id"]][row["status"]] += 1
-    statuses = [s.value for s in CycleStatus if s.is_open]
-    summary = {"tenant_id": ctx.config.tenant_id, "run_date": request.run_date.isoformat(),
-               "generated_at": clock.now().isoformat(), "patients_needing_recall": len(rows),
+    figures = {clinic_id: _figures(counts, [r for r in rows if r["clinic_id"] == clinic_id], request.run_date)
+               for clinic_id, counts in by_clinic.items()}
+    chain = _figures(sum(by_clinic.values(), Counter()), rows, request.run_date)
+    summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "run_date": request.run_date.isoformat(),
+               "generated_at": clock.now().astimezone(ZoneInfo(ctx.config.time_zone)).isoformat(timespec="minutes"),
+               "patients_needing_recall": len(rows), "figures": chain,
                "by_clinic": {k: dict(v) for k, v in by_clinic.items()}}
 
     buffer = io.StringIO()
@@ -150,7 +196,7 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     totals = {clinic_id: sum(counts.values()) for clinic_id, counts in by_clinic.items()}
     html = render_report("recall_daily.html", summary=summary, rows=rows, columns=REPORT_COLUMNS,
                          statuses=statuses, clinics=ctx.config.clinics, by_clinic=by_clinic, totals=totals,
-                         largest_clinic_total=max([1, *totals.values()]))
+                         figures=figures, largest_clinic_total=max([1, *totals.values()]))
     outputs = {
         f"{base}.csv": (buffer.getvalue().encode("utf-8"), "text/csv; charset=utf-8"),
         f"{base}.json": (json.dumps({**summary, "rows": rows}, ensure_ascii=False, indent=1).encode("utf-8"),
@@ -160,6 +206,14 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     for key, (body, content_type) in outputs.items():
         ctx.reports.put(key, body, content_type)
     return ReportResult(keys=list(outputs), rows=len(rows))
+
+
+def _figures(counts: Counter, rows: list[dict], run_date: date) -> dict[str, int]:
+    """What a manager reads first: who came due tonight, who is being contacted, who no message reached."""
+    return {"due_tonight": sum(1 for r in rows if r["opened_on"] == run_date.isoformat()),
+            "in_recall": sum(counts.values()), "contacted": counts[CycleStatus.CONTACTED.value],
+            "still_unreached": counts[CycleStatus.MANUAL_REVIEW.value],
+            "overdue": sum(1 for r in rows if r["days_overdue"] > 0)}
 
 
 def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResult:
