@@ -400,6 +400,21 @@ class FakeCredentials:
         self.rows[key_id] = self.rows[key_id].model_copy(update={"revoked": True})
 
 
+class FakeDailyCounts:
+    def __init__(self) -> None:
+        self.days: dict[tuple[str, date], Counter] = {}
+
+    def add(self, clinic_id: str, day: date, name: str, amount: int = 1) -> None:
+        self.days.setdefault((clinic_id, day), Counter())[name] += amount
+
+    def week(self, clinic_id: str, last_day: date) -> Counter:
+        totals: Counter = Counter()
+        for (clinic, day), counts in self.days.items():
+            if clinic == clinic_id and last_day - timedelta(days=6) <= day <= last_day:
+                totals.update(counts)
+        return totals
+
+
 class FakeSmsSpend:
     def __init__(self) -> None:
         self.months: dict[str, Decimal] = {}
@@ -427,6 +442,7 @@ class FakeTables:
         self.notices = FakeNotices()
         self.credentials = FakeCredentials()
         self.sms_spend = FakeSmsSpend()
+        self.daily_counts = FakeDailyCounts()
 
 
 @dataclass

@@ -4,6 +4,7 @@ services. Adapters implement these for AWS (revisit.adapters); the tests have in
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -194,6 +195,14 @@ class CredentialRepository(Protocol):
         ...
 
 
+class DailyCountRepository(Protocol):
+    """A clinic's recall counters per local day (cycles opened, booked), for the report's week."""
+
+    def add(self, clinic_id: str, day: date, name: str, amount: int = 1) -> None: ...
+
+    def week(self, clinic_id: str, last_day: date) -> Counter[str]: ...
+
+
 class SmsSpendRepository(Protocol):
     def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
         """Adds `cost` to the month's spend if it stays within `budget` (atomically); False if it would not."""
@@ -217,6 +226,7 @@ class Repositories(Protocol):
     notices: StaffNoticeRepository
     credentials: CredentialRepository
     sms_spend: SmsSpendRepository
+    daily_counts: DailyCountRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

@@ -350,3 +350,14 @@ def test_a_reply_to_a_family_member_who_left_meanwhile_is_retried_not_called_a_d
     with pytest.raises(TransientError):
         tables.attempts.log_reply(rows, sms_consent=False)
     assert tables.patients.get("p-000001").sms_consent is True and tables.attempts.for_patient("p-000001") == []
+
+
+def test_daily_counts_add_up_over_the_week_that_ends_on_a_day(tables):
+    tables.daily_counts.add("boston", date(2026, 11, 17), "opened", 3)  # eight days before: outside the week
+    tables.daily_counts.add("boston", date(2026, 11, 18), "opened", 2)
+    tables.daily_counts.add("boston", date(2026, 11, 24), "opened")
+    tables.daily_counts.add("boston", date(2026, 11, 24), "booked")
+    tables.daily_counts.add("boston", date(2026, 11, 25), "booked")  # after the day
+    tables.daily_counts.add("madrid", date(2026, 11, 24), "booked")
+    week = tables.daily_counts.week("boston", date(2026, 11, 24))
+    assert (week["opened"], week["booked"], week["declined"]) == (3, 1, 0)

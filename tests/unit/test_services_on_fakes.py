@@ -136,6 +136,10 @@ def test_the_sweep_selects_pages_reports_and_emails_the_administrator_once(ctx):
     written = json.loads(next(b for k, (b, _) in ctx.reports.objects.items() if k.endswith(".json")))
     assert sorted(r["status"] for r in written["rows"]) == ["Pending"] + ["Starting"] * 4
     assert written["chain"] == ctx.config.name and written["figures"]["due_tonight"] == 5
+    assert (written["figures"]["opened_this_week"], written["figures"]["booked_this_week"]) == (1, 0)
+    patient_actions.decline_recall(ctx, "p-000000", "moved-away")
+    booking_week = ctx.tables.daily_counts.week("boston", date(2026, 11, 24))
+    assert (booking_week["opened"], booking_week["declined"]) == (1, 1)
     summary = AdminSummaryRequest(execution_name="sweep", run_date=date(2026, 11, 24), due_next_30_days=4,
                                   in_recall=1, report_keys=report.keys)
     assert sweep.email_admin_summary(summary, ctx).sent is True

@@ -116,6 +116,15 @@ def idempotency(integrator_id: str, key: str) -> dict[str, str]:
     return {PK: f"IDEMPOTENCY#{integrator_id}#{key}", SK: "IDEMPOTENCY"}
 
 
+def daily_counts_partition(clinic_id: str) -> str:
+    return f"COUNTS#{clinic_id}"
+
+
+def daily_counts(clinic_id: str, day: date) -> dict[str, str]:
+    """What happened to a clinic's recall on one (local) day: cycles opened, booked (the report's week)."""
+    return {PK: daily_counts_partition(clinic_id), SK: f"DAY#{day.isoformat()}"}
+
+
 def sms_spend(month: str) -> dict[str, str]:
     """The tenant's SMS spend in one calendar month (UTC), reserved before each send."""
     return {PK: f"SMSSPEND#{month}", SK: "SMSSPEND"}

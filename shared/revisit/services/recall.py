@@ -95,6 +95,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         ctx.tables.cycles.open(cycle)
     except Conflict:
         return _prepared(ctx.tables.cycles.get(request.patient_id, cycle_id), "cycle opened by an earlier try")
+    ctx.tables.daily_counts.add(patient.clinic_id, today, "opened")  # once: the open above is conditional
     _supersede(ctx, request.patient_id, earlier, cycle_id)
     if _has_upcoming(patient, now):
         end_cycle(ctx, cycle, CycleStatus.BOOKED, "already booked when the cycle opened")
@@ -342,6 +343,9 @@ def end_cycle(ctx: TenantContext, cycle: RecallCycle, status: CycleStatus, reaso
     """Closes the cycle and cancels its open front-desk work (R23: nothing temporary outlives the cycle)."""
     now = clock.now()
     closed = ctx.tables.cycles.close(cycle, status, reason, now)
+    if closed:  # the report's week: booked, declined... counted once, on the clinic's day
+        day = now.astimezone(ZoneInfo(ctx.config.clinic(cycle.clinic_id).time_zone)).date()
+        ctx.tables.daily_counts.add(cycle.clinic_id, day, status.value.lower())
     for kind in CYCLE_TASK_KINDS:
         if kind == TaskKind.CHART_REVIEW and status == CycleStatus.BOOKED:
             continue

@@ -181,9 +181,10 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     by_clinic: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
     for row in rows:
         by_clinic[row["clinic_id"]][row["status"]] += 1
-    figures = {clinic_id: _figures(counts, [r for r in rows if r["clinic_id"] == clinic_id], request.run_date)
-               for clinic_id, counts in by_clinic.items()}
-    chain = _figures(sum(by_clinic.values(), Counter()), rows, request.run_date)
+    weeks = {c.clinic_id: ctx.tables.daily_counts.week(c.clinic_id, request.run_date) for c in ctx.config.clinics}
+    figures = {clinic_id: _figures(counts, [r for r in rows if r["clinic_id"] == clinic_id], request.run_date,
+                                   weeks[clinic_id]) for clinic_id, counts in by_clinic.items()}
+    chain = _figures(sum(by_clinic.values(), Counter()), rows, request.run_date, sum(weeks.values(), Counter()))
     summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "run_date": request.run_date.isoformat(),
                "generated_at": clock.now().astimezone(ZoneInfo(ctx.config.time_zone)).isoformat(timespec="minutes"),
                "patients_needing_recall": len(rows), "figures": chain,
@@ -208,9 +209,12 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     return ReportResult(keys=list(outputs), rows=len(rows))
 
 
-def _figures(counts: Counter, rows: list[dict], run_date: date) -> dict[str, int]:
-    """What a manager reads first: who came due tonight, who is being contacted, who no message reached."""
+def _figures(counts: Counter, rows: list[dict], run_date: date, week: Counter) -> dict[str, int | float | None]:
+    """What a manager reads first: who came due tonight, who is being contacted, who no message reached,
+    and the week's outcome (the seven days ending tonight): cycles opened, booked, the share booked."""
     return {"due_tonight": sum(1 for r in rows if r["opened_on"] == run_date.isoformat()),
+            "opened_this_week": week["opened"], "booked_this_week": week["booked"],
+            "conversion": round(week["booked"] / week["opened"], 3) if week["opened"] else None,
             "in_recall": sum(counts.values()), "contacted": counts[CycleStatus.CONTACTED.value],
             "still_unreached": counts[CycleStatus.MANUAL_REVIEW.value],
             "overdue": sum(1 for r in rows if r["days_overdue"] > 0)}

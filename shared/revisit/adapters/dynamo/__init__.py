@@ -8,6 +8,7 @@ from typing import Any
 from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
 from revisit.adapters.dynamo.credentials import CredentialRepository
+from revisit.adapters.dynamo.daily_counts import DailyCountRepository
 from revisit.adapters.dynamo.notices import StaffNoticeRepository
 from revisit.adapters.dynamo.patients import PatientRepository
 from revisit.adapters.dynamo.recall_cycles import RecallCycleRepository
@@ -30,3 +31,4 @@ class TenantTables:
         self.notices = StaffNoticeRepository(table)
         self.credentials = CredentialRepository(table)
         self.sms_spend = SmsSpendRepository(table)
+        self.daily_counts = DailyCountRepository(table)
