@@ -186,7 +186,7 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
                                    weeks[clinic_id]) for clinic_id, counts in by_clinic.items()}
     chain = _figures(sum(by_clinic.values(), Counter()), rows, request.run_date, sum(weeks.values(), Counter()))
     summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "run_date": request.run_date.isoformat(),
-               "generated_at": clock.now().astimezone(ZoneInfo(ctx.config.time_zone)).isoformat(timespec="minutes"),
+               "generated_at": f"{clock.now().astimezone(ZoneInfo(ctx.config.time_zone)):%Y-%m-%d %H:%M} ({ctx.config.time_zone})",
                "patients_needing_recall": len(rows), "figures": chain,
                "by_clinic": {k: dict(v) for k, v in by_clinic.items()}}
 
