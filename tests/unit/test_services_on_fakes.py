@@ -199,3 +199,24 @@ def test_an_unanswered_patient_resurfaces_until_the_yearly_cap_then_goes_to_reac
     assert statuses == [CycleStatus.UNANSWERED] * (cap - 1) + [CycleStatus.MANUAL_REVIEW]
     assert patient.status == PatientStatus.INACTIVE  # handed to reactivation: off the due list
     assert ctx.tables.patients.count_due("boston", date(2030, 1, 1)) == 0
+
+
+def test_the_suggested_visit_is_the_first_day_with_a_free_slot_of_a_recall_visit(ctx, fixed):
+    """R10: with every Boston provider booked all Monday 30 November, a patient due that day is suggested
+    Tuesday 1 December; with no appointment type doing the recall, the clinic's next working day."""
+    from zoneinfo import ZoneInfo
+
+    from revisit.models.entities import Appointment
+    from revisit.services import suggestion
+    monday, zone = date(2026, 11, 30), ZoneInfo("America/New_York")
+    assert suggestion.suggested_visit_day(ctx, "boston", ["prophy"], monday) == monday
+    for provider in [p for p in ctx.config.providers if p.clinic_id == "boston"]:
+        for hour in range(7, 19):
+            start = datetime(2026, 11, 30, hour, 0, tzinfo=zone)
+            ctx.tables.appointments.book(Appointment(
+                appointment_id=f"a-{provider.provider_id}-{hour}", patient_id=f"p-9{hour:05d}", clinic_id="boston",
+                appointment_type="recall", provider_id=provider.provider_id, starts_at=start,
+                ends_at=start + timedelta(hours=1), created_at=fixed.at))
+    suggestion._found.clear()  # the schedule read kept for ten minutes: a new execution environment
+    assert suggestion.suggested_visit_day(ctx, "boston", ["prophy"], monday) == date(2026, 12, 1)
+    assert suggestion.suggested_visit_day(ctx, "boston", ["unknown-type"], monday) == monday

@@ -20,7 +20,7 @@ from revisit.domain.ladder import (
     status_after_contact,
 )
 from revisit.domain.naming import recall_task_id
-from revisit.domain.recall_dates import days_since_last_visit, next_due_recall, suggest_visit_date
+from revisit.domain.recall_dates import days_since_last_visit, next_due_recall
 from revisit.domain.sms import sms_segments
 from revisit.errors import Conflict, NotFound
 from revisit.models.common import Channel, MessageKind, Role
@@ -50,6 +50,7 @@ from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 from revisit.services.patients import change_patient
+from revisit.services.suggestion import suggested_visit_day
 from revisit.services.unsubscribe import unsubscribe_url
 
 CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW, TaskKind.ADMIN_FOLLOW_UP,
@@ -87,7 +88,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         recall_types=sorted(set(due_types)),
         next_contact_at=next_contact_after(ctx.config.contact_ladder, 0, now, None, clinic),
         days_since_last_visit=days_since_last_visit(patient.last_visit, today),
-        suggested_visit_date=suggest_visit_date(request.recall_due_date, today, clinic, ctx.config.closure_days),
+        suggested_visit_date=suggested_visit_day(ctx, patient.clinic_id, due_types, request.recall_due_date),
         execution_name=request.execution_name,
         opened_at=now,
     )
@@ -326,7 +327,7 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, s
         "due_date": cycle.recall_due_date,
         "overdue": cycle.recall_due_date < today,
         # R10 as of the day the message goes: a date suggested when the cycle opened may have passed since.
-        "suggested_date": suggest_visit_date(cycle.recall_due_date, today, clinic, ctx.config.closure_days),
+        "suggested_date": suggested_visit_day(ctx, cycle.clinic_id, cycle.recall_types, cycle.recall_due_date),
     }
 
 
