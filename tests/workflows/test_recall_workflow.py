@@ -51,6 +51,10 @@ def test_booking_after_the_sms_stops_the_ladder(harness):
     # R23: booked as an integrator or the front desk books, through the booking service (slot locks, notices)
     booking.book(tenant_context(), booking.BookingRequest(patient.patient_id, "boston", "recall", "boston-hyg-1",
                                                           datetime(2026, 12, 4, 14, 0, tzinfo=UTC)), "front-desk")
+    # at once, not when the ladder next wakes: the cycle is Booked and its front-desk work cancelled
+    assert harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30").status == CycleStatus.BOOKED
+    assert harness.ctx.tables.tasks.open_queue("boston", "front_desk") == []
+    assert [t.kind for t in harness.ctx.tables.tasks.open_queue("boston", "hygienist")] == [TaskKind.CHART_REVIEW]
     described = harness.finish(arn)
     assert described["status"] == "SUCCEEDED"
     assert harness.states(arn)[-1] == "CycleClosed"
