@@ -32,7 +32,11 @@ def booked(api):
 def test_a_completed_visit_moves_each_satisfied_recall_type_and_the_next_due_date_follows(api):
     api.ctx.tables.patients.save(make_patient(recalls=HISTORY))
     assert api.ctx.tables.patients.count_due("boston", date(2026, 12, 31)) == 1  # prophy due 21 November
+    before = {e["recall_type"]: e["status"] for e in patient_view(api)["recall_schedule"]}
+    assert before == {"prophy": "due", "bitewings": "due", "pano": "not due"}
     path = booked(api)
+    during = {e["recall_type"]: e["status"] for e in patient_view(api)["recall_schedule"]}
+    assert during == {"prophy": "booked", "bitewings": "booked", "pano": "not due"}
     assert api.ctx.tables.patients.count_due("boston", date(2026, 12, 31)) == 0  # booked: off the due list
     api.stack.clock.advance_to(datetime.fromisoformat("2026-11-30T15:00:00+00:00"))
     assert api.call("POST", f"{path}/complete").status == 200
@@ -41,6 +45,9 @@ def test_a_completed_visit_moves_each_satisfied_recall_type_and_the_next_due_dat
     # prophy and bitewings were due by then; the pano (due January 2028) was not taken
     assert done == {"prophy": "2026-11-30", "bitewings": "2026-11-30", "pano": "2025-01-10"}
     assert view["last_visit"] == "2026-11-30" and view["next_appointment_at"] is None
+    # X2: each type its own due date and status
+    assert [(e["recall_type"], e["due_date"], e["status"]) for e in view["recall_schedule"]] == [
+        ("prophy", "2027-05-31", "not due"), ("bitewings", "2027-11-30", "not due"), ("pano", "2028-01-10", "not due")]
     # the next recall: prophy six months and a day later, on the due list again
     assert api.ctx.tables.patients.count_due("boston", date(2027, 5, 30)) == 0
     assert api.ctx.tables.patients.count_due("boston", date(2027, 6, 1)) == 1

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,3 +51,23 @@ def test_suggested_visit_skips_weekends_and_public_holidays(tenant):
     boston = tenant.clinic("boston")
     assert date(2026, 12, 24) in tenant.closure_days
     assert suggest_visit_date(date(2026, 12, 24), date(2026, 11, 24), boston, tenant.closure_days) == date(2026, 12, 28)
+
+
+def test_each_recall_type_has_its_own_due_date_and_status(tenant):
+    """X2: in the open cycle, booked, due within the lead window, or not due; a patient's own interval counts."""
+    from datetime import datetime
+
+    from revisit.domain.recall_dates import recall_schedule
+    from revisit.models.entities import RecallItem
+
+    from tests.conftest import make_patient
+    types = {rt.recall_type: rt for rt in tenant.recall_types}
+    patient = make_patient(recalls=[RecallItem(recall_type="prophy", last_done=date(2026, 5, 20)),
+                                    RecallItem(recall_type="perio", last_done=date(2026, 10, 1), interval_months=2),
+                                    RecallItem(recall_type="pano", last_done=date(2025, 1, 10))])
+    today = date(2026, 11, 24)
+    by_type = {e["recall_type"]: (e["due_date"], e["status"]) for e in recall_schedule(patient, types, 14, today, ["prophy"])}
+    assert by_type == {"prophy": (date(2026, 11, 21), "in recall"), "perio": (date(2026, 12, 1), "due"),
+                       "pano": (date(2028, 1, 10), "not due")}
+    booked = patient.model_copy(update={"next_appointment_at": datetime(2026, 11, 30, 14, 0, tzinfo=UTC)})
+    assert [e["status"] for e in recall_schedule(booked, types, 14, today, [])] == ["booked", "booked", "not due"]

@@ -3,9 +3,11 @@ field, 401/403 from the credential check). Personal data never goes to the logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
@@ -29,11 +31,12 @@ from revisit.api.models import (
     PatientChanges,
     PatientView,
     Problem,
+    RecallScheduleEntry,
     SlotView,
 )
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
-from revisit.domain.recall_dates import history_problem
+from revisit.domain.recall_dates import history_problem, recall_schedule
 from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
 from revisit.models.common import Role
 from revisit.models.entities import (
@@ -124,13 +127,14 @@ def create_patient(body: NewPatient) -> Response[PatientView]:
     _check_history(ctx, body.model_dump())
     patient = Patient(**body.model_dump())
     ctx.tables.patients.create(patient)
-    return Response(201, "application/json", _view(patient))
+    return Response(201, "application/json", _view(patient, ctx))
 
 
 @patients.get("/patients/<patient_id>", summary="Read a patient", responses=answers(READ_ERRORS))
 def read_patient(patient_id: PathId) -> PatientView:
     _integrator(patients, patient_id=patient_id)
-    return _view(_context(patients).tables.patients.get(patient_id))
+    ctx = _context(patients)
+    return _view(ctx.tables.patients.get(patient_id), ctx)
 
 
 @patients.patch("/patients/<patient_id>", summary="Update contact details, consent and status", responses=answers(WRITE_ERRORS))
@@ -146,7 +150,7 @@ def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
         changes["phone_invalid"] = False  # a new number may be tried again
     if changes.get("opted_out") is True and not patient.opted_out:
         patient_actions.opt_out(ctx, patient_id)
-    return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)))
+    return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)), ctx)
 
 
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)", responses=answers(READ_ERRORS))
@@ -179,8 +183,18 @@ def _check_history(ctx: TenantContext, fields: dict[str, Any]) -> None:
         raise InvalidRequest(*problem)
 
 
-def _view(patient: Patient) -> PatientView:
-    return PatientView.model_validate(patient.model_dump(include=set(PatientView.model_fields)))
+def _view(patient: Patient, ctx: TenantContext) -> PatientView:
+    """The record, and (X2) each recall type's own due date and status."""
+    view = PatientView.model_validate(patient.model_dump(include=set(PatientView.model_fields) - {"recall_schedule"}))
+    in_cycle: list[str] = []
+    if patient.recall_cycle_id:
+        with contextlib.suppress(NotFound):
+            cycle = ctx.tables.cycles.get(patient.patient_id, patient.recall_cycle_id)
+            in_cycle = cycle.recall_types if cycle.status.is_open else []
+    today = clock.now().astimezone(ZoneInfo(ctx.config.clinic(patient.clinic_id).time_zone)).date()
+    schedule = recall_schedule(patient, {rt.recall_type: rt for rt in ctx.config.recall_types},
+                               ctx.config.sweep.lead_days, today, in_cycle)
+    return view.model_copy(update={"recall_schedule": [RecallScheduleEntry(**entry) for entry in schedule]})
 
 
 # --- availability --------------------------------------------------------------------------------

@@ -80,6 +80,16 @@ class PatientChanges(Body):
     status: PatientStatus | None = None
 
 
+class RecallScheduleEntry(BaseModel):
+    """X2: one recall type of the patient, its own due date and where it stands."""
+
+    recall_type: str
+    last_done: date
+    due_date: date
+    interval_months: int | None
+    status: Literal["in recall", "booked", "due", "not due"]
+
+
 class PatientView(BaseModel):
     patient_id: str
     clinic_id: str
@@ -100,6 +110,7 @@ class PatientView(BaseModel):
     recalls: list[RecallItem]
     recall_from: date | None
     phone_invalid: bool
+    recall_schedule: list[RecallScheduleEntry] = []
 
 
 class SlotView(BaseModel):

@@ -107,3 +107,26 @@ def history_problem(fields: dict, known_types: set[str], today: date) -> tuple[s
             return f"recalls.{n}.last_done", "is in the future"
         seen.add(item["recall_type"])
     return None
+
+
+def recall_schedule(patient: Patient, recall_types: dict[str, RecallType], lead_days: int, today: date,
+                    in_cycle: list[str]) -> list[dict]:
+    """X2: each recall type of the patient with its own due date and where it stands: 'in recall' (in the
+    open cycle), 'booked' (due by the next appointment), 'due' (within the lead window), 'not due'."""
+    booked_until = patient.next_appointment_at.date() + timedelta(days=lead_days) if patient.next_appointment_at else None
+    schedule = []
+    for item in patient.recalls:
+        if item.recall_type not in recall_types:
+            continue
+        due = recall_due_date(item.last_done, recall_types[item.recall_type], item.interval_months)
+        if item.recall_type in in_cycle:
+            status = "in recall"
+        elif booked_until is not None and due <= booked_until:
+            status = "booked"
+        elif due <= today + timedelta(days=lead_days):
+            status = "due"
+        else:
+            status = "not due"
+        schedule.append({"recall_type": item.recall_type, "last_done": item.last_done, "due_date": due,
+                         "interval_months": item.interval_months, "status": status})
+    return sorted(schedule, key=lambda entry: entry["due_date"])
