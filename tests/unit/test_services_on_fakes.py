@@ -135,6 +135,7 @@ def test_the_sweep_selects_pages_reports_and_emails_the_administrator_once(ctx):
     assert report.rows == 5 and sorted(k.rsplit(".", 1)[1] for k in ctx.reports.objects) == ["csv", "html", "json"]
     written = json.loads(next(b for k, (b, _) in ctx.reports.objects.items() if k.endswith(".json")))
     assert sorted(r["status"] for r in written["rows"]) == ["Pending"] + ["Starting"] * 4
+    assert {r["recall_types"] for r in written["rows"]} == {"prophy"}  # the types due, each row
     assert written["chain"] == ctx.config.name and written["figures"]["due_tonight"] == 5
     assert (written["figures"]["opened_this_week"], written["figures"]["booked_this_week"]) == (1, 0)
     patient_actions.decline_recall(ctx, "p-000000", "moved-away")

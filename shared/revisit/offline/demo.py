@@ -97,6 +97,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
     languages_by_channel: dict[str, set] = {"sms": set(), "email": set()}
     country_of = {c.clinic_id: c.country for c in ctx.config.clinics}
     next_due_after_visit: list[str] = []
+    visited: dict[str, str] = {}
     for item in items:
         sk = item["sk"]
         if sk.startswith("CYCLE#"):
@@ -104,6 +105,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
             cycles.append(item)
         elif item.get("last_visit") and item["last_visit"] >= options.start.date().isoformat() and item.get("recall_due_date"):
             next_due_after_visit.append(item["recall_due_date"])  # X1: a visit done in the demo, recalled next on
+            visited[item["pk"]] = item["last_visit"]
         elif sk.startswith("ATTEMPT#"):
             attempts[f"{item['channel']}:{item['outcome']}"] += 1
             if item["outcome"] == AttemptOutcome.SENT.value and item["channel"] in languages_by_channel:
@@ -131,6 +133,8 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         # X1, X3: patients whose recall came round again (a missed or cancelled visit, an unanswered ladder),
         # and the next due dates of the visits completed during the run
         "patients_recalled_again": sum(1 for n in Counter(c["pk"] for c in cycles).values() if n > 1),
+        "recalled_after_a_completed_visit": len({c["pk"] for c in cycles
+                                                 if c["pk"] in visited and c["opened_at"][:10] > visited[c["pk"]]}),
         "completed_visits_next_due": ({"visits": len(next_due_after_visit), "earliest": min(next_due_after_visit),
                                        "latest": max(next_due_after_visit)} if next_due_after_visit else {}),
         "contacted_by_channel": {ch: attempts[f"{ch}:sent"] + attempts[f"{ch}:task_created"]
@@ -257,7 +261,7 @@ def sms_segments_by_language(records: list[dict]) -> dict[str, dict]:
 def _summary_markdown(summary: dict) -> str:
     lines = [f"# Revisit demo: tenant `{summary['tenant']}`, {summary['virtual_period']} (virtual time)", "",
              "| figure | value |", "|---|---|"]
-    for key in ("patients", "due_cycles_opened", "patients_recalled_again", "booked", "declined", "opted_out", "in_manual_review",
+    for key in ("patients", "due_cycles_opened", "patients_recalled_again", "recalled_after_a_completed_visit", "booked", "declined", "opted_out", "in_manual_review",
                 "sms_segments", "recall_sms_segments", "sms_over_budget", "state_transitions", "lambda_invocations", "wall_clock_seconds"):
         lines.append(f"| {key.replace('_', ' ')} | {summary[key]} |")
     for channel, count in summary["contacted_by_channel"].items():

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from revisit import clock
 from revisit.domain.naming import recall_execution_name, sweep_page_execution_name, sweep_run_id
-from revisit.domain.recall_dates import suggest_visit_date
+from revisit.domain.recall_dates import next_due_recall, suggest_visit_date
 from revisit.models.common import Role
 from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
 from revisit.models.steps import (
@@ -38,7 +38,7 @@ from revisit.services.delivery import notify_staff_once
 
 UPCOMING_DAYS = 30
 REPORT_COLUMNS = [
-    "clinic_id", "patient_id", "patient_name", "recall_due_date", "opened_on", "days_overdue", "status", "rung",
+    "clinic_id", "patient_id", "patient_name", "recall_types", "recall_due_date", "opened_on", "days_overdue", "status", "rung",
     "attempts", "last_channel", "last_contact_at", "suggested_visit_date", "coverage", "execution_name",
 ]
 
@@ -126,6 +126,7 @@ def report_rows(cycles: list[RecallCycle], run_date: date, config: TenantConfig)
             "clinic_id": cycle.clinic_id,
             "patient_id": cycle.patient_id,
             "patient_name": cycle.patient_name,
+            "recall_types": " + ".join(cycle.recall_types),
             "recall_due_date": cycle.recall_due_date.isoformat(),
             "opened_on": cycle.opened_at.astimezone(zone).date().isoformat(),
             "days_overdue": max(0, (run_date - cycle.recall_due_date).days),
@@ -145,6 +146,7 @@ def report_rows(cycles: list[RecallCycle], run_date: date, config: TenantConfig)
 def _starting_rows(ctx: TenantContext, request: RunDateRequest, opened: set[str]) -> list[dict]:
     """Tonight's selection still on the due index: its cycles are opening while the report is written."""
     horizon = request.run_date + timedelta(days=ctx.config.sweep.lead_days)
+    recall_types = {rt.recall_type: rt for rt in ctx.config.recall_types}
     rows = []
     for clinic in ctx.config.clinics:
         token, taken = None, 0
@@ -154,9 +156,12 @@ def _starting_rows(ctx: TenantContext, request: RunDateRequest, opened: set[str]
                 if entry["patient_id"] in opened:
                     continue
                 due = date.fromisoformat(entry["recall_due_date"])
+                patient = ctx.tables.patients.get(entry["patient_id"])
+                types = next_due_recall(patient.recalls, recall_types, ctx.config.sweep.lead_days)
                 rows.append({column: "" for column in REPORT_COLUMNS} | {
                     "clinic_id": clinic.clinic_id, "patient_id": entry["patient_id"],
-                    "patient_name": ctx.tables.patients.get(entry["patient_id"]).display_name,
+                    "patient_name": patient.display_name,
+                    "recall_types": " + ".join(types.recall_types) if types else "",
                     "recall_due_date": due.isoformat(), "opened_on": request.run_date.isoformat(),
                     "suggested_visit_date": suggest_visit_date(due, request.run_date, clinic,
                                                                ctx.config.closure_days).isoformat(),
