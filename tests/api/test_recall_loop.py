@@ -1,6 +1,7 @@
 """Issue 9, through the offline API Gateway and the real handlers: the loop closes (X1), per-type history
 comes in through the API (X4), staff outcomes change what the ladder may do (call booked, wrong number)."""
 
+import json
 from datetime import date, datetime, timedelta
 
 from revisit.domain.consent import refusal
@@ -108,3 +109,43 @@ def test_a_call_booked_ends_the_cycle_and_a_wrong_number_stops_sms_and_calls_unt
     assert refusal(stored, Channel.CALL_TASK, MessageKind.RECALL) == "skipped_no_address"
     changed = api.call("PATCH", "/patients/p-000062", {"phone": "+16175550199"})
     assert changed.json()["phone_invalid"] is False
+
+
+def test_a_recall_visit_that_did_not_happen_brings_a_cycle_whose_message_asks_for_a_new_date(api):
+    """X1: the cycle that follows a cancelled recall visit says so ('still needs a new date')."""
+    from moto.sns.models import sns_backends
+    from revisit.offline.stack import ACCOUNT, REGION
+    driver = Driver(api.stack)
+    api.ctx.tables.patients.save(make_patient(recalls=HISTORY))
+    recall.prepare_recall(PrepareRecallRequest(execution_name="r-1", patient_id="p-000001", clinic_id="boston",
+                                               recall_due_date=date(2026, 11, 21)), api.ctx)
+    path = booked(api)
+    assert api.ctx.tables.cycles.get("p-000001", "2026-11-21").status == CycleStatus.BOOKED
+    assert api.call("POST", f"{path}/cancel", {"reason": "ill"}).status == 200
+    back = date.fromisoformat(patient_view(api)["recall_from"])
+    api.stack.start_execution("recall", f"recall-p-000001-{back:%Y%m%d}", {
+        "patient_id": "p-000001", "clinic_id": "boston", "recall_due_date": back.isoformat()})
+    driver.run_until(datetime.combine(back, datetime.min.time()).replace(tzinfo=api.stack.clock.now().tzinfo)
+                     + timedelta(days=1))
+    cycle = api.ctx.tables.cycles.get("p-000001", back.isoformat())
+    assert cycle.rebook is True and cycle.status == CycleStatus.CONTACTED
+    texts = [text for phone, text in sns_backends[ACCOUNT][REGION].sms_messages.values()
+             if phone == "+16172223344" and "new date" in text]
+    assert len(texts) == 1 and texts[0].startswith("Hi Emma, your check-up and cleaning +1 at Smile Circle Boston still needs")
+
+
+def test_the_patients_history_shows_each_cycle_and_contact_without_message_text(api):
+    """R24, X3: the cycles (re-surfaced ones too) and every message or task on the file, ids and outcomes."""
+    from revisit.models.steps import RecallRef
+    api.ctx.tables.patients.save(make_patient(recalls=HISTORY))
+    recall.prepare_recall(PrepareRecallRequest(execution_name="r-1", patient_id="p-000001", clinic_id="boston",
+                                               recall_due_date=date(2026, 11, 21)), api.ctx)
+    api.stack.clock.advance_to(datetime.fromisoformat("2026-11-23T15:00:00+00:00"))
+    recall.contact_patient(RecallRef(execution_name="r-1", patient_id="p-000001", cycle_id="2026-11-21"), api.ctx)
+    history = api.call("GET", "/patients/p-000001/history").json()
+    [cycle] = history["cycles"]
+    assert (cycle["cycle_id"], cycle["status"], cycle["attempts"], cycle["recall_types"]) == (
+        "2026-11-21", "Contacted", 1, ["bitewings", "prophy"])
+    assert [(c["step"], c["channel"], c["outcome"]) for c in history["contacts"]] == [("sms-1", "sms", "sent")]
+    assert "Emma" not in json.dumps(history) and "text" not in history["contacts"][0]
+    assert api.call("GET", "/patients/p-404/history").status == 404

@@ -41,7 +41,7 @@ def worst_case(tenant, language: str) -> dict:
             "clinic_address": longest([c.address for c in tenant.clinics]),
             "due_for": sms_recall_label([as_long_as_allowed(longest(
                 [rt.labels.get(language) or rt.labels["en"] for rt in tenant.recall_types]))] * len(tenant.recall_types)),
-            "ask": True, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
+            "ask": True, "rebook": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
             "instructions": instructions, "notice": "reminder", "unsubscribe_url": None}
 
 
@@ -51,9 +51,9 @@ def rendered_sizes(tenant, language: str, name: str):
     for n in range(0, 365, 1):
         day = date(2026, 1, 1) + timedelta(days=n)
         at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-        for overdue in (False, True):
-            text = render_sms(language, name, True, **values, overdue=overdue, due_date=day, suggested_date=day,
-                              starts_at=at)
+        for overdue, rebook in ((False, False), (True, False), (True, True)):
+            text = render_sms(language, name, True, **(values | {"rebook": rebook}), overdue=overdue, due_date=day,
+                              suggested_date=day, starts_at=at)
             yield sms_segments(text), text
 
 

@@ -22,6 +22,8 @@ from revisit.api.models import (
     CallOutcome,
     Cancellation,
     ConfirmationAnswer,
+    ContactView,
+    CycleView,
     GatewayMessage,
     InsuranceView,
     Move,
@@ -29,6 +31,7 @@ from revisit.api.models import (
     NewPatient,
     NewPayment,
     PatientChanges,
+    PatientHistory,
     PatientView,
     Problem,
     RecallScheduleEntry,
@@ -151,6 +154,21 @@ def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
     if changes.get("opted_out") is True and not patient.opted_out:
         patient_actions.opt_out(ctx, patient_id)
     return _view(change_patient(ctx, patient_id, lambda stored: stored.model_copy(update=changes)), ctx)
+
+
+@patients.get("/patients/<patient_id>/history", summary="Recall cycles and the communication log (R24, X3)",
+              responses=answers(READ_ERRORS))
+def patient_history(patient_id: PathId) -> PatientHistory:
+    _integrator(patients, patient_id=patient_id)
+    ctx = _context(patients)
+    ctx.tables.patients.get(patient_id)  # 404 for an unknown patient
+    cycles = sorted(ctx.tables.cycles.for_patient(patient_id), key=lambda c: c.opened_at)
+    contacts = sorted(ctx.tables.attempts.for_patient(patient_id), key=lambda a: a.at)
+    return PatientHistory(
+        patient_id=patient_id,
+        cycles=[CycleView.model_validate(c.model_dump(include=set(CycleView.model_fields))) for c in cycles],
+        contacts=[ContactView(ledger=a.cycle_id, step=a.step, channel=a.channel, outcome=a.outcome, at=a.at)
+                  for a in contacts])
 
 
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)", responses=answers(READ_ERRORS))

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from revisit.models.common import Email, Identifier, Language, MessageKind, PhoneE164, PlainText
+from revisit.models.common import Channel, Email, Identifier, Language, MessageKind, PhoneE164, PlainText
 from revisit.models.entities import (
+    AttemptOutcome,
     CallResult,
+    CycleStatus,
     EligibilityResult,
     InsurancePolicy,
     PatientStatus,
@@ -167,3 +169,35 @@ class CallOutcome(Body):
     result: CallResult
     reason: Identifier | None = None
     """Required when the result is `declined`: one of the tenant's refusal reasons."""
+
+
+class CycleView(BaseModel):
+    """One recall cycle of the patient: when it opened, for which types, how it ended (X3: every re-surfacing
+    shows here)."""
+
+    cycle_id: str
+    recall_due_date: date
+    recall_types: list[str]
+    status: CycleStatus
+    opened_at: AwareDatetime
+    closed_at: AwareDatetime | None
+    close_reason: str | None
+    attempts: int
+    staff_tasks: int
+    rebook: bool
+
+
+class ContactView(BaseModel):
+    """R24: one message, staff task or reply on the patient's file (ids and outcomes; no message text)."""
+
+    ledger: str
+    step: str
+    channel: Channel
+    outcome: AttemptOutcome
+    at: AwareDatetime
+
+
+class PatientHistory(BaseModel):
+    patient_id: str
+    cycles: list[CycleView]
+    contacts: list[ContactView]

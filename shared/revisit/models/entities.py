@@ -155,6 +155,8 @@ class RecallCycle(Record):
     attempts: int = 0
     """Contacts that reached the patient (SMS, email); staff work is counted in staff_tasks."""
     staff_tasks: int = 0
+    rebook: bool = False
+    """X1: opened because a booked recall visit did not happen: its messages ask for a new date."""
     days_since_last_visit: int | None = None
     suggested_visit_date: date | None = None
     eligibility: EligibilityResult | None = None

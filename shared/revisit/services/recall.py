@@ -31,6 +31,7 @@ from revisit.models.entities import (
     Patient,
     PatientStatus,
     RecallCycle,
+    RecallStatus,
     StaffTask,
     TaskKind,
     TaskPriority,
@@ -85,6 +86,7 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         clinic_id=patient.clinic_id,
         patient_name=patient.display_name,
         recall_due_date=request.recall_due_date,
+        rebook=patient.recall_status == RecallStatus.BOOKED and patient.recall_from is not None,
         recall_types=sorted(set(due_types)),
         next_contact_at=next_contact_after(ctx.config.contact_ladder, 0, now, None, clinic),
         days_since_last_visit=days_since_last_visit(patient.last_visit, today),
@@ -326,6 +328,7 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, s
         "due_for": (sms_recall_label(labels) if sms else " + ".join(labels)) if labels else "check-up",
         "due_date": cycle.recall_due_date,
         "overdue": cycle.recall_due_date < today,
+        "rebook": cycle.rebook,
         # R10 as of the day the message goes: a date suggested when the cycle opened may have passed since.
         "suggested_date": suggested_visit_day(ctx, cycle.clinic_id, cycle.recall_types, cycle.recall_due_date),
     }
