@@ -85,7 +85,7 @@ class FakePatients:
         entries = []
         for patient in self.rows.values():
             due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
-            opens = cycle_date(patient, due.due_date) if due is not None else None
+            opens = cycle_date(patient, due.due_date, self._combine_days) if due is not None else None
             if (patient.clinic_id == clinic_id and opens is not None and opens <= horizon
                     and can_start_cycle(patient, opens)):
                 entries.append({"patient_id": patient.patient_id, "clinic_id": clinic_id,

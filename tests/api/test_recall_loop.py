@@ -49,6 +49,10 @@ def test_a_completed_visit_moves_each_satisfied_recall_type_and_the_next_due_dat
     # X2: each type its own due date and status
     assert [(e["recall_type"], e["due_date"], e["status"]) for e in view["recall_schedule"]] == [
         ("prophy", "2027-05-31", "not due"), ("bitewings", "2027-11-30", "not due"), ("pano", "2028-01-10", "not due")]
+    # the practice's nightly export sent again with the old dates moves nothing back
+    stale = api.call("PATCH", "/patients/p-000001", {"last_visit": "2026-05-20", "recalls": [
+        {"recall_type": r.recall_type, "last_done": r.last_done.isoformat()} for r in HISTORY]}).json()
+    assert stale["last_visit"] == "2026-11-30" and {r["recall_type"]: r["last_done"] for r in stale["recalls"]} == done
     # the next recall: prophy six months and a day later, on the due list again
     assert api.ctx.tables.patients.count_due("boston", date(2027, 5, 30)) == 0
     assert api.ctx.tables.patients.count_due("boston", date(2027, 6, 1)) == 1
@@ -66,8 +70,11 @@ def test_a_cancelled_or_missed_recall_visit_brings_the_patient_back_into_recall_
         view = patient_view(api)
         back = today + timedelta(days=api.ctx.config.recall.rebook_after_days)
         assert view["next_appointment_at"] is None and view["recall_from"] == back.isoformat(), action
-        assert api.ctx.tables.patients.count_due("boston", back - timedelta(days=1)) == 0
-        assert api.ctx.tables.patients.count_due("boston", back) == 1
+        # the sweep looks lead_days ahead: it takes the patient on the night of `back`, not before
+        lead = timedelta(days=api.ctx.config.sweep.lead_days)
+        assert api.ctx.tables.patients.count_due("boston", back + lead - timedelta(days=1)) == 0
+        assert api.ctx.tables.patients.count_due("boston", back + lead) == 1
+        assert view["recall_status"] == "Pending recall"
 
 
 def test_an_integrator_brings_a_patients_recall_history_and_bad_history_names_the_field(api):
@@ -102,6 +109,9 @@ def test_a_call_booked_ends_the_cycle_and_a_wrong_number_stops_sms_and_calls_unt
     tasks = {t.patient_id: t for t in api.ctx.tables.tasks.open_queue("boston", "front_desk") if t.kind == TaskKind.RECALL}
     assert api.call("POST", f"/tasks/{tasks['p-000061'].task_id}/call-outcome", {"result": "booked"}).status == 200
     assert api.ctx.tables.cycles.get("p-000061", "2026-11-21").status == CycleStatus.BOOKED
+    # booked elsewhere (nothing on Revisit's schedule): back in recall rebook_after_days later, never stuck
+    back = api.stack.clock.now().date() + timedelta(days=api.ctx.config.recall.rebook_after_days)
+    assert patient_view(api, "p-000061")["recall_from"] == back.isoformat()
     assert api.call("POST", f"/tasks/{tasks['p-000062'].task_id}/call-outcome", {"result": "wrong_number"}).status == 200
     assert patient_view(api, "p-000062")["phone_invalid"] is True
     stored = api.ctx.tables.patients.get("p-000062")
@@ -149,3 +159,14 @@ def test_the_patients_history_shows_each_cycle_and_contact_without_message_text(
     assert [(c["step"], c["channel"], c["outcome"]) for c in history["contacts"]] == [("sms-1", "sms", "sent")]
     assert "Emma" not in json.dumps(history) and "text" not in history["contacts"][0]
     assert api.call("GET", "/patients/p-404/history").status == 404
+
+
+def test_a_patient_handed_to_reactivation_who_comes_back_is_in_the_loop_again(api):
+    from revisit.models.entities import PatientStatus
+    api.ctx.tables.patients.save(make_patient(recalls=HISTORY, status=PatientStatus.INACTIVE))
+    assert api.ctx.tables.patients.count_due("boston", date(2027, 12, 31)) == 0  # Inactive: off the due list
+    path = booked(api)
+    api.stack.clock.advance_to(datetime.fromisoformat("2026-11-30T15:00:00+00:00"))
+    assert api.call("POST", f"{path}/complete").json()["status"] == "completed"
+    assert patient_view(api)["status"] == "Active"
+    assert api.ctx.tables.patients.count_due("boston", date(2027, 6, 1)) == 1

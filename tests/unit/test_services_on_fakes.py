@@ -221,3 +221,18 @@ def test_the_suggested_visit_is_the_first_day_with_a_free_slot_of_a_recall_visit
     suggestion._found.clear()  # the schedule read kept for ten minutes: a new execution environment
     assert suggestion.suggested_visit_day(ctx, "boston", ["prophy"], monday) == date(2026, 12, 1)
     assert suggestion.suggested_visit_day(ctx, "boston", ["unknown-type"], monday) == monday
+
+
+def test_a_cycle_opened_late_names_every_type_due_by_its_night(ctx, fixed):
+    """X2: a re-surfaced cycle (or one opened weeks after the first due date) covers what is due by then,
+    not only what fell due with the first type; its due date is the real one, not the cycle's key."""
+    from revisit.models.entities import RecallItem
+    ctx.tables.patients.save(make_patient(recalls=[RecallItem(recall_type="pano", last_done=date(2023, 11, 21)),
+                                                   RecallItem(recall_type="prophy", last_done=date(2026, 6, 19)),
+                                                   RecallItem(recall_type="bitewings", last_done=date(2026, 6, 1))]))
+    fixed.at = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
+    prepared = recall.prepare_recall(PrepareRecallRequest(execution_name="r", patient_id="p-000001", clinic_id="boston",
+                                                          recall_due_date=date(2026, 12, 24)), ctx)
+    cycle = ctx.tables.cycles.get("p-000001", prepared.cycle_id)
+    # pano due 21 November, prophy 20 December (by the night's lead window); bitewings June 2027: not yet
+    assert cycle.recall_types == ["pano", "prophy"] and cycle.recall_due_date == date(2026, 11, 21)

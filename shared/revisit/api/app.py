@@ -39,7 +39,7 @@ from revisit.api.models import (
 )
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
-from revisit.domain.recall_dates import history_problem, recall_schedule
+from revisit.domain.recall_dates import history_problem, merge_history, recall_schedule
 from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
 from revisit.models.common import Role
 from revisit.models.entities import (
@@ -149,6 +149,10 @@ def update_patient(patient_id: PathId, body: PatientChanges) -> PatientView:
     _check_history(ctx, changes)
     if changes.get("recalls") is not None:
         changes["recalls"] = [RecallItem(**item) for item in changes["recalls"]]
+    if changes.get("recalls") is not None or changes.get("last_visit") is not None:
+        return _view(change_patient(ctx, patient_id, lambda stored: merge_history(
+            stored.model_copy(update={k: v for k, v in changes.items() if k not in ("recalls", "last_visit")}),
+            changes.get("last_visit"), changes.get("recalls"))), ctx)
     if changes.get("phone", patient.phone) != patient.phone:
         changes["phone_invalid"] = False  # a new number may be tried again
     if changes.get("opted_out") is True and not patient.opted_out:

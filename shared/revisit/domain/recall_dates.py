@@ -43,10 +43,11 @@ def next_due_recall(recalls: list[RecallItem], recall_types: dict[str, RecallTyp
     return DueRecall(first, tuple(sorted({rt for due, rt in dues if due <= window_end})))
 
 
-def cycle_date(patient: Patient, due_date: date) -> date:
-    """When the patient's next cycle may open: the due date, or later after a missed visit or an unanswered
-    ladder (X1, X3). Also the cycle's id: a patient gets one cycle per such date."""
-    return max(due_date, patient.recall_from) if patient.recall_from else due_date
+def cycle_date(patient: Patient, due_date: date, lead_days: int) -> date:
+    """The date the due index keys the patient's next cycle by (and its id: one cycle per patient and date).
+    The sweep opens a cycle `lead_days` before that date; after a missed visit or an unanswered ladder
+    (X1, X3) not before `recall_from` itself, so the key is `recall_from + lead_days` then."""
+    return max(due_date, patient.recall_from + timedelta(days=lead_days)) if patient.recall_from else due_date
 
 
 def visit_done(patient: Patient, visit_day: date, satisfied: list[str], recall_types: dict[str, RecallType],
@@ -130,3 +131,16 @@ def recall_schedule(patient: Patient, recall_types: dict[str, RecallType], lead_
         schedule.append({"recall_type": item.recall_type, "last_done": item.last_done, "due_date": due,
                          "interval_months": item.interval_months, "status": status})
     return sorted(schedule, key=lambda entry: entry["due_date"])
+
+
+def merge_history(patient: Patient, last_visit: date | None, recalls: list[RecallItem] | None) -> Patient:
+    """X4: history sent again (a nightly export) never moves a date back: a visit Revisit recorded as done
+    stays done. The types sent replace the list; each keeps the later last-done date and the sent interval."""
+    update: dict = {}
+    if last_visit is not None:
+        update["last_visit"] = max(filter(None, (patient.last_visit, last_visit)))
+    if recalls is not None:
+        stored = {item.recall_type: item for item in patient.recalls}
+        update["recalls"] = [item.model_copy(update={"last_done": max(item.last_done, stored[item.recall_type].last_done)})
+                             if item.recall_type in stored else item for item in recalls]
+    return patient.model_copy(update=update)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.domain.insurance import most_recent_policy
+from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import visit_done
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
 from revisit.models.entities import (
@@ -23,7 +24,11 @@ from revisit.models.entities import (
     ConfirmationStatus,
     CycleStatus,
     Patient,
+    PatientStatus,
     Payment,
+    RecallStatus,
+    TaskKind,
+    TaskStatus,
 )
 from revisit.models.tenant import AppointmentType, Clinic, Provider
 from revisit.services.appointment_notices import execution_name
@@ -223,13 +228,21 @@ def _close_the_loop(ctx: TenantContext, appointment: Appointment) -> None:
     def change(patient: Patient) -> Patient:
         patient = patient.model_copy(update={"next_appointment_at": following})
         if appointment.status == AppointmentStatus.COMPLETED:
+            # A patient handed to reactivation who came back is in the loop again.
+            patient = patient.model_copy(update={"status": PatientStatus.ACTIVE, "recall_status": None}
+                                         if patient.status == PatientStatus.INACTIVE else {"recall_status": None})
             return visit_done(patient, appointment.starts_at.astimezone(zone).date(), satisfied,
                               {rt.recall_type: rt for rt in ctx.config.recall_types}, ctx.config.sweep.lead_days)
-        if satisfied and following is None:  # a recall visit that did not happen
-            return patient.model_copy(update={"recall_from": today + timedelta(days=ctx.config.recall.rebook_after_days)})
+        if satisfied and following is None:  # a recall visit that did not happen: back in recall
+            return patient.model_copy(update={"recall_status": RecallStatus.PENDING,
+                                              "recall_from": today + timedelta(days=ctx.config.recall.rebook_after_days)})
         return patient
 
-    change_patient(ctx, appointment.patient_id, change)
+    changed = change_patient(ctx, appointment.patient_id, change)
+    if changed.recall_cycle_id:  # the hygienist's chart review was for this visit: done or moot now
+        ctx.tables.tasks.close(recall_task_id(TaskKind.CHART_REVIEW.value, changed.patient_id, changed.recall_cycle_id),
+                               TaskStatus.DONE if appointment.status == AppointmentStatus.COMPLETED else TaskStatus.CANCELLED,
+                               clock.now(), reason=f"appointment {appointment.status.value}")
 
 
 def _check_start(starts_at: datetime) -> None:

@@ -4,7 +4,7 @@ The booking API (and, offline, the demo's simulated patients and staff) call the
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from revisit import clock
 from revisit.errors import NotFound
@@ -75,5 +75,10 @@ def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, re
         cycle = open_cycle(ctx, task.patient_id)
         if cycle is not None:
             end_cycle(ctx, cycle, CycleStatus.BOOKED, "booked on the front desk's call")
+        # Booked in another system, or not after all: with nothing on Revisit's schedule, the patient comes
+        # back into recall rebook_after_days later (a visit booked here meanwhile holds them).
+        back = clock.now().date() + timedelta(days=ctx.config.recall.rebook_after_days)
+        change_patient(ctx, task.patient_id, lambda patient: patient if patient.next_appointment_at is not None
+                       else patient.model_copy(update={"recall_from": max(back, patient.recall_from or back)}))
     elif result == CallResult.WRONG_NUMBER:  # no SMS or call to it until the number changes (domain/consent.py)
         change_patient(ctx, task.patient_id, lambda patient: patient.model_copy(update={"phone_invalid": True}))

@@ -20,7 +20,7 @@ from revisit.domain.ladder import (
     status_after_contact,
 )
 from revisit.domain.naming import recall_task_id
-from revisit.domain.recall_dates import days_since_last_visit, next_due_recall
+from revisit.domain.recall_dates import days_since_last_visit, next_due_recall, recall_due_date
 from revisit.domain.sms import sms_segments
 from revisit.errors import Conflict, NotFound
 from revisit.models.common import Channel, MessageKind, Role
@@ -31,7 +31,6 @@ from revisit.models.entities import (
     Patient,
     PatientStatus,
     RecallCycle,
-    RecallStatus,
     StaffTask,
     TaskKind,
     TaskPriority,
@@ -75,18 +74,22 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
     clinic = ctx.config.clinic(patient.clinic_id)
     now = clock.now()
     today = now.astimezone(ZoneInfo(clinic.time_zone)).date()
-    # X2: the types due around this date, not every type the patient has (a pano due in three years waits).
-    due = next_due_recall(patient.recalls, {rt.recall_type: rt for rt in ctx.config.recall_types},
-                          ctx.config.sweep.lead_days)
-    due_types = list(due.recall_types) if due else [ctx.config.recall_types[0].recall_type]
+    # X2: the types due by the time this cycle's messages go (tonight and the lead window), not every type
+    # the patient has (a pano due in three years waits); the real due date, not the cycle's key.
+    types = {rt.recall_type: rt for rt in ctx.config.recall_types}
+    due = next_due_recall(patient.recalls, types, ctx.config.sweep.lead_days)
+    horizon = max(due.due_date if due else today, today) + timedelta(days=ctx.config.sweep.lead_days)
+    due_types = [item.recall_type for item in patient.recalls if item.recall_type in types
+                 and recall_due_date(item.last_done, types[item.recall_type], item.interval_months) <= horizon]
+    due_types = due_types or [ctx.config.recall_types[0].recall_type]
     earlier = patient.recall_cycle_id
     cycle = RecallCycle(
         patient_id=patient.patient_id,
         cycle_id=cycle_id,
         clinic_id=patient.clinic_id,
         patient_name=patient.display_name,
-        recall_due_date=request.recall_due_date,
-        rebook=patient.recall_status == RecallStatus.BOOKED and patient.recall_from is not None,
+        recall_due_date=min(due.due_date, request.recall_due_date) if due else request.recall_due_date,
+        rebook=patient.recall_from is not None and _ended(ctx, patient.patient_id, earlier) == CycleStatus.BOOKED,
         recall_types=sorted(set(due_types)),
         next_contact_at=next_contact_after(ctx.config.contact_ladder, 0, now, None, clinic),
         days_since_last_visit=days_since_last_visit(patient.last_visit, today),
@@ -107,6 +110,16 @@ def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> Prepare
         end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "opted out before the cycle opened")
         return _prepared(cycle.model_copy(update={"status": CycleStatus.OPTED_OUT}), "opted out")
     return _prepared(cycle, "cycle opened")
+
+
+def _ended(ctx: TenantContext, patient_id: str, cycle_id: str | None) -> CycleStatus | None:
+    """How the patient's previous cycle stands (Booked, then the visit did not happen: a rebook)."""
+    if cycle_id is None:
+        return None
+    try:
+        return ctx.tables.cycles.get(patient_id, cycle_id).status
+    except NotFound:
+        return None
 
 
 def _supersede(ctx: TenantContext, patient_id: str, earlier: str | None, cycle_id: str) -> None:

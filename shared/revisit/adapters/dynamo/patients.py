@@ -35,7 +35,7 @@ class PatientRepository:
         due = next_due_recall(patient.recalls, self._recall_types, self._combine_days)
         if due is None:
             return {}
-        opens = cycle_date(patient, due.due_date)
+        opens = cycle_date(patient, due.due_date, self._combine_days)
         attributes: dict[str, Any] = {
             "recall_due_date": opens.isoformat(),
             "recall_types_due": list(due.recall_types),
