@@ -117,7 +117,8 @@ def _import(args: argparse.Namespace) -> int:
         print(f"{len(rows)} patient(s) ready to import")
         return 0
     counts = {"created": 0, "updated": 0}
-    changeable = ("phone", "email", "sms_consent", "email_consent", "last_visit", "recalls")
+    changeable = ("first_name", "last_name", "date_of_birth", "language", "phone", "email", "sms_consent",
+                  "email_consent", "last_visit", "recalls")
     for row in rows:
         status, answer = _api(args.url, args.token, "POST", "/patients", row.body)
         if status == 409:

@@ -39,11 +39,12 @@ def test_a_bad_row_is_named_and_nothing_is_imported_then_a_good_file_twice_creat
         assert http("GET", f"http://127.0.0.1:{port}/patients/boston-10001", headers=auth)[0] == 404
         first = run_import(tmp_path, GOOD, port, token)
         assert first.returncode == 0 and "2 created, 0 updated" in first.stdout, first.stderr
-        again = run_import(tmp_path, GOOD.replace("+16175550191", "+16175550192"), port, token)
+        again = run_import(tmp_path, GOOD.replace("+16175550191", "+16175550192").replace("Byron", "King"), port, token)
         assert again.returncode == 0 and "0 created, 2 updated" in again.stdout, again.stderr
         status, body = http("GET", f"http://127.0.0.1:{port}/patients/boston-10001", headers=auth)
         patient = json.loads(body)
         assert status == 200 and patient["phone"] == "+16175550192" and patient["last_visit"] == "2026-06-01"
+        assert patient["last_name"] == "King"  # names are updated too
         assert {r["recall_type"]: r.get("interval_months") for r in patient["recalls"]} == {"prophy": None, "perio": 2}
         records = [{"patient_number": "20001", "clinic_id": "sofia", "first_name": "Мария", "last_name": "Петрова",
                     "date_of_birth": "1979-03-04", "language": "bg", "sms_consent": False, "email_consent": False,

@@ -141,7 +141,7 @@ def test_a_recall_visit_that_did_not_happen_brings_a_cycle_whose_message_asks_fo
     assert cycle.rebook is True and cycle.status == CycleStatus.CONTACTED
     texts = [text for phone, text in sns_backends[ACCOUNT][REGION].sms_messages.values()
              if phone == "+16172223344" and "new date" in text]
-    assert len(texts) == 1 and texts[0].startswith("Hi Emma, your check-up and cleaning +1 at Smile Circle Boston still needs")
+    assert len(texts) == 1 and texts[0].startswith("Hi Emma, your check-up and cleaning and 1 more at Smile Circle Boston still needs")
 
 
 def test_the_patients_history_shows_each_cycle_and_contact_without_message_text(api):

@@ -134,8 +134,8 @@ def test_the_sweep_selects_pages_reports_and_emails_the_administrator_once(ctx):
     # Issue 9: the four selected tonight whose cycles have not opened yet are in the night's report too
     assert report.rows == 5 and sorted(k.rsplit(".", 1)[1] for k in ctx.reports.objects) == ["csv", "html", "json"]
     written = json.loads(next(b for k, (b, _) in ctx.reports.objects.items() if k.endswith(".json")))
-    assert sorted(r["status"] for r in written["rows"]) == ["Pending"] + ["Starting"] * 4
-    assert {r["recall_types"] for r in written["rows"]} == {"prophy"}  # the types due, each row
+    assert sorted(r["status"] for r in written["rows"]) == ["Pending recall"] + ["Starting"] * 4
+    assert {r["recall_types"] for r in written["rows"]} == {"check-up and cleaning"}  # the types due, by their label
     assert written["chain"] == ctx.config.name and written["figures"]["due_tonight"] == 5
     assert (written["figures"]["opened_this_week"], written["figures"]["booked_this_week"]) == (1, 0)
     patient_actions.decline_recall(ctx, "p-000000", "moved-away")

@@ -66,7 +66,12 @@ class NewPatient(Body):
 
 
 class PatientChanges(Body):
-    """Contact details, consent and status; only the fields sent change."""
+    """Names, contact details, consent, status and recall history; only the fields sent change."""
+
+    first_name: PlainText | None = Field(default=None, min_length=1, max_length=100)
+    last_name: PlainText | None = Field(default=None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    language: Language | None = None
 
     phone: PhoneE164 | None = None
     email: Email | None = None

@@ -22,7 +22,7 @@ from revisit.domain.sms import segment_budget
 from revisit.lambda_runtime import tenant_context
 from revisit.models.entities import AttemptOutcome, CycleStatus
 from revisit.offline.driver import Driver
-from revisit.offline.outbox import outbox_records, write_outbox
+from revisit.offline.outbox import RECALL_LEDGER, outbox_records, write_outbox
 from revisit.offline.simulation import Simulation
 from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
 from revisit.offline.synthetic import generate
@@ -106,7 +106,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         elif item.get("last_visit") and item["last_visit"] >= options.start.date().isoformat() and item.get("recall_due_date"):
             next_due_after_visit.append(item["recall_due_date"])  # X1: a visit done in the demo, recalled next on
             visited[item["pk"]] = item["last_visit"]
-        elif sk.startswith("ATTEMPT#"):
+        elif sk.startswith("ATTEMPT#") and RECALL_LEDGER.match(item.get("cycle_id", "")):  # the recall ladder's
             attempts[f"{item['channel']}:{item['outcome']}"] += 1
             if item["outcome"] == AttemptOutcome.SENT.value and item["channel"] in languages_by_channel:
                 languages_by_channel[item["channel"]].add(item.get("language"))
@@ -117,7 +117,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         country_of.get(r["clinic_id"], ctx.config.clinics[0].country)] for r in sms_records)
     transitions = executions["transitions"]
     invocations = sum(stack.lambdas.invocations.values())
-    emails = attempts["email:sent"]
+    emails = outbox["email"]  # every email SES sent: recall, notices, staff
     recalled = max(1, len(cycles))
     aws_cost = (
         transitions * PRICING["step_functions_standard_per_transition"]
@@ -137,6 +137,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
                                                  if c["pk"] in visited and c["opened_at"][:10] > visited[c["pk"]]}),
         "completed_visits_next_due": ({"visits": len(next_due_after_visit), "earliest": min(next_due_after_visit),
                                        "latest": max(next_due_after_visit)} if next_due_after_visit else {}),
+        # the recall ladder's contacts (appointment notices and answers to replies are in "messages")
         "contacted_by_channel": {ch: attempts[f"{ch}:sent"] + attempts[f"{ch}:task_created"]
                                  for ch in ("sms", "email", "call_task", "manual_review", "admin_task")},
         "skipped": {k: v for k, v in attempts.items() if "skipped" in k},
@@ -146,7 +147,9 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "declined": statuses[CycleStatus.DECLINED.value],
         "opted_out": statuses[CycleStatus.OPTED_OUT.value],
         "in_manual_review": statuses[CycleStatus.MANUAL_REVIEW.value],
-        "messages": {"sms": outbox["sms"], "email": outbox["email"]},
+        "messages": {"sms": outbox["sms"],
+                     "email to patients": sum(1 for r in records if r["channel"] == "email" and r["patient_id"]),
+                     "email to staff": sum(1 for r in records if r["channel"] == "email" and not r["patient_id"])},
         "sms_segments": segments,
         "recall_sms_segments": sum(r["segments"] for r in sms_records if (r["kind"] or "").startswith("recall:")),
         "sms_segments_by_language": (by_language := sms_segments_by_language(records)),

@@ -318,12 +318,18 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
 
 
 SMS_LABELS = 1
-"""Recall types an SMS names; the others are counted ("+1"): the email names them all."""
+"""Recall types an SMS names; the others are counted ('and 1 more'): the email names them all."""
 
 
-def sms_recall_label(labels: list[str]) -> str:
+AND_MORE = {"en": "and {n} more", "es": "y {n} más", "bg": "и др.", "ru": "и др."}
+"""Cyrillic SMS hold 70 characters a segment: 'and others' there ('и др.'), the count in en/es."""
+
+
+def sms_recall_label(labels: list[str], language: str = "en") -> str:
+    """'check-up and cleaning and 1 more': the email names them all."""
     shown = " + ".join(labels[:SMS_LABELS])
-    return f"{shown} +{len(labels) - SMS_LABELS}" if len(labels) > SMS_LABELS else shown
+    more = len(labels) - SMS_LABELS
+    return f"{shown} {AND_MORE[language].format(n=more)}" if more > 0 else shown
 
 
 def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, sms: bool = False) -> dict:
@@ -338,7 +344,7 @@ def _message_context(ctx: TenantContext, cycle: RecallCycle, patient: Patient, s
         "clinic_name": clinic.name_in_sms if sms else clinic.name,
         "clinic_phone": clinic.phone,
         "clinic_address": clinic.address,
-        "due_for": (sms_recall_label(labels) if sms else " + ".join(labels)) if labels else "check-up",
+        "due_for": (sms_recall_label(labels, patient.language) if sms else " + ".join(labels)) if labels else "check-up",
         "due_date": cycle.recall_due_date,
         "overdue": cycle.recall_due_date < today,
         "rebook": cycle.rebook,

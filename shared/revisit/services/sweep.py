@@ -126,11 +126,11 @@ def report_rows(cycles: list[RecallCycle], run_date: date, config: TenantConfig)
             "clinic_id": cycle.clinic_id,
             "patient_id": cycle.patient_id,
             "patient_name": cycle.patient_name,
-            "recall_types": " + ".join(cycle.recall_types),
+            "recall_types": " + ".join(_label(config, rt) for rt in cycle.recall_types),
             "recall_due_date": cycle.recall_due_date.isoformat(),
             "opened_on": cycle.opened_at.astimezone(zone).date().isoformat(),
             "days_overdue": max(0, (run_date - cycle.recall_due_date).days),
-            "status": cycle.status.value,
+            "status": cycle.status.recall_status.value,  # as the front desk says it: 'Manual review'
             "rung": cycle.step_index,
             "attempts": cycle.attempts,
             "last_channel": cycle.last_channel.value if cycle.last_channel else "",
@@ -141,6 +141,12 @@ def report_rows(cycles: list[RecallCycle], run_date: date, config: TenantConfig)
             "execution_name": cycle.execution_name,
         })
     return rows
+
+
+def _label(config: TenantConfig, recall_type: str) -> str:
+    """A recall type as the chain's staff name it (its label in the tenant's language)."""
+    labels = next((rt.labels for rt in config.recall_types if rt.recall_type == recall_type), {})
+    return labels.get(config.default_language) or labels.get("en") or recall_type
 
 
 def _starting_rows(ctx: TenantContext, request: RunDateRequest, opened: set[str]) -> list[dict]:
@@ -161,7 +167,7 @@ def _starting_rows(ctx: TenantContext, request: RunDateRequest, opened: set[str]
                 rows.append({column: "" for column in REPORT_COLUMNS} | {
                     "clinic_id": clinic.clinic_id, "patient_id": entry["patient_id"],
                     "patient_name": patient.display_name,
-                    "recall_types": " + ".join(types.recall_types) if types else "",
+                    "recall_types": " + ".join(_label(ctx.config, rt) for rt in types.recall_types) if types else "",
                     "recall_due_date": due.isoformat(), "opened_on": request.run_date.isoformat(),
                     "suggested_visit_date": suggest_visit_date(due, request.run_date, clinic,
                                                                ctx.config.closure_days).isoformat(),
@@ -182,7 +188,7 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     rows += _starting_rows(ctx, request, {row["patient_id"] for row in rows})
     rows.sort(key=lambda r: (r["clinic_id"], r["recall_due_date"], r["patient_id"]))
     base = f"reports/recall-daily/{request.run_date.isoformat()}"
-    statuses = [STARTING, *(s.value for s in CycleStatus if s.is_open)]
+    statuses = [STARTING, *(s.recall_status.value for s in CycleStatus if s.is_open)]
     by_clinic: dict[str, Counter] = {c.clinic_id: Counter() for c in ctx.config.clinics}
     for row in rows:
         by_clinic[row["clinic_id"]][row["status"]] += 1
@@ -220,8 +226,8 @@ def _figures(counts: Counter, rows: list[dict], run_date: date, week: Counter) -
     return {"due_tonight": sum(1 for r in rows if r["opened_on"] == run_date.isoformat()),
             "opened_this_week": week["opened"], "booked_this_week": week["booked"],
             "conversion": round(week["booked"] / week["opened"], 3) if week["opened"] else None,
-            "in_recall": sum(counts.values()), "contacted": counts[CycleStatus.CONTACTED.value],
-            "still_unreached": counts[CycleStatus.MANUAL_REVIEW.value],
+            "in_recall": sum(counts.values()), "contacted": counts[CycleStatus.CONTACTED.recall_status.value],
+            "still_unreached": counts[CycleStatus.MANUAL_REVIEW.recall_status.value],
             "overdue": sum(1 for r in rows if r["days_overdue"] > 0)}
 
 
