@@ -77,6 +77,11 @@ def test_sweep_writes_reports_counts_alerts_and_emails_the_administrator(harness
     assert report["figures"]["in_recall"] == 4 and all(r["suggested_visit_date"] >= "2026-11-24" for r in report["rows"])
     tasks = harness.ctx.tables.tasks.open_queue("boston", "lead_dentist")
     assert [t.title for t in tasks] == ["Review 1 pending recall cases"]
+    # the next night's review replaces it: one review in the queue, not one a night
+    harness.stack.start_execution("sweep", "sweep-next", {"run_date": "2026-11-25"})
+    harness.driver.run_until(harness.stack.clock.now() + timedelta(minutes=2))
+    assert [t.task_id for t in harness.ctx.tables.tasks.open_queue("boston", "lead_dentist")] == [
+        "lead_dentist_review-boston-20261125"]
     subjects = [m.subject for m in harness.emails(patients_only=False)]
     assert any("recall summary" in s.lower() for s in subjects)
     # Re-running the night sends the administrator nothing new.

@@ -15,7 +15,7 @@ from revisit import clock
 from revisit.domain.naming import recall_execution_name, sweep_page_execution_name, sweep_run_id
 from revisit.domain.recall_dates import next_due_recall, suggest_visit_date
 from revisit.models.common import Role
-from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority
+from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority, TaskStatus
 from revisit.models.steps import (
     AdminSummaryRequest,
     AdminSummaryResult,
@@ -249,6 +249,11 @@ def alert_lead_dentist(request: RunDateRequest, ctx: TenantContext) -> AlertResu
         )
         task_ids.append(task.task_id)
         ctx.tables.tasks.create(task)  # once: the id is per clinic and night
+        # Tonight's review replaces the earlier nights' still open: one review in the lead dentist's queue.
+        for earlier in ctx.tables.tasks.open_queue(clinic.clinic_id, Role.LEAD_DENTIST.value):
+            if earlier.kind == TaskKind.LEAD_DENTIST_REVIEW and earlier.task_id != task.task_id:
+                ctx.tables.tasks.close(earlier.task_id, TaskStatus.CANCELLED, now,
+                                       reason=f"replaced by the review of {request.run_date}")
         context = {"clinic_name": clinic.name, "pending_cases": pending,
                    "manual_review": ctx.tables.cycles.count_open(clinic.clinic_id, CycleStatus.MANUAL_REVIEW)}
         for dentist in ctx.config.staff_with_role(Role.LEAD_DENTIST, clinic.clinic_id):
