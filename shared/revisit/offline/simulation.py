@@ -132,9 +132,9 @@ class Simulation:
                 if task.kind.value != "recall_call" or task.patient_id is None:
                     continue
                 result = _pick(_draw(task.task_id, "call"), CALL_OUTCOMES)
-                if result == CallResult.BOOKED:
-                    patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED)
+                if result == CallResult.BOOKED:  # the front desk books the slot, then records the call
                     self._book(task.patient_id, now, "booked on the front desk's call")
+                    patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED)
                     continue
                 reason = "cost" if result == CallResult.DECLINED else None
                 patient_actions.record_call_outcome(self.ctx, task.task_id, result, reason)
