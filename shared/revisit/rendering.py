@@ -59,32 +59,34 @@ def _long_date(language: Language):
     return fmt
 
 
-def _date_time(language: Language):
+def _plain_spaces(text: str) -> str:
+    """CLDR puts narrow and plain no-break spaces in dates and times ('10:00\u202fAM'): not GSM-7, they would
+    make an English SMS UCS-2 (70 characters a segment instead of 160)."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _with_time(language: Language, day_part):
     def fmt(value: datetime) -> str:
-        """A local appointment time (already in the clinic's zone): 'Monday, November 30, 2026, 9:00 AM'."""
-        text = (f"{format_date(value.date(), format='full', locale=LOCALES[language])}, "
-                f"{format_time(value, format='short', locale=LOCALES[language])}")
-        # CLDR puts narrow no-break spaces in times ('10:00\u202fAM'): not GSM-7, they would make an
-        # English SMS UCS-2 (70 characters a segment instead of 160).
-        return text.replace("\u202f", " ").replace("\xa0", " ")
+        """A local time (already in the clinic's zone), after its day: '<day>, 9:00 AM'."""
+        return _plain_spaces(f"{day_part(value)}, {format_time(value, format='short', locale=LOCALES[language])}")
 
     return fmt
+
+
+def _date_time(language: Language):
+    """'Monday, November 30, 2026, 9:00 AM' (emails)."""
+    return _with_time(language, lambda value: format_date(value.date(), format="full", locale=LOCALES[language]))
+
+
+def _short_date_time(language: Language):
+    """'Wed, Sep 30, 10:00 AM', 'mié, 30 sept, 10:00' (SMS, where every character counts)."""
+    return _with_time(language, lambda value: format_skeleton("MMMEd", value, locale=LOCALES[language]))
 
 
 def _short_date(language: Language):
     def fmt(value: date) -> str:
         """For SMS: 'Sep 10, 2026', '10 sept 2026'."""
-        return format_skeleton("yMMMd", value, locale=LOCALES[language]).replace("\xa0", " ")
-
-    return fmt
-
-
-def _short_date_time(language: Language):
-    def fmt(value: datetime) -> str:
-        """For SMS, where every character counts: 'Wed, Sep 30, 10:00 AM', 'mié, 30 sept, 10:00'."""
-        text = (f"{format_skeleton('MMMEd', value, locale=LOCALES[language])}, "
-                f"{format_time(value, format='short', locale=LOCALES[language])}")
-        return text.replace("\u202f", " ").replace("\xa0", " ")
+        return _plain_spaces(format_skeleton("yMMMd", value, locale=LOCALES[language]))
 
     return fmt
 
