@@ -87,6 +87,13 @@ def test_a_rescheduled_appointment_is_reminded_at_its_new_time_only(api):
     texts = sms(api)
     # the new time is confirmed; nothing is sent for 2 December (its reminder was due 29 November)
     assert len(texts) == 2 and "Dec 9" in texts[1]
+    subjects = []
+    for message in [m for m in emails() if getattr(m, "raw_data", None)]:  # the patient's, with invitations
+        raw = message.raw_data
+        subjects.append(" ".join(str(make_header(decode_header(message_from_bytes(
+            raw if isinstance(raw, bytes) else raw.encode())["Subject"]))).split()))
+    # the new time's email says the visit moved (the invitation, same UID, moves the calendar entry)
+    assert subjects[-1].startswith("Moved: Your new patient visit") and not subjects[0].startswith("Moved")
     driver.run_until(datetime.fromisoformat("2026-12-09T14:00:00+00:00"))
     assert [t.split(":")[0] for t in sms(api)[2:]] == ["Reminder, Smile Circle Boston", "Smile Circle Boston, Wed, Dec 9, 10"]
     assert all("Dec 2" not in t for t in sms(api)[1:])

@@ -42,7 +42,7 @@ def worst_case(tenant, language: str) -> dict:
             "due_for": sms_recall_label([as_long_as_allowed(longest(
                 [rt.labels.get(language) or rt.labels["en"] for rt in tenant.recall_types]))] * len(tenant.recall_types),
                 language),
-            "ask": True, "rebook": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
+            "ask": True, "rebook": False, "moved": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
             "instructions": instructions, "notice": "reminder", "unsubscribe_url": None}
 
 

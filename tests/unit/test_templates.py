@@ -13,7 +13,7 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
                visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
                instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False,
-               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall", notice="reminder", ask=True, rebook=False)
+               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall", notice="reminder", ask=True, rebook=False, moved=False)
 
 
 @pytest.mark.parametrize("language", list(Language))

@@ -171,7 +171,8 @@ def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, not
                "clinic_address": clinic.address, "starts_at": appointment.starts_at.astimezone(ZoneInfo(clinic.time_zone)),
                "visit": kind.labels.get(patient.language) or kind.labels[ctx.config.default_language],
                "instructions": _instructions(ctx, appointment, patient), "notice": notice.value,
-               "ask": appointment.confirmation != ConfirmationStatus.CONFIRMED}
+               "ask": appointment.confirmation != ConfirmationStatus.CONFIRMED,
+               "moved": appointment.status == AppointmentStatus.BOOKED and appointment.updated_at is not None}
     language = patient.language
     if channel == Channel.SMS:
         text = render_sms(language, f"appointment_{notice.value}_sms.txt", ctx.config.sms_gsm_folding, **context)
