@@ -22,8 +22,13 @@ demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS) --days $(DEMO_DAYS)
 
 # DynamoDB Local (npm) is the data layer's second engine in the tests.
+# The suite records every AWS call the offline code makes (by function, state machine and schedule); then
+# tests/infra/test_iam_calls.py checks them against the synthesized roles (allowed, and no grant unused).
+AWS_CALLS := .aws-calls
 test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV)
-	$(PY) -m pytest -q -n 2
+	rm -rf $(AWS_CALLS)
+	REVISIT_RECORD_AWS_CALLS=$(CURDIR)/$(AWS_CALLS) $(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -p no:xdist tests/infra/test_iam_calls.py --aws-calls $(AWS_CALLS)
 
 # The CDK CLI synthesizes one stack per tenant file into cdk.out (no Docker, no AWS account).
 synth: $(VENV)/.installed $(NODE_TOOLS)

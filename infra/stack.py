@@ -30,7 +30,8 @@ class RevisitStack(Stack):
         data = Data(self, "Data", tenant_id=tenant)
         observability = Observability(self, "Observability", key=data.key,
                                       ops_email=str(config.ops_email or config.admin_email))
-        reports = Reports(self, "Reports", key=data.key)
+        reports = Reports(self, "Reports", key=data.key,
+                          bucket_name=topology.reports_bucket_name(tenant, self.account))
         messaging = Messaging(self, "Messaging", sender_email=str(config.sender_email))
         layers = [
             lambda_.LayerVersion(self, "RevisitLayer", code=lambda_.Code.from_asset(str(layer_dir)),
@@ -62,10 +63,10 @@ class RevisitStack(Stack):
                 id="HIPAA.Security::HIPAA.Security-LambdaConcurrency", reason="Reserving concurrency per function "
                 "would let only a few tenant stacks fit an account's quota (280 a stack at 20 each); the tenant "
                 "file's lambda_reserved_concurrency reserves it where a chain wants it (docs/capacity.md)."))
-        granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Action::s3:Abort*",
+        granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
                     f"Resource::arn:aws:ses:{self.region}:{self._account_in_findings()}:identity/*",
                     f"Resource::<{self._logical(data.table)}.Arn>/index/*",
-                    f"Resource::<{self._logical(reports.bucket)}.Arn>/*"]
+                    f"Resource::<{self._logical(reports.bucket)}.Arn>/{topology.REPORTS_PREFIX}*"]
         granular += [f"Resource::<{self._logical(fn)}.Arn>:*" for fn in workflows.functions.values()]
         # StopExecution needs an execution ARN: the wildcard is the executions of one state machine.
         granular += [f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
@@ -87,7 +88,7 @@ class RevisitStack(Stack):
 # cdk-nag findings accepted on purpose, each with its reason (AwsSolutions and HIPAA Security packs).
 ACKNOWLEDGED = {
     "AwsSolutions::AwsSolutions-IAM5": "Wildcards CDK's grants write for one named resource only: the table's "
-    "indexes (<table>/index/*), a function's versions (<fn>:*), report objects (<bucket>/*), KMS data-key "
+    "indexes (<table>/index/*), a function's versions (<fn>:*), report objects (<bucket>/reports/*), KMS data-key "
     "actions (GenerateDataKey*); SES identities are narrowed by a ses:FromAddress condition; sns:Publish to "
     "phone numbers has no resource ARN (topics are excluded by NotResource); StopExecution on the executions "
     "of one of the tenant's state machines only (the machines a function starts, revisit.topology), and "

@@ -26,3 +26,9 @@ def make_patient(patient_id="p-000001", clinic_id="boston", **overrides) -> Pati
 
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--aws-calls", metavar="DIR", default=None,
+                     help="the AWS calls an earlier offline run recorded (REVISIT_RECORD_AWS_CALLS=DIR): "
+                          "tests/infra/test_iam_calls.py checks them against the template's roles")

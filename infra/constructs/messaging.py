@@ -18,7 +18,9 @@ class Messaging(Construct):
     def allow_sms(self, role: iam.IRole) -> None:
         role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], not_resources=["arn:aws:sns:*:*:*"]))
 
-    def allow_email(self, role: iam.IRole) -> None:
+    def allow_email(self, role: iam.IRole, *, simple: bool, mime: bool) -> None:
+        """SES v2 authorizes a text-and-HTML email as ses:SendEmail, a raw MIME one as ses:SendRawEmail."""
+        actions = (["ses:SendEmail"] if simple else []) + (["ses:SendRawEmail"] if mime else [])
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[self.ses_identities],
+            actions=actions, resources=[self.ses_identities],
             conditions={"StringEquals": {"ses:FromAddress": self.sender_email}}))

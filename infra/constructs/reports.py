@@ -9,7 +9,7 @@ from constructs import Construct
 
 
 class Reports(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, bucket_name: str) -> None:
         super().__init__(scope, construct_id)
         # S3 server access logging cannot deliver to a KMS-encrypted bucket: the log bucket uses SSE-S3.
         self.access_logs = s3.Bucket(self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
@@ -18,7 +18,8 @@ class Reports(Construct):
                                          s3.LifecycleRule(id="AccessLogsForOneYear", expiration=Duration.days(365),
                                                           noncurrent_version_expiration=Duration.days(30))])
         # Reports are rewritten nightly and re-creatable from the table: old versions go after 90 days.
-        self.bucket = s3.Bucket(self, "Bucket", encryption=s3.BucketEncryption.KMS, encryption_key=key,
+        self.bucket = s3.Bucket(self, "Bucket", bucket_name=bucket_name, encryption=s3.BucketEncryption.KMS,
+                                encryption_key=key,
                                 enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
                                 server_access_logs_bucket=self.access_logs, server_access_logs_prefix="reports/",
                                 removal_policy=RemovalPolicy.RETAIN, lifecycle_rules=[

@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from revisit import topology
-from revisit.topology import LinkUse, TableAccess, Topology
+from revisit.topology import LinkUse, Topology
 
 from infra.constructs.messaging import Messaging
 from infra.constructs.naming import camel
@@ -52,16 +52,20 @@ class Workflows(Construct):
                                                           "/opt/tenant/tenant.json"),
             )
             log_group.grant_write(role)
-            if needs.table == TableAccess.READ_WRITE:
-                table.grant_read_write_data(role)
-            elif needs.table == TableAccess.READ:
-                table.grant_read_data(role)
-            if needs.reports:
-                reports.grant_put(role)
+            if needs.table_actions:  # exactly the declared actions (tests/infra/test_iam_calls.py)
+                table.grant(role, *(f"dynamodb:{action}" for action in needs.table_actions))
+                # DynamoDB uses the tenant's key with the caller's permissions (what CDK's grant_*_data adds).
+                key.grant(role, "kms:Decrypt", "kms:DescribeKey", *(
+                    ("kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*") if needs.writes_table else ()))
+            if needs.reports:  # puts objects under reports/, nothing else (S3 encrypts with the tenant's key)
+                role.add_to_principal_policy(iam.PolicyStatement(
+                    actions=["s3:PutObject"], resources=[reports.arn_for_objects(f"{topology.REPORTS_PREFIX}*")]))
+                key.grant(role, "kms:GenerateDataKey")
             if needs.sms:
                 messaging.allow_sms(role)
             if needs.email:
-                messaging.allow_email(role)
+                messaging.allow_email(role, simple=topology.SIMPLE_EMAIL in needs.email,
+                                      mime=topology.MIME_EMAIL in needs.email)
             if needs.links != LinkUse.NONE:
                 links_key.grant(role, "kms:GenerateMac" if needs.links == LinkUse.SIGN else "kms:VerifyMac")
                 function.add_environment(topology.LINKS_ENVIRONMENT[0], links_key.key_id)

@@ -21,10 +21,15 @@ STATE_MACHINES_DIR = ROOT / "infra" / "statemachines"
 SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
 
 
-class TableAccess(StrEnum):
-    NONE = "none"
-    READ = "read"
-    READ_WRITE = "read_write"
+TABLE_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
+                           "ConditionCheckItem", "BatchWriteItem"})
+"""The DynamoDB actions a function may declare on the tenant's table and its indexes (IAM's names; a
+transaction is authorized item by item, by these)."""
+TABLE_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "ConditionCheckItem"})
+
+SIMPLE_EMAIL, MIME_EMAIL = "simple", "mime"
+"""How a function's emails go to SES: text and HTML (ses:SendEmail), or raw MIME for an attachment or
+List-Unsubscribe headers (authorized as ses:SendRawEmail)."""
 
 
 class LinkUse(StrEnum):
@@ -41,9 +46,12 @@ class Function:
     (least privilege: the CDK app grants exactly this to the function's own role)."""
 
     folder: str
-    table: TableAccess = TableAccess.NONE
+    table: tuple[str, ...] = ()
+    """The DynamoDB actions it makes on the tenant's table and its indexes (`dynamodb:` omitted). A function
+    that messages people may also delete (give back) a send claim after a throttled send: `table_actions`."""
     sms: bool = False
-    email: bool = False
+    email: tuple[str, ...] = ()
+    """The forms its emails take (SIMPLE_EMAIL, MIME_EMAIL); empty: it sends none."""
     reports: bool = False
     events: bool = False
     """Puts events on the tenant's bus."""
@@ -57,6 +65,22 @@ class Function:
     templates: tuple[str, ...] = ()
     """What it renders: message names (`recall_sms` is templates/<lang>/recall_sms.txt.j2; an email's
     subject, text and HTML files share one name) and staff reports (`reports/recall_daily`)."""
+
+    def __post_init__(self) -> None:
+        unknown = (set(self.table) - TABLE_ACTIONS) | (set(self.email) - {SIMPLE_EMAIL, MIME_EMAIL})
+        if unknown:
+            raise ValueError(f"{self.folder}: unknown DynamoDB actions or email forms {sorted(unknown)}")
+
+    @property
+    def table_actions(self) -> tuple[str, ...]:
+        """What its role may do on the table: its declared actions, and DeleteItem for a sender (the
+        send-once ledger releases the claim of a send that certainly did not happen)."""
+        release = ("DeleteItem",) if (self.sms or self.email) else ()
+        return tuple(sorted(set(self.table) | set(release)))
+
+    @property
+    def writes_table(self) -> bool:
+        return bool(set(self.table_actions) - TABLE_READS)
 
 
 @dataclass(frozen=True)
@@ -172,6 +196,10 @@ def reports_bucket_name(tenant_id: str, account: str) -> str:
     return resource_name(tenant_id, "reports", account)
 
 
+REPORTS_PREFIX = "reports/"
+"""Every report's key in the bucket starts with it; the writers' roles may put objects there and nowhere else."""
+
+
 def function_name(tenant_id: str, folder: str) -> str:
     return resource_name(tenant_id, folder)
 
@@ -212,30 +240,33 @@ def state_machine_environment(machine: str) -> str:
 
 
 # --- what runs -----------------------------------------------------------------------------------------
-RW, R = TableAccess.READ_WRITE, TableAccess.READ
+GET, QUERY, BATCH_GET = "GetItem", "Query", "BatchGetItem"
+PUT, UPDATE, DELETE = "PutItem", "UpdateItem", "DeleteItem"
 
 RECALL = Workflow("recall", steps=(
-    Function("prepare_recall", table=RW),
-    Function("create_recall_tasks", table=RW),
-    Function("verify_insurance", table=RW),
-    Function("contact_patient", table=RW, sms=True, email=True, links=LinkUse.SIGN,
+    Function("prepare_recall", table=(GET, QUERY, PUT, UPDATE)),
+    Function("create_recall_tasks", table=(GET, PUT)),
+    Function("verify_insurance", table=(GET, UPDATE)),
+    Function("contact_patient", table=(GET, QUERY, PUT, UPDATE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
              templates=("recall_sms", "recall_email")),
 ))
 
 SWEEP_CLINIC = Workflow("sweep_clinic", starts=("recall",), starts_itself=True, waits_for=("sweep_clinic",), steps=(
-    Function("select_due_patients", table=R),
+    Function("select_due_patients", table=(QUERY,)),
 ))
 
 SWEEP = Workflow("sweep", starts=("sweep_clinic",), waits_for=("sweep_clinic",), nightly="nightly-recall-sweep", steps=(
     Function("plan_sweep"),
-    Function("count_upcoming", table=R),
-    Function("write_recall_report", table=R, reports=True, templates=("reports/recall_daily",)),
-    Function("alert_lead_dentist", table=RW, email=True, templates=("lead_dentist_alert",)),
-    Function("email_admin_summary", table=RW, email=True, templates=("admin_summary",)),
+    Function("count_upcoming", table=(QUERY,)),
+    Function("write_recall_report", table=(GET, QUERY), reports=True, templates=("reports/recall_daily",)),
+    Function("alert_lead_dentist", table=(GET, QUERY, PUT, UPDATE), email=(SIMPLE_EMAIL,),
+             templates=("lead_dentist_alert",)),
+    Function("email_admin_summary", table=(GET, PUT), email=(SIMPLE_EMAIL,), templates=("admin_summary",)),
 ))
 
 APPOINTMENT = Workflow("appointment", steps=(
-    Function("send_appointment_notice", table=RW, sms=True, email=True, templates=(
+    Function("send_appointment_notice", table=(GET, QUERY, PUT, UPDATE), sms=True,
+             email=(SIMPLE_EMAIL, MIME_EMAIL), templates=(
         "appointment_confirmation_sms", "appointment_reminder_sms", "appointment_instructions_sms",
         "appointment_missed_sms", "appointment_confirmation_email", "appointment_notice_email")),
 ))
@@ -243,9 +274,10 @@ APPOINTMENT = Workflow("appointment", steps=(
 TOPOLOGY = Topology(
     workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT),
     entry_points=(
-        Function("api", table=RW, events=True, starts=("appointment",), links=LinkUse.VERIFY,
-                 templates=("unsubscribe_page",)),
-        Function("api_authorizer", table=R),
-        Function("inbound_sms", table=RW, sms=True, invoked_async=True, templates=("reply_received_sms",)),
+        Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True, starts=("appointment",),
+                 links=LinkUse.VERIFY, templates=("unsubscribe_page",)),
+        Function("api_authorizer", table=(GET,)),
+        Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,
+                 templates=("reply_received_sms",)),
     ),
 )

@@ -95,3 +95,25 @@ def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch)
     assert seamed == plain
     assert len(plain["index_pages"]) > 1 and plain["count"] > 0 and len(plain["partition"]) > 0
     assert plain["failed"][-1] == "ConditionalCheckFailed" and not any(i["pk"] == "T#2" for i in plain["scan"])
+
+
+def test_calls_are_recorded_under_the_state_machine_and_the_function_that_made_them():
+    """Seam 10: an execution runs as its machine, the Map iterations' threads too, and each Lambda as
+    itself; what a test does itself (no principal) is not recorded."""
+    import boto3
+    from revisit.offline import aws_calls
+    from revisit.offline.stack import ACCOUNT
+
+    recorder = aws_calls.recorder(ACCOUNT)  # not cleared: what it holds is saved when a stack closes
+    with OfflineStack(DEMO_TENANT, START) as stack:
+        from revisit.offline.driver import Driver
+
+        boto3.client("s3", region_name="us-east-1").list_buckets()  # the test's own call: nobody's
+        Driver(stack).run_until(START + timedelta(days=1, hours=6))
+        made = {(call.principal, call.action) for call in recorder.calls}
+    assert ("schedule:revisit-demo-nightly-recall-sweep", "states:StartExecution") in made
+    assert ("machine:revisit-demo-sweep", "states:StartExecution") in made
+    assert ("machine:revisit-demo-sweep", "lambda:InvokeFunction") in made
+    assert ("machine:revisit-demo-sweep-clinic", "lambda:InvokeFunction") in made
+    assert ("function:revisit-demo-select-due-patients", "dynamodb:Query") in made
+    assert not any(action == "s3:ListBuckets" for _, action in made)

@@ -191,3 +191,32 @@ def test_eligibility_is_checked_per_recall_type_due_against_the_stored_policy(ha
             results["p-000011"].coverage_percent) == ("active", ["prophy"], 80)
     assert (results["p-000012"].status, results["p-000012"].covered_recall_types) == ("inactive", [])
     assert results["p-000013"].status == "unknown"
+
+
+def test_a_throttled_send_gives_its_claim_back_and_the_retry_sends_once(harness):
+    """The provider throttles the first SMS: the send certainly did not happen, so the claim is deleted
+    (the failure path's DeleteItem, which the senders' roles must allow) and Step Functions' retry sends it."""
+    from botocore.exceptions import ClientError
+
+    sns = harness.ctx.notifier._inner._sns
+    throttled = []
+
+    def throttle_once(**_):
+        if not throttled:
+            throttled.append(True)
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+
+    sns.meta.events.register("before-call.sns.Publish", throttle_once)
+    try:
+        patient = save(harness, make_patient())
+        arn = harness.start_recall(patient)
+        harness.advance(1)
+        assert throttled and len(harness.sms()) == 1
+        attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
+        assert attempts["sms-1"].outcome == AttemptOutcome.SENT
+        history = harness.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        assert any(e["type"] == "TaskFailed" or e["type"] == "LambdaFunctionFailed" for e in history)
+        harness.finish(arn)
+        assert len(harness.sms()) == 1
+    finally:
+        sns.meta.events.unregister("before-call.sns.Publish", throttle_once)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from revisit.topology import REPORTS_PREFIX
+
 
 class S3ReportStore:
     def __init__(self, s3: Any, bucket: str) -> None:
@@ -11,4 +13,6 @@ class S3ReportStore:
         self._bucket = bucket
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
+        if not key.startswith(REPORTS_PREFIX):
+            raise ValueError(f"report keys start with {REPORTS_PREFIX!r}: {key!r}")
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit.domain.send_window import local_instant
+from revisit.offline import aws_calls
 from revisit.offline.stack import OfflineStack
 from revisit.schedules import SCHEDULED_TIME, ScheduleSpec
 from revisit.topology import resource_name
@@ -95,7 +96,8 @@ class Driver:
     def _fire(self, spec: ScheduleSpec, at: datetime) -> None:
         payload = json.loads(json.dumps(spec.input).replace(SCHEDULED_TIME, at.strftime("%Y-%m-%dT%H:%M:%SZ")))
         name = f"{spec.name.removeprefix(resource_name(self.stack.config.tenant_id) + '-')}-{at:%Y%m%dT%H%M}"
-        arn = self.stack.start_execution(spec.state_machine, name, payload)
+        with aws_calls.acting_as(aws_calls.schedule_principal(spec.name)):  # the schedule's own role on AWS
+            arn = self.stack.start_execution(spec.state_machine, name, payload)
         self.fired.append((spec.name, at, arn))
         if self.on_schedule:
             self.on_schedule(spec, at, arn)

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from revisit.offline import aws_calls
+
 Handler = Callable[[dict, Any], Any]
 
 
@@ -84,10 +86,12 @@ class InProcessLambda:
         else:
             event = Payload or {}
         context = LambdaContext(name, self.arn(name), str(uuid.uuid4()))
+        calls = aws_calls.recorder(self.account)
+        calls.record_invoke(self.arn(name))
         with self._lock:
             self.invocations[name] += 1
         try:
-            with self._environment:
+            with self._environment, aws_calls.acting_as(aws_calls.function_principal(name)):
                 result = handler(event, context)
         except Exception as exc:
             with self._lock:

@@ -17,10 +17,13 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
    only the items the transaction touches and restores those on failure: the same all-or-nothing result.
 9. `startExecution.sync` polls the child execution with time.sleep: the poll sleeps in virtual time too,
    so a waiting parent counts as asleep and the driver can move on.
+10. Each execution runs as its state machine (revisit.offline.aws_calls records its calls under its name),
+   and the threads the interpreter starts for it (Map iterations, branches, callbacks) inherit that.
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime as _dt
 import functools
@@ -38,6 +41,10 @@ from moto.dynamodb.models.table import Table as MotoTable
 from moto.dynamodb.responses import DynamoResult
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.program import program as parser_program
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import inline_iteration_component
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
@@ -53,6 +60,7 @@ from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+from revisit.offline import aws_calls
 from revisit.offline.lambda_dispatch import InProcessLambda
 from revisit.offline.virtual_time import VirtualClock
 
@@ -168,7 +176,9 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
 
     def worker_logic(self: Any) -> None:
         try:
-            _installed["worker_logic"](self)
+            with aws_calls.acting_as(aws_calls.machine_principal(
+                    self._evaluation_details.state_machine_details.name)):
+                _installed["worker_logic"](self)
         finally:
             self.virtual_clock.execution_finished()
 
@@ -201,8 +211,26 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=64)(_installed["asl_parse"].__func__))
     moto_json_path.parse = functools.lru_cache(maxsize=4096)(_installed["json_path_parse"])
     _patch_client_factories(_client_for)
+    _installed["threading_modules"] = [parser_program, inline_iteration_component, state_task_service_callback,
+                                       branch_worker]
+    for module in _installed["threading_modules"]:
+        module.threading = _THREADING_WITH_CONTEXT
+    _installed["execute_state_thread"] = execute_state.Thread
+    execute_state.Thread = _ContextThread
 
 
+class _ContextThread(threading.Thread):
+    """A thread that runs in a copy of its creator's context (whose role the calls run under)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._creator_context = contextvars.copy_context()
+
+    def run(self) -> None:
+        self._creator_context.run(super().run)
+
+
+_THREADING_WITH_CONTEXT = types.SimpleNamespace(**{**vars(threading), "Thread": _ContextThread})
 _transact_lock = threading.Lock()
 
 
@@ -295,6 +323,9 @@ def uninstall() -> None:
     moto_json_path.parse = _installed.pop("json_path_parse")
     for module in _installed.pop("datetime_modules"):
         module.datetime = _dt
+    for module in _installed.pop("threading_modules"):
+        module.threading = threading
+    execute_state.Thread = _installed.pop("execute_state_thread")
     original = _installed.pop("boto_client_for")
     for module in _installed.pop("patched_modules"):
         module.boto_client_for = original

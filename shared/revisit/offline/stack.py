@@ -19,7 +19,7 @@ from revisit.adapters import dynamo_keys
 from revisit.adapters.dynamo import TenantTables
 from revisit.config import load_tenant
 from revisit.models.tenant import TenantConfig
-from revisit.offline import seams
+from revisit.offline import aws_calls, seams
 from revisit.offline.lambda_dispatch import InProcessLambda, load_handler
 from revisit.offline.virtual_time import VirtualClock
 from revisit.schedules import ScheduleSpec, tenant_schedules
@@ -75,11 +75,13 @@ class OfflineStack:
         self._previous_clock = clock.use_clock(self.clock)
         lambda_runtime.reset_contexts()
         seams.install(self.clock, self.lambdas)
+        aws_calls.recorder(ACCOUNT)
         self._create_resources()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.clock.close()
+        aws_calls.save_if_asked()
         seams.uninstall()
         clock.use_clock(self._previous_clock)
         lambda_runtime.reset_contexts()
@@ -115,8 +117,12 @@ class OfflineStack:
         self.client("s3").create_bucket(Bucket=self.names["bucket"])
         self.client("events").create_event_bus(Name=self.names["event_bus"])
         self._set_env({topology.EVENT_BUS_ENVIRONMENT: self.names["event_bus"]})
-        links_key = self.client("kms").create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
-                                                  Description="patients' links")["KeyMetadata"]["KeyId"]
+        kms = self.client("kms")
+        links_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC",
+                                   Description="patients' links")["KeyMetadata"]["KeyId"]
+        links_alias = f"alias/{topology.resource_name(self.config.tenant_id, 'links')}"  # as the CDK app names it
+        kms.create_alias(AliasName=links_alias, TargetKeyId=links_key)
+        aws_calls.recorder(ACCOUNT).key_names[links_key] = links_alias
         # The links point at `revisit serve` on its default port (the stage's address on AWS).
         self._set_env(dict(zip(topology.LINKS_ENVIRONMENT, (links_key, self.public_url), strict=True)))
         ses = self.client("ses")
