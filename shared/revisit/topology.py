@@ -48,7 +48,7 @@ class Function:
     folder: str
     table: tuple[str, ...] = ()
     """The DynamoDB actions it makes on the tenant's table and its indexes (`dynamodb:` omitted). A function
-    that messages people may also delete (give back) a send claim after a throttled send: `table_actions`."""
+    that messages people also gets what the send ledger's failure paths need: `table_actions`."""
     sms: bool = False
     email: tuple[str, ...] = ()
     """The forms its emails take (SIMPLE_EMAIL, MIME_EMAIL); empty: it sends none."""
@@ -73,10 +73,11 @@ class Function:
 
     @property
     def table_actions(self) -> tuple[str, ...]:
-        """What its role may do on the table: its declared actions, and DeleteItem for a sender (the
-        send-once ledger releases the claim of a send that certainly did not happen)."""
-        release = ("DeleteItem",) if (self.sms or self.email) else ()
-        return tuple(sorted(set(self.table) | set(release)))
+        """What its role may do on the table: its declared actions, and for a sender what the send-once
+        ledger's failure paths need (DeleteItem gives back the claim of a send that certainly did not happen,
+        UpdateItem marks one interrupted mid-way unconfirmed)."""
+        ledger = ("DeleteItem", "UpdateItem") if (self.sms or self.email) else ()
+        return tuple(sorted(set(self.table) | set(ledger)))
 
     @property
     def writes_table(self) -> bool:

@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 from revisit import topology
 from revisit.offline import aws_calls
 from revisit.offline.aws_calls import Call
-from revisit.offline.iam_check import SENDERS_RELEASE, Reason, Statement, platform_reasons, roles_of
+from revisit.offline.iam_check import Statement, reasons_for, roles_of
 from revisit.offline.stack import ACCOUNT, REGION
 from revisit.schedules import tenant_schedules
 
@@ -50,10 +50,7 @@ def declared_principals(tenant):
 
 
 def reasons(tenant):
-    senders = [f for f, needs in topology.TOPOLOGY.functions.items() if needs.sms or needs.email]
-    return platform_reasons() + [
-        Reason(aws_calls.function_principal(topology.function_name(tenant.tenant_id, f)), *SENDERS_RELEASE)
-        for f in senders]
+    return reasons_for(topology.TOPOLOGY, tenant.tenant_id, [s.name for s in tenant_schedules(tenant)])
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +139,26 @@ def test_a_transaction_is_authorized_item_by_item_and_an_unknown_call_is_allowed
         ("ses:SendEmail", "arn:aws:ses:r:a:identity/c.example", (("ses:FromAddress", "x@c.example"),))]
     assert aws_calls.iam_calls("monitoring", "PutMetricData", {}, "r", "a") == [("cloudwatch:PutMetricData", "*", ())]
     assert aws_calls.iam_calls("rekognition", "DetectFaces", {}, "r", "a") == [("rekognition:DetectFaces", "*", ())]
+
+
+def test_brackets_are_not_wildcards_and_condition_keys_ignore_case():
+    literal = Statement(actions=("s3:PutObject",), resources=("arn:aws:s3:::b/[ab]",))
+    assert literal.allows(call("s3:PutObject", "arn:aws:s3:::b/[ab]"))
+    assert not literal.allows(call("s3:PutObject", "arn:aws:s3:::b/a"))
+    email = Statement(actions=("ses:SendEmail",), resources=("*",),
+                      conditions={"StringEquals": {"SES:FromAddress": ("x@c.example",)}})
+    assert email.allows(call("ses:SendEmail", "arn:aws:ses:r:a:identity/c.example", **{"ses:fromaddress": "x@c.example"}))
+
+
+def test_a_reason_covers_only_the_principals_it_describes(tenant):
+    """The key DynamoDB uses server side is a reason for a function with a table, not for plan_sweep (none)."""
+    from revisit.offline.iam_check import Roles
+
+    given = reasons(tenant)
+    plan = aws_calls.function_principal(topology.function_name(tenant.tenant_id, "plan_sweep"))
+    select = aws_calls.function_principal(topology.function_name(tenant.tenant_id, "select_due_patients"))
+    roles = Roles({plan: [Statement(actions=("kms:Decrypt",), resources=("*",))],
+                   select: [Statement(actions=("kms:Decrypt",), resources=("*",))]})
+    unreasoned, reasoned = roles.unused([], given)
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in unreasoned] == [plan]
+    assert reasoned == {select: ["kms:Decrypt"]}

@@ -72,6 +72,14 @@ def iam_calls(service: str, operation: str, params: dict[str, Any], region: str,
     mapping here before it can pass unseen."""
     prefix = IAM_PREFIX.get(service, service)
     action = f"{prefix}:{operation}"
+    try:
+        return _mapped(prefix, action, operation, params, region, account)
+    except (KeyError, IndexError, TypeError):  # a parameter this mapping expects is missing: name the call
+        return [(action, "*", ())]
+
+
+def _mapped(prefix: str, action: str, operation: str, params: dict[str, Any], region: str,
+            account: str) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
     if prefix == "dynamodb":
         return _dynamodb(operation, params, region, account)
     if prefix == "s3":

@@ -12,61 +12,81 @@ The keys have no name of their own offline or in the template: both sides call a
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from revisit import topology
 from revisit.offline.aws_calls import Call, function_principal, machine_principal, schedule_principal
+from revisit.topology import Topology
 
-PLATFORM_GRANTS = {  # action pattern: why no recorded call uses it (for every principal granted it)
-    "logs:CreateLogStream": "Lambda writes the function's own log group with the function's role",
-    "logs:PutLogEvents": "Lambda writes the function's own log group with the function's role",
-    "logs:*LogDelivery*": "Step Functions sets up the machine's log delivery with the machine's role",
-    "logs:ListLogDeliveries": "Step Functions sets up the machine's log delivery with the machine's role",
-    "logs:PutResourcePolicy": "Step Functions sets up the machine's log delivery with the machine's role",
-    "logs:DescribeResourcePolicies": "Step Functions sets up the machine's log delivery with the machine's role",
-    "logs:DescribeLogGroups": "Step Functions sets up the machine's log delivery with the machine's role",
-    "xray:*": "Lambda and Step Functions send X-Ray traces (tracing is active) with the role",
-    "events:PutTargets": "Step Functions manages the rule that tells a .sync:2 parent its child ended",
-    "events:PutRule": "Step Functions manages the rule that tells a .sync:2 parent its child ended",
-    "events:DescribeRule": "Step Functions manages the rule that tells a .sync:2 parent its child ended",
-    "states:StopExecution": "Step Functions stops a .sync:2 child when its parent is stopped or fails, with the "
-                            "parent's role; offline no parent is stopped",
-    "kms:Decrypt": "DynamoDB, S3, SQS and Lambda's environment use the tenant's key with the caller's permissions, "
-                   "server side: no call the code makes",
-    "kms:DescribeKey": "DynamoDB uses the tenant's key with the caller's permissions, server side",
-    "kms:Encrypt": "DynamoDB and SQS encrypt with the tenant's key with the caller's permissions, server side",
-    "kms:ReEncrypt*": "DynamoDB and SQS encrypt with the tenant's key with the caller's permissions, server side",
-    "kms:GenerateDataKey*": "DynamoDB, S3 and SQS encrypt with the tenant's key with the caller's permissions, "
-                            "server side",
-    "sqs:SendMessage": "Lambda (an event that failed its retries) and EventBridge Scheduler (a start it could not "
-                       "make) write to the failure queue with the role; offline nothing fails that way",
-    "sqs:GetQueueAttributes": "Scheduler's dead-letter delivery (CDK's grant_send_messages)",
-    "sqs:GetQueueUrl": "Scheduler's dead-letter delivery (CDK's grant_send_messages)",
-}
-"""Granted actions that no code makes offline: AWS services act with the role, or only a failure makes the
-call. Each reason says which."""
-
-SENDERS_RELEASE = ("dynamodb:DeleteItem", "a throttled send gives its claim back (services/delivery.py, "
-                   "ledger.release) so the retry may send: tests/workflows/test_recall_workflow.py::"
-                   "test_a_throttled_send_gives_its_claim_back_and_the_retry_sends_once runs it for contact_patient; "
-                   "every sender shares that code")
-"""What only a failure path of the functions that message people needs; the reason names the test."""
+LOG_WRITES = ("logs:CreateLogStream", "logs:PutLogEvents")
+LOG_DELIVERY = ("logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups")
+TRACES = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
+KEY_WRITE = ("kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
 
 
 @dataclass(frozen=True)
 class Reason:
     principal: str
-    """A principal or a pattern (`*`)."""
     action: str
     why: str
 
 
-def platform_reasons() -> list[Reason]:
-    return [Reason("*", action, why) for action, why in PLATFORM_GRANTS.items()]
+def reasons_for(declared: Topology, tenant_id: str, schedule_names: list[str]) -> list[Reason]:
+    """Why each granted action no offline call uses is granted anyway, principal by principal, from what the
+    topology declares of it (a reason never covers a principal it does not describe)."""
+    found: list[Reason] = []
+
+    def add(principal: str, actions: tuple[str, ...], why: str) -> None:
+        found.extend(Reason(principal, action, why) for action in actions)
+
+    for folder, needs in declared.functions.items():
+        who = function_principal(topology.function_name(tenant_id, folder))
+        add(who, LOG_WRITES, "Lambda writes the function's own log group with the function's role")
+        add(who, TRACES, "Lambda sends the function's X-Ray traces (tracing is active) with its role")
+        if needs.table_actions:
+            add(who, KEY_READ, "DynamoDB decrypts the table with the tenant's key, with the caller's permissions "
+                               "(server side: no call the code makes)")
+        if needs.writes_table:
+            add(who, KEY_WRITE, "DynamoDB encrypts what the function writes with the tenant's key, with the "
+                                "caller's permissions (server side)")
+        if needs.reports:
+            add(who, ("kms:GenerateDataKey",), "S3 encrypts a report with the tenant's key (SSE-KMS), with the "
+                                               "caller's permissions (server side)")
+        if needs.invoked_async:
+            add(who, ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "kms:GenerateDataKey*", "kms:Decrypt"),
+                "Lambda puts an event that failed its retries in the function's encrypted failure queue with the "
+                "function's role; offline nothing is retried asynchronously")
+        if needs.sms or needs.email:
+            add(who, ("dynamodb:DeleteItem",),
+                "a throttled send gives its claim back (services/delivery.py, ledger.release) so the retry may send: "
+                "tests/workflows/test_recall_workflow.py::test_a_throttled_send_gives_its_claim_back_and_the_retry_"
+                "sends_once runs it for contact_patient; every sender shares that code")
+            add(who, ("dynamodb:UpdateItem",),
+                "a retry that finds a send interrupted mid-way marks it unconfirmed (ledger.mark_unconfirmed): "
+                "tests/workflows/test_recall_workflow.py::test_a_send_crashed_mid_way_is_never_resent_and_is_"
+                "accounted_for runs it for contact_patient; every sender shares that code")
+    for workflow in declared.workflows:
+        who = machine_principal(topology.state_machine_name(tenant_id, workflow.name))
+        add(who, LOG_DELIVERY, "Step Functions sets up the machine's log delivery with the machine's role")
+        add(who, (*TRACES, "xray:GetSamplingRules", "xray:GetSamplingTargets"),
+            "Step Functions sends the machine's X-Ray traces (tracing is active) with its role")
+        if workflow.waits_for:
+            add(who, ("events:PutTargets", "events:PutRule", "events:DescribeRule"),
+                "Step Functions manages the rule that tells a .sync:2 parent its child ended, with the parent's role")
+            add(who, ("states:StopExecution",), "Step Functions stops a .sync:2 child when its parent is stopped "
+                                                "or fails, with the parent's role; offline no parent is stopped")
+    for name in schedule_names:
+        add(schedule_principal(name), ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", *KEY_READ[:1],
+                                       *KEY_WRITE), "EventBridge Scheduler keeps a start it could not make in the "
+                                                    "encrypted undelivered queue, with the schedule's role")
+    return found
 
 
 @dataclass(frozen=True)
@@ -88,10 +108,10 @@ class Statement:
                 return False
         elif not any(_matches(pattern, call.resource) for pattern in self.resources):
             return False
-        context = dict(call.context)
+        context = {key.lower(): value for key, value in call.context}  # condition keys ignore case
         for operator, keys in self.conditions.items():
             for key, wanted in keys.items():
-                if key not in context or not _condition(operator, context[key], wanted):
+                if key.lower() not in context or not _condition(operator, context[key.lower()], wanted):
                     return False
         return True
 
@@ -108,8 +128,10 @@ def _condition(operator: str, value: str, wanted: tuple[str, ...]) -> bool:
 
 @cache
 def _pattern(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    """IAM's wildcards: * any run of characters (across ':' and '/'), ? any one character."""
-    return re.compile(fnmatch.translate(pattern), 0 if case_sensitive else re.IGNORECASE)
+    """IAM's wildcards: * any run of characters (across ':' and '/'), ? any one character; nothing else is
+    special (not fnmatch's [...])."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(f"^{regex}$", re.DOTALL | (0 if case_sensitive else re.IGNORECASE))
 
 
 def _matches(pattern: str, value: str, case_sensitive: bool = True) -> bool:
@@ -190,8 +212,9 @@ def roles_of(template: dict[str, Any], region: str, account: str) -> Roles:
             if principal is None:
                 continue
             for raw in properties["PolicyDocument"]["Statement"]:
-                if raw["Effect"] != "Allow":
-                    raise ValueError(f"{principal}: a Deny statement; this check reads Allow statements only")
+                if raw["Effect"] != "Allow" or "NotAction" in raw:
+                    raise ValueError(f"{principal}: a Deny or NotAction statement; this check reads Allow + "
+                                     "Action statements only")
                 statements[principal].append(Statement(
                     actions=_strings(raw["Action"]), resources=tuple(resolve(r) for r in _list(raw.get("Resource"))),
                     not_resources=tuple(resolve(r) for r in _list(raw.get("NotResource"))),
