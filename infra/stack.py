@@ -71,7 +71,7 @@ class RevisitStack(Stack):
         # StopExecution needs an execution ARN: the wildcard is the executions of one state machine.
         granular += [f"Resource::arn:aws:states:{self.region}:{self._account_in_findings()}:execution:"
                      f"{topology.state_machine_name(tenant, machine)}:*"
-                     for machine in sorted({m for f in declared.functions.values() for m in f.starts}
+                     for machine in sorted({m for f in declared.functions.values() for m in f.stops}
                                            | {m for w in declared.workflows for m in w.waits_for})]
         Validations.of(self).acknowledge(*(
             Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=ACKNOWLEDGED[

@@ -25,6 +25,8 @@ from revisit.models.entities import (
     EligibilityResult,
     IdempotencyRecord,
     IntegratorCredential,
+    Lead,
+    LeadEntry,
     Patient,
     Payment,
     RecallCycle,
@@ -432,6 +434,48 @@ class FakeSmsSpend:
         return self.months.get(month, Decimal(0))
 
 
+class FakeLeads:
+    def __init__(self) -> None:
+        self.leads: dict[str, Lead] = {}
+        self.entries: dict[str, list[LeadEntry]] = {}
+
+    def create(self, lead: Lead, entry: LeadEntry) -> bool:
+        if lead.lead_id in self.leads:
+            return False
+        self.leads[lead.lead_id] = lead
+        self.entries[lead.lead_id] = [entry]
+        return True
+
+    def get(self, lead_id: str) -> Lead:
+        if lead_id not in self.leads:
+            raise NotFound("lead", lead_id)
+        return self.leads[lead_id]
+
+    def timeline(self, lead_id: str) -> tuple[Lead, list[LeadEntry]]:
+        return self.get(lead_id), sorted(self.entries[lead_id], key=lambda e: (e.at, e.sequence))
+
+    def for_patient(self, patient_id: str) -> list[Lead]:
+        return [lead for lead in self.leads.values() if lead.patient_id == patient_id]
+
+    def change(self, read: Lead, changed: Lead, entry: LeadEntry) -> bool:
+        if self.get(read.lead_id).version != read.version:
+            return False
+        self.leads[read.lead_id] = changed
+        self.entries[read.lead_id].append(entry)
+        return True
+
+    def record(self, lead: Lead, entry: LeadEntry) -> None:
+        self.entries[lead.lead_id].append(entry)
+
+    def open_in_stage(self, clinic_id: str, stage: str, limit: int = 200) -> list[Lead]:
+        found = [lead for lead in self.leads.values() if lead.clinic_id == clinic_id and lead.stage == stage]
+        return sorted(found, key=lambda lead: (lead.due_date, lead.lead_id))[:limit]
+
+    def ordered_in_month(self, clinic_id: str, month: str) -> list[Lead]:
+        return [lead for lead in self.leads.values()
+                if lead.clinic_id == clinic_id and lead.ordered_at.strftime("%Y-%m") == month]
+
+
 class FakeTables:
     def __init__(self, config: TenantConfig) -> None:
         self.patients = FakePatients(config)
@@ -443,6 +487,7 @@ class FakeTables:
         self.credentials = FakeCredentials()
         self.sms_spend = FakeSmsSpend()
         self.daily_counts = FakeDailyCounts()
+        self.leads = FakeLeads()
 
 
 @dataclass
@@ -488,6 +533,7 @@ class FakeMetrics:
 class FakeWorkflows:
     started: dict[str, tuple[str, dict]] = field(default_factory=dict)
     stopped: list[tuple[str, str, str]] = field(default_factory=list)
+    answered: dict[str, dict] = field(default_factory=dict)
 
     def start(self, machine: str, name: str, payload: dict) -> bool:
         if name in self.started:
@@ -497,6 +543,12 @@ class FakeWorkflows:
 
     def stop(self, machine: str, name: str, cause: str) -> None:
         self.stopped.append((machine, name, cause))
+
+    def answer(self, token: str, output: dict) -> bool:
+        if token in self.answered:
+            return False
+        self.answered[token] = output
+        return True
 
 
 @dataclass

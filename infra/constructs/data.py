@@ -15,6 +15,7 @@ PUBLISHING_SERVICES = {  # the service, and what of this account's it may act fo
     "cloudwatch.amazonaws.com": "arn:aws:cloudwatch:{region}:{account}:alarm:*",
     "sms-voice.amazonaws.com": "arn:aws:sms-voice:{region}:{account}:*",
     "sns.amazonaws.com": "arn:aws:sns:{region}:{account}:{tenant}-*",
+    "events.amazonaws.com": "arn:aws:events:{region}:{account}:rule/{tenant}/*",
 }
 
 

@@ -26,11 +26,9 @@ class Schedules(Construct):
                  machines: dict[str, sfn.StateMachine], observability: Observability,
                  declared: Topology = TOPOLOGY) -> None:
         super().__init__(scope, construct_id)
-        role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
         # A start the scheduler could not make after its retries waits here (and alarms), never lost.
         undelivered = sqs.Queue(self, "Undelivered", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
                                 enforce_ssl=True, retention_period=Duration.days(14))
-        undelivered.grant_send_messages(role)
         Validations.of(undelivered).acknowledge(Acknowledgment(
             id="AwsSolutions::AwsSolutions-SQS3", reason="This queue is the schedules' dead-letter queue."))
         observability.alarm("ScheduleUndelivered", metric=undelivered.metric_approximate_number_of_messages_visible(
@@ -39,6 +37,10 @@ class Schedules(Construct):
             alarm_description="a scheduled start (the nightly sweep) could not be made")
         for spec in tenant_schedules(config, declared):
             machine = machines[spec.state_machine]
+            # A role per schedule: it may start its own machine and nothing else.
+            role = iam.Role(self, f"{camel(spec.state_machine)}SchedulerRole",
+                            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
+            undelivered.grant_send_messages(role)
             machine.grant_start_execution(role)
             scheduler.CfnSchedule(
                 self, f"Schedule{camel(spec.state_machine)}", name=spec.name,
@@ -50,6 +52,8 @@ class Schedules(Construct):
                         maximum_event_age_in_seconds=3 * 3600, maximum_retry_attempts=10),
                     dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=undelivered.queue_arn)),
             )
+            if spec.every != "night":
+                continue
             # A night without a sweep is noticed the next morning, whatever the cause.
             observability.alarm(f"No{camel(spec.state_machine)}Started", metric=machine.metric_started(
                 period=Duration.days(1), statistic="Sum"), threshold=1, evaluation_periods=1,

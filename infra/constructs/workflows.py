@@ -8,10 +8,12 @@ from aws_cdk import Acknowledgment, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -75,6 +77,10 @@ class Workflows(Construct):
             self.functions[folder] = function
             if needs.invoked_async:
                 self._keep_failures(folder, function, key, observability)
+            if needs.answers_tasks:  # IAM has no resource-level permission for task tokens: "*" it is
+                role.add_to_principal_policy(iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=["*"]))
+            if needs.consumes:
+                self._consume(tenant_id, folder, function, needs.consumes, bus, key, observability)
 
         self.machines: dict[str, sfn.StateMachine] = {}
         for workflow in declared.creation_order():
@@ -120,16 +126,41 @@ class Workflows(Construct):
                 function, machine = self.functions[folder], self.machines[started]
                 function.add_environment(topology.state_machine_environment(started), machine.state_machine_arn)
                 machine.grant_start_execution(function)
+            for stopped in needs.stops:
+                function = self.functions[folder]
                 function.add_to_role_policy(iam.PolicyStatement(
                     actions=["states:StopExecution"],
                     resources=[f"arn:aws:states:{stack.region}:{stack.account}:execution:"
-                               f"{topology.state_machine_name(tenant_id, started)}:*"]))
+                               f"{topology.state_machine_name(tenant_id, stopped)}:*"]))
 
         for metric_name, description in ALARMED_COUNTS.items():
             observability.alarm(metric_name, metric=cloudwatch.Metric(
                 namespace="Revisit", metric_name=metric_name, dimensions_map={"tenant": tenant_id},
                 period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description)
+
+    def _consume(self, tenant_id: str, folder: str, function: lambda_.Function, detail_types: tuple[str, ...],
+                 bus: events.IEventBus, key: kms.IKey, observability: Observability) -> None:
+        """The booking API's events the function consumes: a rule on the tenant's bus puts them in the
+        function's encrypted queue; Lambda reads it in batches (a failed message alone is retried, up to five
+        times, then kept 14 days in a dead-letter queue that alarms)."""
+        dead = sqs.Queue(self, f"{camel(folder)}EventsDead", encryption=sqs.QueueEncryption.KMS,
+                         encryption_master_key=key, enforce_ssl=True, retention_period=Duration.days(14))
+        queue = sqs.Queue(self, f"{camel(folder)}Events", queue_name=topology.events_queue_name(tenant_id, folder),
+                          encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,
+                          visibility_timeout=Duration.minutes(6),  # six times the function's timeout (Lambda's advice)
+                          dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=dead))
+        events.Rule(self, f"{camel(folder)}Rule", rule_name=topology.events_rule_name(tenant_id, folder),
+                    event_bus=bus, event_pattern=events.EventPattern(source=[topology.EVENTS_SOURCE],
+                                                                     detail_type=list(detail_types)),
+                    targets=[targets.SqsQueue(queue)])
+        function.add_event_source(sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True))
+        observability.alarm(f"{camel(folder)}EventsDead", metric=dead.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(5)), threshold=1, evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{folder}: events it could not apply after five tries wait in its dead-letter queue")
+        Validations.of(dead).acknowledge(Acknowledgment(
+            id="AwsSolutions::AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the events queue."))
 
     def _keep_failures(self, folder: str, function: lambda_.Function, key: kms.IKey,
                        observability: Observability) -> None:

@@ -22,6 +22,8 @@ from revisit.models.entities import (
     IdempotencyRecord,
     InsurancePolicy,
     IntegratorCredential,
+    Lead,
+    LeadEntry,
     Patient,
     Payment,
     RecallCycle,
@@ -215,6 +217,32 @@ class SmsSpendRepository(Protocol):
     def spent(self, month: str) -> Decimal: ...
 
 
+class LeadRepository(Protocol):
+    """Referral leads and their timelines (F1-F11)."""
+
+    def create(self, lead: Lead, entry: LeadEntry) -> bool:
+        """False if the lead exists already."""
+        ...
+
+    def get(self, lead_id: str) -> Lead: ...
+
+    def timeline(self, lead_id: str) -> tuple[Lead, list[LeadEntry]]: ...
+
+    def for_patient(self, patient_id: str) -> list[Lead]: ...
+
+    def change(self, read: Lead, changed: Lead, entry: LeadEntry) -> bool:
+        """On condition the stored lead is still at `read`'s version; False if it moved meanwhile."""
+        ...
+
+    def record(self, lead: Lead, entry: LeadEntry) -> None:
+        """A timeline entry that changed nothing."""
+        ...
+
+    def open_in_stage(self, clinic_id: str, stage: str, limit: int = 200) -> list[Lead]: ...
+
+    def ordered_in_month(self, clinic_id: str, month: str) -> list[Lead]: ...
+
+
 class Repositories(Protocol):
     """A tenant's data, one repository per aggregate."""
 
@@ -227,6 +255,7 @@ class Repositories(Protocol):
     credentials: CredentialRepository
     sms_spend: SmsSpendRepository
     daily_counts: DailyCountRepository
+    leads: LeadRepository
 
 
 # --- outside services ------------------------------------------------------------------------------
@@ -292,6 +321,11 @@ class WorkflowStarter(Protocol):
         ...
 
     def stop(self, machine: str, name: str, cause: str) -> None: ...
+
+    def answer(self, token: str, output: dict) -> bool:
+        """Completes a task waiting for its token (`.waitForTaskToken`) with `output`; False if that task no
+        longer waits (answered before, timed out, its execution ended)."""
+        ...
 
 
 class MetricsSink(Protocol):

@@ -18,12 +18,15 @@ class ScheduleSpec:
     time_zone: str
     state_machine: str
     input: dict = field(default_factory=dict)
+    every: str = "night"
+    """"night" or "month": what a missing start means (a night without a sweep alarms the next morning)."""
 
 
 def tenant_schedules(config: TenantConfig, declared: Topology = TOPOLOGY) -> list[ScheduleSpec]:
-    """One schedule per workflow the topology runs nightly, at the tenant's sweep time in its zone."""
-    at = config.sweep.local_time
-    return [
+    """One schedule per workflow the topology runs nightly (at the tenant's sweep time in its zone) or
+    monthly (the 1st of the month at its report time)."""
+    at, report_at = config.sweep.local_time, config.reports.daily_local_time
+    nightly = [
         ScheduleSpec(
             name=resource_name(config.tenant_id, workflow.nightly),
             expression=f"cron({at.minute} {at.hour} * * ? *)",
@@ -33,3 +36,15 @@ def tenant_schedules(config: TenantConfig, declared: Topology = TOPOLOGY) -> lis
         )
         for workflow in declared.workflows if workflow.nightly
     ]
+    monthly = [
+        ScheduleSpec(
+            name=resource_name(config.tenant_id, workflow.monthly),
+            expression=f"cron({report_at.minute} {report_at.hour} 1 * ? *)",
+            time_zone=config.time_zone,
+            state_machine=workflow.name,
+            input={"scheduled_time": SCHEDULED_TIME},
+            every="month",
+        )
+        for workflow in declared.workflows if workflow.monthly
+    ]
+    return nightly + monthly

@@ -56,17 +56,27 @@ class Function:
     events: bool = False
     """Puts events on the tenant's bus."""
     starts: tuple[str, ...] = ()
-    """State machines it starts and stops by execution name (their ARNs come in its environment)."""
+    """State machines it starts by execution name (their ARNs come in its environment)."""
+    stops: tuple[str, ...] = ()
+    """Of those, the ones whose executions it also stops by name (an appointment moved: its notices stop)."""
     invoked_async: bool = False
     """Invoked asynchronously (by SNS): what still fails after Lambda's retries goes to its failure queue
     (encrypted, alarmed), never dropped."""
     links: LinkUse = LinkUse.NONE
     """Signs patients' links (kms:GenerateMac on the links key) or checks them (kms:VerifyMac)."""
+    answers_tasks: bool = False
+    """Answers task tokens the workflows wait on (states:SendTaskSuccess, which IAM grants on "*" only)."""
+    consumes: tuple[str, ...] = ()
+    """The booking API's events (detail-types on the tenant's bus) it receives, through a queue of its own: a
+    rule on the bus sends them to the queue, Lambda reads the queue in batches (retries, then a dead-letter
+    queue that alarms)."""
     templates: tuple[str, ...] = ()
     """What it renders: message names (`recall_sms` is templates/<lang>/recall_sms.txt.j2; an email's
     subject, text and HTML files share one name) and staff reports (`reports/recall_daily`)."""
 
     def __post_init__(self) -> None:
+        if set(self.stops) - set(self.starts):
+            raise ValueError(f"{self.folder}: stops machines it does not start: {sorted(set(self.stops) - set(self.starts))}")
         unknown = (set(self.table) - TABLE_ACTIONS) | (set(self.email) - {SIMPLE_EMAIL, MIME_EMAIL})
         if unknown:
             raise ValueError(f"{self.folder}: unknown DynamoDB actions or email forms {sorted(unknown)}")
@@ -96,6 +106,8 @@ class Workflow:
     """Default: infra/statemachines/<name>.asl.json."""
     nightly: str | None = None
     """The name of its nightly schedule (EventBridge Scheduler, at the tenant's sweep time in its zone)."""
+    monthly: str | None = None
+    """The name of its monthly schedule (the 1st of each month at the tenant's report time, in its zone)."""
     starts_itself: bool = False
     """Starts executions of itself (by `$$.StateMachine.Id`): one page, then the next, each bounded."""
     waits_for: tuple[str, ...] = ()
@@ -218,6 +230,17 @@ def function_environment(tenant_id: str, table: str, reports_bucket: str, tenant
 
 
 EVENT_BUS_ENVIRONMENT = "EVENT_BUS_NAME"
+EVENTS_SOURCE = "revisit.appointments"
+"""The source of the booking API's events on the tenant's bus (docs/events.md)."""
+
+
+def events_queue_name(tenant_id: str, folder: str) -> str:
+    """The queue a rule on the tenant's bus fills with the events a function consumes (`Function.consumes`)."""
+    return resource_name(tenant_id, folder, "events")
+
+
+def events_rule_name(tenant_id: str, folder: str) -> str:
+    return resource_name(tenant_id, folder)
 LINKS_ENVIRONMENT = ("LINKS_KEY_ID", "PUBLIC_API_URL")
 """The links key and the API's public address, for the functions that sign or check links."""
 
@@ -272,13 +295,26 @@ APPOINTMENT = Workflow("appointment", steps=(
         "appointment_missed_sms", "appointment_confirmation_email", "appointment_notice_email")),
 ))
 
+REFERRAL = Workflow("referral", steps=(
+    Function("plan_lead", table=(GET, PUT)),
+    Function("await_lead", table=(GET, PUT), answers_tasks=True),
+    Function("prepare_call", table=(GET, PUT), email=(SIMPLE_EMAIL,), templates=("referral_call_email",)),
+))
+
+REFERRAL_REPORT = Workflow("referral_report", monthly="monthly-referral-report", steps=(
+    Function("write_referral_report", table=(QUERY,), reports=True, templates=("reports/referral_monthly",)),
+))
+
 TOPOLOGY = Topology(
-    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT),
+    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, REFERRAL_REPORT),
     entry_points=(
-        Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True, starts=("appointment",),
-                 links=LinkUse.VERIFY, templates=("unsubscribe_page",)),
+        Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True,
+                 starts=("appointment", "referral"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
+                 templates=("unsubscribe_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,
                  templates=("reply_received_sms",)),
+        Function("referral_events", table=(GET, QUERY, PUT), answers_tasks=True, templates=(),
+                 consumes=("AppointmentBooked", "AppointmentPaid", "AppointmentCancelled", "AppointmentNoShow")),
     ),
 )

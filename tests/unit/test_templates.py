@@ -13,7 +13,11 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                due_next_30_days=3, in_recall=5, report_keys=["reports/x.csv"], pending_cases=4, manual_review=1,
                visit="check-up", starts_at=datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Madrid")),
                instructions="Do not eat for 6 hours.", text="Dear Ana,\n\nYour visit.", overdue=False,
-               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall", notice="reminder", ask=True, rebook=False, moved=False)
+               unsubscribe_url="https://api.example.org/v1/unsubscribe/abc.def", state="ask", kind="recall", notice="reminder", ask=True, rebook=False, moved=False,
+               event="call_no_answer", doctor="Dr. Alice Moreno", procedure="crown check", late=False, attempt=1,
+               attempts=3, next_call=date(2026, 12, 2), appointment_at=datetime(2026, 12, 3, 10, 0), reason_label="cost",
+               wants_contact_later=False, lead_id="ord-1", registrar="Chris Dole", patient_id="p-000001",
+               comment="Dr. Alice Moreno ordered a crown check by December 15, 2026.")
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -66,3 +70,15 @@ def test_an_overdue_patient_is_not_told_to_come_by_a_date_that_has_passed(langua
     assert past in overdue_sms and due not in overdue_sms.replace(past, "")
     for name in ("recall_email.txt", "recall_email.html"):
         assert render(language, name, **{**CONTEXT, "overdue": True}) != render(language, name, **CONTEXT)
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_a_leads_comment_says_who_ordered_what_by_when_and_what_each_call_gave(language):
+    """F2, F8: the comment is generated in the clinic's language from the order and the call's answers."""
+    ordered = render(language, "lead_comment.txt", **{**CONTEXT, "event": "ordered", "due_date": date(2026, 12, 15)})
+    assert "Dr. Alice Moreno" in ordered and "crown check" in ordered and "2026" in ordered
+    outcomes = {event: render(language, "lead_comment.txt", **{**CONTEXT, "event": event})
+                for event in ("call_booked", "call_refused", "call_no_answer")}
+    assert len(set(outcomes.values())) == 3 and all(text.strip() for text in outcomes.values())
+    never = render(language, "lead_comment.txt", **{**CONTEXT, "event": "call_no_answer", "attempt": 3, "next_call": None})
+    assert never != outcomes["call_no_answer"]

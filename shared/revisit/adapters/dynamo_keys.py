@@ -15,6 +15,7 @@ OPEN_CYCLE_INDEX = "gsi_open_cycle"  # sparse: recall cycles still open
 QUEUE_INDEX = "gsi_queue"  # sparse: open staff tasks per clinic and role
 SCHEDULE_INDEX = "gsi_schedule"  # sparse: booked appointments per provider, by start time
 PHONE_INDEX = "gsi_phone"  # patients by mobile number: whose is this SMS reply?
+LEAD_MONTH_INDEX = "gsi_lead_month"  # referral leads per clinic by the month they were ordered (monthly report)
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     # name: (partition attribute, sort attribute, projected attributes or None for ALL)
@@ -23,6 +24,7 @@ INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     QUEUE_INDEX: ("queue_pk", "queue_sk", None),
     SCHEDULE_INDEX: ("schedule_pk", "schedule_sk", ["appointment_id", "provider_id", "starts_at", "ends_at"]),
     PHONE_INDEX: ("phone_pk", "phone_sk", ["patient_id"]),
+    LEAD_MONTH_INDEX: ("month_pk", "month_sk", None),
 }
 INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
 KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
@@ -150,6 +152,47 @@ def queue_entry(clinic_id: str, role: str, due_at: datetime, task_id: str) -> di
 
 def queue_partition(clinic_id: str, role: str) -> str:
     return f"QUEUE#{clinic_id}#{role}"
+
+
+def lead(patient_id: str, lead_id: str) -> dict[str, str]:
+    """A referral lead lives in its patient's partition: the booking API's events find it by patient."""
+    return {PK: f"PATIENT#{patient_id}", SK: lead_prefix(lead_id)}
+
+
+def lead_prefix(lead_id: str) -> str:
+    """The lead and its timeline entries (one Query reads both)."""
+    return f"LEAD#{lead_id}"
+
+
+def leads_prefix() -> str:
+    return "LEAD#"
+
+
+def lead_entry(patient_id: str, lead_id: str, at: datetime, entry_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"{lead_prefix(lead_id)}#{_utc(at)}#{entry_id}"}
+
+
+def lead_pointer(lead_id: str) -> dict[str, str]:
+    """Where a lead is, by its id alone (written once with the lead; never changes)."""
+    return {PK: f"LEADID#{lead_id}", SK: "LEAD"}
+
+
+def open_lead_entry(clinic_id: str, stage: str, due_date: date, lead_id: str) -> dict[str, str]:
+    """Open leads share the staff queues' sparse index: per clinic and stage, earliest due first."""
+    return {"queue_pk": open_leads_partition(clinic_id, stage), "queue_sk": f"{due_date.isoformat()}#{lead_id}"}
+
+
+def open_leads_partition(clinic_id: str, stage: str) -> str:
+    return f"LEADS#{clinic_id}#{stage}"
+
+
+def lead_month_entry(clinic_id: str, ordered_at: datetime, lead_id: str) -> dict[str, str]:
+    return {"month_pk": lead_month_partition(clinic_id, ordered_at.strftime("%Y-%m")),
+            "month_sk": f"{_utc(ordered_at)}#{lead_id}"}
+
+
+def lead_month_partition(clinic_id: str, month: str) -> str:
+    return f"LEADMONTH#{clinic_id}#{month}"
 
 
 def notice(kind: str, key: str) -> dict[str, str]:

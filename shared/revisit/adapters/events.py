@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from revisit.errors import TransientError
-
-SOURCE = "revisit.appointments"
+from revisit.topology import EVENTS_SOURCE as SOURCE
 
 
 class EventBridgePublisher:

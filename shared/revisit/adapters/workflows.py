@@ -35,6 +35,20 @@ class StepFunctionsStarter:
         with contextlib.suppress(ClientError):
             self._client.stop_execution(executionArn=arn, cause=cause)
 
+    def answer(self, token: str, output: dict) -> bool:
+        import json
+
+        try:
+            self._client.send_task_success(taskToken=token, output=json.dumps(output))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("TaskDoesNotExist", "InvalidToken", "TaskTimedOut"):
+                return False
+            if code == "ThrottlingException":
+                raise TransientError(f"answer a task: {code}") from None
+            raise
+        return True
+
     def _arn(self, machine: str) -> str:
         try:
             return self._arns[machine]

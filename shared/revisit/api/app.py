@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from revisit import clock
 from revisit.api.models import (
+    Assignment,
     AvailabilityView,
     CallOutcome,
     Cancellation,
@@ -26,8 +27,12 @@ from revisit.api.models import (
     CycleView,
     GatewayMessage,
     InsuranceView,
+    LeadCallOutcome,
+    LeadTimeline,
+    LeadView,
     Move,
     NewBooking,
+    NewOrder,
     NewPatient,
     NewPayment,
     PatientChanges,
@@ -36,9 +41,11 @@ from revisit.api.models import (
     Problem,
     RecallScheduleEntry,
     SlotView,
+    TimelineEntry,
 )
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
+from revisit.domain.leads import CallOutcome as LeadOutcome
 from revisit.domain.recall_dates import history_problem, merge_history, recall_schedule
 from revisit.errors import Conflict, InvalidRequest, NotFound, SlotTaken, TransientError
 from revisit.models.common import Role
@@ -48,12 +55,13 @@ from revisit.models.entities import (
     ConfirmationStatus,
     EligibilityResult,
     InsurancePolicy,
+    Lead,
     Patient,
     Payment,
     RecallItem,
     StaffTask,
 )
-from revisit.services import booking, confirmation, patient_actions
+from revisit.services import booking, confirmation, patient_actions, referral
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 
@@ -335,6 +343,95 @@ def call_outcome(task_id: PathId, body: CallOutcome) -> StaffTask:
     return ctx.tables.tasks.get(task_id)
 
 
+# --- referral follow-up (F1-F11) -----------------------------------------------------------------
+leads = APIGatewayRouter()
+
+
+def _lead_view(lead: Lead) -> LeadView:
+    return LeadView(**lead.model_dump(include=set(LeadView.model_fields) - {"execution_name"}),
+                    execution_name=referral.execution_name(lead.lead_id))
+
+
+def _lead(lead_id: str) -> Lead:
+    """The lead, if the credential may see its clinic (404 otherwise, like a lead that does not exist)."""
+    _integrator(leads)
+    lead = _context(leads).tables.leads.get(lead_id)
+    _integrator(leads, clinic_id=lead.clinic_id)
+    return lead
+
+
+def _known_clinic(clinic_id: str) -> None:
+    _integrator(leads, clinic_id=clinic_id)
+    if clinic_id not in {c.clinic_id for c in _context(leads).config.clinics}:
+        raise NotFound("clinic", clinic_id)
+
+
+@leads.post("/orders", summary="A doctor's order for a control procedure by a due date (F1): its lead (F2)",
+            responses=answers(WRITE_ERRORS, _201="Lead created", _200="The same order again: its lead"))
+def create_order(body: NewOrder) -> Response[LeadView]:
+    ctx = _context(leads)
+    _integrator(leads)
+    with contextlib.suppress(NotFound):  # an unknown patient is a 422 naming patient_id (the service's)
+        _integrator(leads, patient_id=body.patient_id)
+    lead, created = referral.create_order(ctx, order_id=body.order_id, patient_id=body.patient_id,
+                                          procedure_id=body.procedure_id, ordered_by=body.ordered_by,
+                                          due_date=body.due_date, notes=body.notes or "")
+    return Response(201 if created else 200, JSON, _lead_view(lead))
+
+
+@leads.get("/leads/<lead_id>", summary="A lead and its timeline: every change, who made it, when and why",
+           responses=answers(READ_ERRORS))
+def lead_timeline(lead_id: PathId) -> LeadTimeline:
+    _lead(lead_id)
+    lead, entries = _context(leads).tables.leads.timeline(lead_id)
+    return LeadTimeline(lead=_lead_view(lead), timeline=[TimelineEntry(
+        at=e.at, event=e.event.value, by=e.by, stage_before=e.stage_before.value, stage_after=e.stage_after.value,
+        applied=e.applied, detail=e.detail) for e in entries])
+
+
+@leads.post("/leads/<lead_id>/assignment", summary="Assign the registrar who calls (F4)", responses=answers(WRITE_ERRORS))
+def assign_lead(lead_id: PathId, body: Assignment) -> LeadView:
+    _lead(lead_id)
+    return _lead_view(referral.assign(_context(leads), lead_id, body.registrar_id,
+                                      body.assigned_by or "senior_registrar"))
+
+
+@leads.post("/leads/<lead_id>/call-outcome", summary="Record the call's outcome from the call script (F6, F8, F11)",
+            responses=answers(WRITE_ERRORS))
+def lead_call_outcome(lead_id: PathId, body: LeadCallOutcome) -> LeadView:
+    lead = _lead(lead_id)
+    return _lead_view(referral.record_call(
+        _context(leads), lead_id, outcome=LeadOutcome(body.outcome), by=body.registrar_id or lead.assignee or "registrar",
+        refusal_reason=body.refusal_reason, appointment_id=body.appointment_id,
+        wants_contact_later=body.wants_contact_later))
+
+
+@leads.get("/clinics/<clinic_id>/leads", summary="A clinic's open leads in one stage, earliest due first "
+           "(stage=new: the senior registrar's unassigned leads)", responses=answers(READ_ERRORS))
+def open_leads(clinic_id: PathId, stage: Annotated[Literal["new", "assigned", "booked"], Query()] = "new",
+               ) -> list[LeadView]:
+    _known_clinic(clinic_id)
+    return [_lead_view(lead) for lead in _context(leads).tables.leads.open_in_stage(clinic_id, stage)]
+
+
+@leads.get("/clinics/<clinic_id>/leads/past-due", summary="Open leads whose due date has passed (clinic time)",
+           responses=answers(READ_ERRORS))
+def past_due_leads(clinic_id: PathId) -> list[LeadView]:
+    _known_clinic(clinic_id)
+    return [_lead_view(lead) for lead in referral.past_due(_context(leads), clinic_id)]
+
+
+@leads.get("/registrars/<registrar_id>/calls", summary="A registrar's referral calls due by the end of a day "
+           "(default: today at their clinic), earliest first (F5)", responses=answers(READ_ERRORS))
+def registrar_calls(registrar_id: PathId, day: Annotated[date | None, Query(alias="date")] = None) -> list[StaffTask]:
+    ctx = _context(leads)
+    _integrator(leads)
+    member = next((m for m in ctx.config.staff if m.staff_id == registrar_id), None)
+    if member is not None and member.clinic_id is not None:
+        _integrator(leads, clinic_id=member.clinic_id)
+    return referral.calls_due(ctx, registrar_id, day)
+
+
 # --- the resolver --------------------------------------------------------------------------------
 def build_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
@@ -343,7 +440,7 @@ def build_resolver() -> APIGatewayRestResolver:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (patients, availability, appointments, tasks):
+    for router in (patients, availability, appointments, tasks, leads):
         app.include_router(router)
 
     def problem(status: int, error: str, field: str | None = None) -> Response:

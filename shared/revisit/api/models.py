@@ -206,3 +206,83 @@ class PatientHistory(BaseModel):
     patient_id: str
     cycles: list[CycleView]
     contacts: list[ContactView]
+
+
+# --- referral follow-up (F1-F11) -------------------------------------------------------------------
+class NewOrder(Body):
+    """F1: a doctor's order for a control procedure by a due date. `order_id` is the ordering system's own
+    reference: it becomes the lead's id, and sending the same order again returns that lead."""
+
+    order_id: Identifier
+    patient_id: Identifier
+    procedure_id: Identifier
+    ordered_by: PlainText = Field(max_length=100)
+    """The ordering doctor, as the comment names them ("Dr X ordered ...")."""
+    due_date: date
+    notes: PlainText | None = Field(default=None, max_length=1000)
+    """Clinical text for the registrar: stored with the lead, never logged, never in an event or a report."""
+
+
+class Assignment(Body):
+    """F4: the senior registrar assigns (or reassigns) the registrar who calls."""
+
+    registrar_id: Identifier
+    assigned_by: Identifier | None = None
+
+
+class LeadCallOutcome(Body):
+    """F6: the call script's answers. `booked` names the appointment booked on the call; `refused` one of the
+    tenant's refusal reasons; `no_answer` is tried again per the tenant's rule, then the lead fails."""
+
+    outcome: Literal["booked", "refused", "no_answer"]
+    registrar_id: Identifier | None = None
+    appointment_id: Identifier | None = None
+    refusal_reason: Identifier | None = None
+    wants_contact_later: bool = False
+    """Refused for now, but asks to be contacted later (goes into the lead's comment)."""
+
+
+class LeadView(BaseModel):
+    """A lead as staff read it (the notes included: staff only, behind the integrator's credential)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_id: str
+    patient_id: str
+    clinic_id: str
+    procedure_id: str
+    appointment_type: str
+    ordered_by: str
+    due_date: date
+    notes: str
+    stage: Literal["new", "assigned", "booked", "success", "failed"]
+    assignee: str | None
+    appointment_id: str | None
+    call_at: AwareDatetime | None
+    call_attempts: int
+    refusal_reason: str | None
+    comment: str
+    ordered_at: AwareDatetime
+    booked_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    execution_name: str
+    """The referral execution's name in the Step Functions console."""
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime
+    event: str
+    by: str
+    stage_before: str
+    stage_after: str
+    applied: bool
+    detail: str
+
+
+class LeadTimeline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lead: LeadView
+    timeline: list[TimelineEntry]

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from revisit.domain.leads import LeadEvent, LeadStage
 from revisit.models.common import (
     Channel,
     Email,
@@ -177,6 +178,8 @@ class TaskKind(StrEnum):
     DELIVERY_CHECK = "delivery_check"  # a send interrupted mid-way: did the message reach the patient?
     VISIT_INSTRUCTIONS = "visit_instructions"  # no message can carry them in time: the front desk phones
     APPOINTMENT_DECLINED = "appointment_declined"  # the patient answered no: rebook or cancel with them
+    ASSIGN_LEAD = "assign_lead"  # F4: the senior registrar picks who calls about a doctor's order
+    REFERRAL_CALL = "referral_call"  # F5: the assigned registrar calls about a doctor's order
 
 
 class TaskPriority(StrEnum):
@@ -215,6 +218,9 @@ class StaffTask(Record):
     closed_at: AwareDatetime | None = None
     result: CallResult | None = None
     reason: str | None = None
+    assignee: Identifier | None = None
+    """The staff member the task is for (a referral call's registrar); none: anyone with the role."""
+    lead_id: str | None = None
 
 
 class AttemptOutcome(StrEnum):
@@ -339,3 +345,51 @@ class Payment(Record):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     method: PaymentMethod
     at: AwareDatetime
+
+
+class Lead(Record):
+    """A doctor's order for a control procedure by a due date, and its follow-up (F1-F11). `notes` is clinical
+    text: shown to staff, never logged, never in an event or a report."""
+
+    lead_id: str
+    patient_id: Identifier
+    clinic_id: Identifier
+    procedure_id: Identifier
+    appointment_type: Identifier
+    ordered_by: str
+    """The ordering doctor, as the order names them."""
+    due_date: date
+    notes: str = ""
+    stage: LeadStage = LeadStage.NEW
+    assignee: Identifier | None = None
+    appointment_id: str | None = None
+    call_at: AwareDatetime | None = None
+    """The next call reminder (F3, F10, a retry after no answer)."""
+    call_attempts: int = 0
+    """Unanswered calls since the lead was last assigned or sent back."""
+    refusal_reason: str | None = None
+    comment: str = ""
+    """F2, F8: generated in the clinic's language from the order and the last call's answers."""
+    ordered_at: AwareDatetime
+    booked_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    waiting_token: str | None = None
+    """The referral execution's task token while it waits on this lead (answered by whoever moves it)."""
+    waiting_for: str | None = None
+    version: int = 0
+
+
+class LeadEntry(Record):
+    """One line of a lead's timeline: what happened, who did it, and what it changed (or why it did not)."""
+
+    lead_id: str
+    sequence: int
+    at: AwareDatetime
+    event: LeadEvent
+    by: str
+    """A staff id, `doctor`, `events` (the booking API's events) or `workflow`."""
+    stage_before: LeadStage
+    stage_after: LeadStage
+    applied: bool = True
+    """False: the event came too late or twice and changed nothing (kept for the record)."""
+    detail: str = ""

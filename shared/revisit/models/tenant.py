@@ -190,6 +190,27 @@ class RecallLoopSettings(Strict):
     """Cycles opened for a patient in 365 days; past it the patient is handed to reactivation (Inactive)."""
 
 
+class Procedure(Strict):
+    """A control procedure a doctor can order (F1): what is booked for it, and its name in each language."""
+
+    procedure_id: Identifier
+    appointment_type: Identifier
+    labels: dict[Language, Label]
+
+
+class ReferralSettings(Strict):
+    """Referral follow-up (F3, F6): when the call is, how often an unanswered call is tried again."""
+
+    call_days_before: int = Field(default=2, ge=0, le=60)
+    """F3: the call reminder this many days before the due date, moved to the previous working day."""
+    call_attempts: int = Field(default=3, ge=1, le=10)
+    """F6: calls with no answer before the lead fails as never reached."""
+    retry_after_days: int = Field(default=1, ge=1, le=14)
+    """F6: the next try, this many working days after an unanswered call."""
+    call_time: time = time(10, 0)
+    """The call reminder's time on its day, in the clinic's zone (the registrar's notice goes then)."""
+
+
 class ReportSettings(Strict):
     daily_local_time: time = time(6, 0)
 
@@ -225,6 +246,8 @@ class TenantConfig(Strict):
     closure_days: list[date] = []
     """Chain-wide closures beyond the public holidays of each clinic's country (which are always closed)."""
     refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
+    procedures: list[Procedure] = []
+    referral: ReferralSettings = ReferralSettings()
     sweep: SweepSettings = SweepSettings()
     recall: RecallLoopSettings = RecallLoopSettings()
     reports: ReportSettings = ReportSettings()
@@ -247,6 +270,7 @@ class TenantConfig(Strict):
             ("staff", [s.staff_id for s in self.staff]),
             ("appointment_types", [a.appointment_type for a in self.appointment_types]),
             ("providers", [p.provider_id for p in self.providers]),
+            ("procedures", [p.procedure_id for p in self.procedures]),
         ):
             if len(ids) != len(set(ids)):
                 raise ValueError(f"{name}: ids must be unique")
@@ -266,7 +290,15 @@ class TenantConfig(Strict):
             unknown = sorted(set(provider.appointment_types) - type_ids)
             if unknown:
                 raise ValueError(f"providers {provider.provider_id}: unknown appointment_types {unknown}")
+        for procedure in self.procedures:
+            if procedure.appointment_type not in type_ids:
+                raise ValueError(f"procedures {procedure.procedure_id}: unknown appointment_type "
+                                 f"{procedure.appointment_type!r}")
         languages = {c.language for c in self.clinics} | {self.default_language}
+        for procedure in self.procedures:
+            missing = languages - set(procedure.labels)
+            if missing:
+                raise ValueError(f"procedures {procedure.procedure_id}: labels missing for {sorted(missing)}")
         for rt in self.recall_types:
             missing = languages - set(rt.labels)
             if missing:
@@ -294,6 +326,18 @@ class TenantConfig(Strict):
             if at.appointment_type == appointment_type:
                 return at
         raise KeyError(appointment_type)
+
+    def procedure(self, procedure_id: str) -> Procedure:
+        for procedure in self.procedures:
+            if procedure.procedure_id == procedure_id:
+                return procedure
+        raise KeyError(procedure_id)
+
+    def staff_member(self, staff_id: str) -> StaffMember:
+        for member in self.staff:
+            if member.staff_id == staff_id:
+                return member
+        raise KeyError(staff_id)
 
     def provider(self, provider_id: str) -> Provider:
         for provider in self.providers:

@@ -118,6 +118,12 @@ def _mapped(prefix: str, action: str, operation: str, params: dict[str, Any], re
     if prefix == "kms" and operation in ("GenerateMac", "VerifyMac", "Encrypt", "Decrypt", "GenerateDataKey"):
         key = params["KeyId"]
         return [(action, key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}", ())]
+    if prefix == "sqs" and "QueueUrl" in params:
+        # https://sqs.<region>.amazonaws.com/<account>/<name> (moto: http://localhost/...): the queue's ARN;
+        # a batch is authorized as its single action (DeleteMessageBatch is sqs:DeleteMessage).
+        owner, name = params["QueueUrl"].rstrip("/").split("/")[-2:]
+        single = operation.removesuffix("Batch")
+        return [(f"sqs:{single}", f"arn:aws:sqs:{region}:{owner if owner.isdigit() else account}:{name}", ())]
     if prefix == "cloudwatch" and operation == "PutMetricData":
         return [(action, "*", ())]
     if prefix == "lambda" and operation == "Invoke":

@@ -165,10 +165,44 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
             "sms": round(sms_cost / recalled * 1000, 2),
         },
         "wall_clock_seconds": round(elapsed, 1),
+        "referral_leads": _write_leads(items, out / "leads.json"),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     (out / "summary.md").write_text(_summary_markdown(summary))
     return summary
+
+
+def _write_leads(items: list[dict], path: Path) -> dict:
+    """Every referral lead with its timeline (ids, stages, comments; not the doctor's notes), and the figures:
+    leads by stage and refusal reason, and the paths they took."""
+    leads = {i["lead_id"]: {k: v for k, v in i.items() if k in LEAD_FIELDS} | {"timeline": []}
+             for i in items if i["sk"].startswith("LEAD#") and i["sk"].count("#") == 1}
+    for item in items:
+        if item["sk"].startswith("LEAD#") and item["sk"].count("#") > 1 and item["lead_id"] in leads:
+            leads[item["lead_id"]]["timeline"].append({k: item[k] for k in (
+                "at", "event", "by", "stage_before", "stage_after", "applied", "detail")})
+    paths: Counter[str] = Counter()
+    for lead in leads.values():
+        lead["timeline"].sort(key=lambda e: e["at"])
+        applied = [e["event"] for e in lead["timeline"] if e["applied"]]
+        missed = any(e in ("appointment_no_show", "appointment_cancelled") for e in applied)
+        if lead["stage"] == "success":
+            paths["missed or cancelled, rebooked, paid" if missed else "booked and paid"] += 1
+        elif lead["stage"] == "failed":
+            paths["never reached" if lead.get("refusal_reason") == "never-reached" else "refused with a reason"] += 1
+        else:
+            paths[f"still open: {lead['stage']}" + (" (after a missed visit)" if missed else "")] += 1
+    path.write_text(json.dumps(sorted(leads.values(), key=lambda lead: lead["lead_id"]), indent=1,
+                               ensure_ascii=False, default=str))
+    return {"leads": len(leads), "by_stage": dict(sorted(Counter(lead["stage"] for lead in leads.values()).items())),
+            "by_refusal_reason": dict(sorted(Counter(lead["refusal_reason"] for lead in leads.values()
+                                                     if lead.get("refusal_reason")).items())),
+            "paths": dict(sorted(paths.items())),
+            "ignored_events": sum(1 for lead in leads.values() for e in lead["timeline"] if not e["applied"])}
+
+
+LEAD_FIELDS = ("lead_id", "patient_id", "clinic_id", "procedure_id", "due_date", "stage", "assignee",
+               "appointment_id", "call_attempts", "refusal_reason", "comment", "ordered_at", "booked_at", "closed_at")
 
 
 def _scan(table) -> list[dict]:
@@ -284,6 +318,15 @@ def _summary_markdown(summary: dict) -> str:
         if not counts:
             continue
         lines.append(f"| {machine} executions | {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} |")
+    leads = summary["referral_leads"]
+    lines.append(f"| referral leads (doctors' orders) | {leads['leads']} |")
+    for stage, count in leads["by_stage"].items():
+        lines.append(f"| leads {stage} | {count} |")
+    for route, count in leads["paths"].items():
+        lines.append(f"| leads: {route} | {count} |")
+    for reason, count in leads["by_refusal_reason"].items():
+        lines.append(f"| leads failed: {reason} | {count} |")
+    lines.append(f"| lead events recorded, not applied (late or repeated) | {leads['ignored_events']} |")
     cost = summary["estimated_cost_per_1000_recalled_usd"]
     lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")
     lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")

@@ -70,17 +70,20 @@ class Driver:
         heapq.heappush(self._callbacks, (max(at, self.clock.now()), next(self._sequence), callback))
 
     def settle(self) -> None:
+        """Until nothing runs: every execution asleep or done, every event on the bus delivered."""
         self.clock.wait_idle()
+        while self.stack.deliver_events():
+            self.clock.wait_idle()
 
     def run_until(self, end: datetime) -> None:
         while True:
-            self.clock.wait_idle()
+            self.settle()
             candidates = [t for t in (self.clock.next_wake(), self._callbacks[0][0] if self._callbacks else None,
                                       min(self._next_fire.values(), default=None)) if t is not None]
             upcoming = min(candidates, default=None)
             if upcoming is None or upcoming > end:
                 self.clock.advance_to(end)
-                self.clock.wait_idle()
+                self.settle()
                 return
             self.clock.advance_to(upcoming)
             for name, fire_at in sorted(self._next_fire.items()):
@@ -90,7 +93,7 @@ class Driver:
                                                       self._schedules[name].time_zone, fire_at)
             while self._callbacks and self._callbacks[0][0] <= upcoming:
                 _, _, callback = heapq.heappop(self._callbacks)
-                self.clock.wait_idle()
+                self.settle()
                 callback()
 
     def _fire(self, spec: ScheduleSpec, at: datetime) -> None:

@@ -63,6 +63,12 @@ def reasons_for(declared: Topology, tenant_id: str, schedule_names: list[str]) -
             add(who, ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "kms:GenerateDataKey*", "kms:Decrypt"),
                 "Lambda puts an event that failed its retries in the function's encrypted failure queue with the "
                 "function's role; offline nothing is retried asynchronously")
+        if needs.consumes:
+            add(who, ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"),
+                "Lambda's event source mapping reads the function's events queue with the function's role (offline "
+                "the driver plays it: it receives and deletes, it does not describe the queue or change visibility)")
+            add(who, KEY_READ[:1], "SQS decrypts the events queue's messages with the tenant's key, with the "
+                                   "caller's permissions (server side)")
         if needs.sms or needs.email:
             add(who, ("dynamodb:DeleteItem",),
                 "a throttled send gives its claim back (services/delivery.py, ledger.release) so the retry may send: "

@@ -17,7 +17,10 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
    only the items the transaction touches and restores those on failure: the same all-or-nothing result.
 9. `startExecution.sync` polls the child execution with time.sleep: the poll sleeps in virtual time too,
    so a waiting parent counts as asleep and the driver can move on.
-10. Each execution runs as its state machine (revisit.offline.aws_calls records its calls under its name),
+10. A task waiting for its token (`.waitForTaskToken`) counts as asleep until the token is answered; the
+   answer (SendTaskSuccess, from another thread) marks it busy before it wakes, so the driver never moves
+   time while it runs.
+11. Each execution runs as its state machine (revisit.offline.aws_calls records its calls under its name),
    and the threads the interpreter starts for it (Map iterations, branches, callbacks) inherit that.
 """
 
@@ -53,6 +56,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
@@ -211,6 +215,23 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     AmazonStateLanguageParser.parse = staticmethod(functools.lru_cache(maxsize=64)(_installed["asl_parse"].__func__))
     moto_json_path.parse = functools.lru_cache(maxsize=4096)(_installed["json_path_parse"])
     _patch_client_factories(_client_for)
+    _installed["callback_wait"] = CallbackEndpoint.wait
+    _installed["callback_notify"] = CallbackEndpoint.notify
+
+    def callback_wait(self: Any, timeout: float | None = None) -> Any:
+        clock = _active["clock"]
+        clock.outside_wait_began(id(self))
+        try:
+            return _installed["callback_wait"](self, timeout=timeout)
+        finally:
+            clock.outside_wait_ended(id(self))
+
+    def callback_notify(self: Any, outcome: Any) -> Any:
+        _active["clock"].outside_wait_ended(id(self))  # busy from now: the driver waits for what follows
+        return _installed["callback_notify"](self, outcome)
+
+    CallbackEndpoint.wait = callback_wait
+    CallbackEndpoint.notify = callback_notify
     _installed["threading_modules"] = [parser_program, inline_iteration_component, state_task_service_callback,
                                        branch_worker]
     for module in _installed["threading_modules"]:
@@ -323,6 +344,8 @@ def uninstall() -> None:
     moto_json_path.parse = _installed.pop("json_path_parse")
     for module in _installed.pop("datetime_modules"):
         module.datetime = _dt
+    CallbackEndpoint.wait = _installed.pop("callback_wait")
+    CallbackEndpoint.notify = _installed.pop("callback_notify")
     for module in _installed.pop("threading_modules"):
         module.threading = threading
     execute_state.Thread = _installed.pop("execute_state_thread")

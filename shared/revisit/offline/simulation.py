@@ -7,16 +7,18 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-from revisit.errors import SlotTaken
+from revisit.domain.leads import CallOutcome, LeadStage
+from revisit.errors import Conflict, InvalidRequest, SlotTaken
 from revisit.models.common import Role
 from revisit.models.entities import AppointmentStatus, CallResult, Patient
 from revisit.offline.stack import ACCOUNT, REGION
-from revisit.services import booking, patient_actions, replies
+from revisit.services import booking, patient_actions, referral, replies
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
@@ -25,6 +27,9 @@ CANCELLED, NO_SHOW = 0.05, 0.08
 """Of booked recall visits: cancelled a few days before, missed."""
 CALL_OUTCOMES = ((CallResult.BOOKED, 0.35), (CallResult.DECLINED, 0.10), (CallResult.NO_ANSWER, 0.40),
                  (CallResult.CALL_BACK, 0.15))
+ORDER_SHARE, ORDER_DAYS = 0.04, 40
+"""Of the patients, those a doctor orders a control procedure for, on one of the run's first days."""
+REFERRAL_CALL_OUTCOMES = ((CallOutcome.BOOKED, 0.55), (CallOutcome.REFUSED, 0.15), (CallOutcome.NO_ANSWER, 0.30))
 
 
 def _draw(*parts: str) -> float:
@@ -52,6 +57,10 @@ class Simulation:
         self._sms_seen = 0
         self._email_seen = 0
         self._booked: dict[str, str] = {}  # appointment id -> patient id, until the visit happens or not
+        self._for_leads: set[str] = set()  # appointments booked for a doctor's order: paid once done
+        self._orders = {p.patient_id: int(_draw(p.patient_id, "order day") * ORDER_DAYS) for p in patients
+                        if _draw(p.patient_id, "order") < ORDER_SHARE}
+        self._day = 0
         self.actions: Counter[str] = Counter()
 
     def evening(self, now: datetime) -> None:
@@ -70,6 +79,79 @@ class Simulation:
         self._sms_seen, self._email_seen = len(sms), len(emails)
         self._work_call_queue(now)
         self._visits(now)
+        self._referrals(now)
+        self._day += 1
+
+    # --- referral follow-up: doctors order, the senior registrar assigns, registrars call -------------------
+    def _referrals(self, now: datetime) -> None:
+        for patient_id, day in sorted(self._orders.items()):
+            if day == self._day:
+                self._order(patient_id, now)
+        for clinic in self.ctx.config.clinics:
+            registrars = self.ctx.config.staff_with_role(Role.REGISTRAR, clinic.clinic_id)
+            if not registrars:
+                continue
+            for lead in self.ctx.tables.leads.open_in_stage(clinic.clinic_id, LeadStage.NEW.value):
+                chosen = registrars[int(_draw(lead.lead_id, "registrar") * len(registrars))]
+                referral.assign(self.ctx, lead.lead_id, chosen.staff_id, f"{clinic.clinic_id}-senior-registrar")
+                self.actions["lead assigned by the senior registrar"] += 1
+            for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.REGISTRAR.value, limit=500):
+                if task.kind.value == "referral_call" and task.lead_id and task.due_at <= now:
+                    self._referral_call(task.lead_id, task.task_id, now)
+
+    def _order(self, patient_id: str, now: datetime) -> None:
+        procedures = self.ctx.config.procedures
+        if not procedures:
+            return
+        procedure = procedures[int(_draw(patient_id, "procedure") * len(procedures))]
+        due = now.date() + timedelta(days=8 + int(_draw(patient_id, "due") * 21))
+        try:
+            referral.create_order(self.ctx, order_id=f"ord-{patient_id}", patient_id=patient_id,
+                                  procedure_id=procedure.procedure_id, ordered_by="Dr. Demo", due_date=due,
+                                  notes="control after treatment")
+        except (Conflict, InvalidRequest):
+            return
+        self.actions["doctor's order"] += 1
+
+    def _referral_call(self, lead_id: str, task_id: str, now: datetime) -> None:
+        lead = self.ctx.tables.leads.get(lead_id)
+        if lead.stage != LeadStage.ASSIGNED:
+            return
+        outcome = _pick(_draw(task_id, "referral call"), REFERRAL_CALL_OUTCOMES)
+        if outcome == CallOutcome.BOOKED:
+            appointment_id = self._book_for_lead(lead, now)
+            if appointment_id is None:
+                outcome = CallOutcome.NO_ANSWER
+            else:
+                referral.record_call(self.ctx, lead_id, outcome=outcome, by=lead.assignee or "registrar",
+                                     appointment_id=appointment_id)
+                self.actions["referral call: booked"] += 1
+                return
+        if outcome == CallOutcome.REFUSED:
+            reasons = self.ctx.config.refusal_reasons
+            reason = reasons[int(_draw(task_id, "reason") * len(reasons))]
+            referral.record_call(self.ctx, lead_id, outcome=outcome, by=lead.assignee or "registrar",
+                                 refusal_reason=reason)
+        else:
+            referral.record_call(self.ctx, lead_id, outcome=outcome, by=lead.assignee or "registrar")
+        self.actions[f"referral call: {outcome.value}"] += 1
+
+    def _book_for_lead(self, lead, now: datetime) -> str | None:
+        clinic = self.ctx.config.clinic(lead.clinic_id)
+        first = (now + timedelta(days=2)).astimezone(ZoneInfo(clinic.time_zone)).date()
+        slots = booking.availability(self.ctx, clinic.clinic_id, lead.appointment_type, first,
+                                     first + timedelta(days=7)).slots
+        for slot in slots[int(_draw(lead.lead_id, str(lead.version), "slot") * len(slots)):] + slots:
+            try:
+                booked = booking.book(self.ctx, booking.BookingRequest(lead.patient_id, clinic.clinic_id,
+                                                                       lead.appointment_type, slot.provider_id,
+                                                                       slot.starts_at), "registrar")
+            except SlotTaken:
+                continue
+            self._booked[booked.appointment.appointment_id] = lead.patient_id
+            self._for_leads.add(booked.appointment.appointment_id)
+            return booked.appointment.appointment_id
+        return None
 
     def _react(self, patient_id: str, channel: str, now: datetime) -> None:
         """To a recall message: an appointment's own notices, once booked, draw no reaction here."""
@@ -125,6 +207,10 @@ class Simulation:
                 booking.change_status(self.ctx, patient_id, appointment_id,
                                       AppointmentStatus.NO_SHOW if missed else AppointmentStatus.COMPLETED)
                 self.actions["visit missed (no-show)" if missed else "visit completed"] += 1
+                if not missed and appointment_id in self._for_leads:  # the ordered procedure is paid at the desk
+                    booking.record_payment(self.ctx, patient_id, appointment_id, f"pay-{appointment_id}",
+                                           Decimal("80.00"), "USD", "card")
+                    self.actions["ordered procedure paid"] += 1
 
     def _work_call_queue(self, now: datetime) -> None:
         for clinic in self.ctx.config.clinics:

@@ -147,6 +147,52 @@ class OfflineStack:
         self._set_env({topology.state_machine_environment(machine): arn
                        for machine, arn in self.state_machine_arns.items()})
         self._create_schedules()
+        self._create_event_rules()
+
+    def _create_event_rules(self) -> None:
+        """As on AWS: a rule on the tenant's bus fills each consuming function's queue (moto matches the
+        pattern); `deliver_events` then plays Lambda's queue poller."""
+        tenant, sqs, events = self.config.tenant_id, self.client("sqs"), self.client("events")
+        self.event_queues: dict[str, str] = {}
+        for folder, needs in self.declared.functions.items():
+            if not needs.consumes:
+                continue
+            url = sqs.create_queue(QueueName=topology.events_queue_name(tenant, folder))["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            rule = topology.events_rule_name(tenant, folder)
+            events.put_rule(Name=rule, EventBusName=self.names["event_bus"], EventPattern=json.dumps(
+                {"source": [topology.EVENTS_SOURCE], "detail-type": list(needs.consumes)}))
+            events.put_targets(Rule=rule, EventBusName=self.names["event_bus"], Targets=[{"Id": "queue", "Arn": arn}])
+            self.event_queues[folder] = url
+
+    def deliver_events(self) -> int:
+        """Lambda's SQS poller, offline: each consuming function receives its queue's messages in batches of
+        ten (with its own role, as the poller does on AWS) and what it reports done is deleted. Returns how
+        many messages were delivered."""
+        delivered = 0
+        sqs = self.client("sqs")
+        for folder, url in getattr(self, "event_queues", {}).items():
+            name = topology.function_name(self.config.tenant_id, folder)
+            while True:
+                with aws_calls.acting_as(aws_calls.function_principal(name)):
+                    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                if not messages:
+                    break
+                records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                            "eventSource": "aws:sqs"} for m in messages]
+                answer = json.loads(self.lambdas.invoke(FunctionName=name, Payload=json.dumps(
+                    {"Records": records}).encode())["Payload"].read() or b"{}")
+                failed = {f["itemIdentifier"] for f in (answer.get("batchItemFailures") or [])} \
+                    if "errorType" not in answer else {m["MessageId"] for m in messages}
+                done = [m for m in messages if m["MessageId"] not in failed]
+                if done:
+                    with aws_calls.acting_as(aws_calls.function_principal(name)):
+                        sqs.delete_message_batch(QueueUrl=url, Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+                delivered += len(messages)
+                if failed:
+                    break  # they come back after the queue's visibility timeout, as on AWS
+        return delivered
 
     def _create_schedules(self) -> None:
         scheduler = self.client("scheduler")

@@ -27,6 +27,7 @@ class VirtualClock:
         self._sleepers: list[tuple[datetime, int, threading.Event]] = []
         self._sequence = itertools.count()
         self._running = 0
+        self._waiting_outside: set[int] = set()
         self.closed = False
 
     # --- the Clock protocol -----------------------------------------------------------------
@@ -61,6 +62,17 @@ class VirtualClock:
             self._running -= 1
             self._cond.notify_all()
 
+    def outside_wait_began(self, key: int) -> None:
+        """An execution waits for something outside it (a task token answered through the API): asleep with
+        no wake time, until `outside_wait_ended` (called by whoever answers, before the execution wakes)."""
+        with self._cond:
+            self._waiting_outside.add(key)
+            self._cond.notify_all()
+
+    def outside_wait_ended(self, key: int) -> None:
+        with self._cond:
+            self._waiting_outside.discard(key)
+
     # --- used by the driver -----------------------------------------------------------------
     @property
     def running(self) -> int:
@@ -68,7 +80,7 @@ class VirtualClock:
             return self._running
 
     def _idle(self) -> bool:
-        return len(self._sleepers) >= self._running
+        return len(self._sleepers) + len(self._waiting_outside) >= self._running
 
     def wait_idle(self, timeout: float = 600.0) -> None:
         """Blocks (in real time) until every running execution sleeps or has ended."""

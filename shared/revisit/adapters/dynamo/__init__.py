@@ -9,6 +9,7 @@ from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
 from revisit.adapters.dynamo.credentials import CredentialRepository
 from revisit.adapters.dynamo.daily_counts import DailyCountRepository
+from revisit.adapters.dynamo.leads import LeadRepository
 from revisit.adapters.dynamo.notices import StaffNoticeRepository
 from revisit.adapters.dynamo.patients import PatientRepository
 from revisit.adapters.dynamo.recall_cycles import RecallCycleRepository
@@ -32,3 +33,4 @@ class TenantTables:
         self.credentials = CredentialRepository(table)
         self.sms_spend = SmsSpendRepository(table)
         self.daily_counts = DailyCountRepository(table)
+        self.leads = LeadRepository(table)
