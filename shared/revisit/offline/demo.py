@@ -57,7 +57,7 @@ def run_demo(options: DemoOptions, progress=print) -> dict[str, Any]:
         nights = Counter()
 
         def on_schedule(spec, at, arn):
-            nights["sweeps"] += 1
+            nights["sweeps" if spec.state_machine == "sweep" else spec.state_machine] += 1
 
         driver = Driver(stack, on_schedule=on_schedule)
         end = options.start + timedelta(days=options.days)

@@ -112,6 +112,7 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                 if path.path == "/openapi.json":
                     return 200, "application/json", openapi_document()
                 answer = gateway.request(method, self.path, body, dict(self.headers.items()))
+                driver.settle()  # the events it published reach their consumers now, as on AWS within seconds
                 return answer.status, answer.headers.get("Content-Type", "application/json"), answer.body
 
         server = _Server(("127.0.0.1", port), Handler)

@@ -27,9 +27,9 @@ CANCELLED, NO_SHOW = 0.05, 0.08
 """Of booked recall visits: cancelled a few days before, missed."""
 CALL_OUTCOMES = ((CallResult.BOOKED, 0.35), (CallResult.DECLINED, 0.10), (CallResult.NO_ANSWER, 0.40),
                  (CallResult.CALL_BACK, 0.15))
-ORDER_SHARE, ORDER_DAYS = 0.04, 40
+ORDER_SHARE, ORDER_DAYS = 0.06, 40
 """Of the patients, those a doctor orders a control procedure for, on one of the run's first days."""
-REFERRAL_CALL_OUTCOMES = ((CallOutcome.BOOKED, 0.55), (CallOutcome.REFUSED, 0.15), (CallOutcome.NO_ANSWER, 0.30))
+REFERRAL_CALL_OUTCOMES = ((CallOutcome.BOOKED, 0.45), (CallOutcome.REFUSED, 0.12), (CallOutcome.NO_ANSWER, 0.43))
 
 
 def _draw(*parts: str) -> float:

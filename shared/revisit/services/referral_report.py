@@ -48,7 +48,12 @@ def figures(rows: list[dict]) -> dict:
             "by_refusal_reason": dict(sorted(Counter(r["refusal_reason"] for r in rows if r["refusal_reason"]).items())),
             "booked": len(days), "booked_rate": round(len(days) / total, 3) if total else None,
             "conversion": round(stages["success"] / total, 3) if total else None,
-            "median_days_to_booking": statistics.median(days) if days else None}
+            "median_days_to_booking": _whole_or_half(statistics.median(days)) if days else None}
+
+
+def _whole_or_half(value: float) -> int | float:
+    """A median of days: 12, or 12.5 between two."""
+    return int(value) if float(value).is_integer() else round(value, 1)
 
 
 def write_referral_report(request: ReferralReportRequest, ctx: TenantContext) -> ReferralReportResult:
