@@ -452,7 +452,7 @@ class FakeLeads:
         return self.leads[lead_id]
 
     def timeline(self, lead_id: str) -> tuple[Lead, list[LeadEntry]]:
-        return self.get(lead_id), sorted(self.entries[lead_id], key=lambda e: (e.at, e.sequence))
+        return self.get(lead_id), sorted(self.entries[lead_id], key=lambda e: (e.at, e.sequence, not e.applied))
 
     def for_patient(self, patient_id: str) -> list[Lead]:
         return [lead for lead in self.leads.values() if lead.patient_id == patient_id]

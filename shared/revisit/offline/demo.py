@@ -180,10 +180,10 @@ def _write_leads(items: list[dict], path: Path) -> dict:
     for item in items:
         if item["sk"].startswith("LEAD#") and item["sk"].count("#") > 1 and item["lead_id"] in leads:
             leads[item["lead_id"]]["timeline"].append({k: item[k] for k in (
-                "at", "event", "by", "stage_before", "stage_after", "applied", "detail")})
+                "at", "sequence", "event", "by", "stage_before", "stage_after", "applied", "detail")})
     paths: Counter[str] = Counter()
     for lead in leads.values():
-        lead["timeline"].sort(key=lambda e: e["at"])
+        lead["timeline"].sort(key=lambda e: (e["at"], e["sequence"], not e["applied"]))
         applied = [e["event"] for e in lead["timeline"] if e["applied"]]
         missed = any(e in ("appointment_no_show", "appointment_cancelled") for e in applied)
         if lead["stage"] == "success":

@@ -29,6 +29,12 @@ def _entry_item(lead: Lead, entry: LeadEntry) -> dict[str, Any]:
     return keys.lead_entry(lead.patient_id, lead.lead_id, entry.at, uuid.uuid4().hex[:8]) | to_item(entry)
 
 
+def timeline_order(entry: LeadEntry) -> tuple:
+    """Time, then the lead's version when it was written (a change carries the version it made, a no-op the
+    version it saw), then the change before the no-op: several things happen within one instant."""
+    return entry.at, entry.sequence, not entry.applied
+
+
 class LeadRepository:
     def __init__(self, table: Any) -> None:
         self._table = table
@@ -68,7 +74,7 @@ class LeadRepository:
         if not leads:
             raise NotFound("lead", lead_id)
         entries = [from_item(LeadEntry, i) for i in items if i[keys.SK] != lead_sk]
-        return leads[0], sorted(entries, key=lambda e: (e.at, e.sequence))
+        return leads[0], sorted(entries, key=timeline_order)
 
     def for_patient(self, patient_id: str) -> list[Lead]:
         items = query_prefix(self._table, patient_id, keys.leads_prefix())
