@@ -473,7 +473,7 @@ class FakeLeads:
 
     def ordered_in_month(self, clinic_id: str, month: str) -> list[Lead]:
         return [lead for lead in self.leads.values()
-                if lead.clinic_id == clinic_id and lead.ordered_at.strftime("%Y-%m") == month]
+                if lead.clinic_id == clinic_id and lead.ordered_month == month]
 
 
 class FakeTables:

@@ -314,7 +314,7 @@ TOPOLOGY = Topology(
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,
                  templates=("reply_received_sms",)),
-        Function("referral_events", table=(GET, QUERY, PUT), answers_tasks=True, templates=(),
+        Function("referral_events", table=(GET, QUERY, PUT, UPDATE), answers_tasks=True,
                  consumes=("AppointmentBooked", "AppointmentPaid", "AppointmentCancelled", "AppointmentNoShow")),
     ),
 )

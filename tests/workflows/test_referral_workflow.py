@@ -2,13 +2,16 @@
 file, the real handlers, and the booking API's events delivered by the rule on the tenant's bus to the
 referral_events queue (moto matches the pattern; the driver plays Lambda's queue poller)."""
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from moto.ses.models import ses_backends
 from revisit.offline.driver import Driver
 from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
+from revisit.services import booking
 
 from tests.api.conftest import Api
 from tests.conftest import DEMO_TENANT, START, make_patient
@@ -206,8 +209,6 @@ def test_a_patient_never_reached_fails_after_the_tenants_attempts_a_working_day_
 def test_repeated_and_out_of_order_events_change_nothing_twice(referral):
     """The same event delivered twice is applied once (the second is recorded); a payment seen before its
     booking's event ends the lead (a payment proves the booking); the late booking event is then a no-op."""
-    from revisit.services.referral import apply_appointment_event
-
     referral.order(due=date(2026, 12, 11))
     referral.assign()
     appointment = referral.book(on=date(2026, 11, 30))
@@ -219,16 +220,65 @@ def test_repeated_and_out_of_order_events_change_nothing_twice(referral):
                                 "Detail": json.dumps(detail), "EventBusName": "revisit-demo"}])
     referral.driver.settle()
     assert ("appointment_booked", "booked", False) in referral.events()  # the duplicate, recorded
-    # out of order, on another lead: the payment's event is applied before the booking's
+    # Out of order through the bus, on another lead: booked and paid with no event published, then the
+    # payment's event delivered before the booking's.
     referral.order(order_id="ord-2", patient="p-000002", due=date(2026, 12, 11))
-    apply_appointment_event(referral.ctx, "AppointmentPaid", {**detail, "patient_id": "p-000002",
-                                                              "appointment_id": "a-x"})
-    assert referral.stage("ord-2") == "success"
-    moved = apply_appointment_event(referral.ctx, "AppointmentBooked", {**detail, "patient_id": "p-000002",
-                                                                        "appointment_id": "a-x"})
-    assert [m.applied for m in moved] == [False] and referral.stage("ord-2") == "success"
-    referral.driver.settle()
+    quiet = dataclasses.replace(referral.ctx, events=None)
+    slot = booking.availability(quiet, "boston", "control", date(2026, 12, 2), date(2026, 12, 2)).slots[0]
+    booked = booking.book(quiet, booking.BookingRequest("p-000002", "boston", "control", slot.provider_id,
+                                                        slot.starts_at), "front-desk").appointment
+    booking.record_payment(quiet, "p-000002", booked.appointment_id, "pay-2", Decimal("80.00"), "USD", "card")
+    second = {"tenant_id": "demo", **booked.model_dump(mode="json", include={
+        "appointment_id", "patient_id", "clinic_id", "provider_id", "appointment_type", "starts_at", "status"})}
+    for detail_type in ("AppointmentPaid", "AppointmentBooked"):
+        events.put_events(Entries=[{"Source": "revisit.appointments", "DetailType": detail_type,
+                                    "Detail": json.dumps(second), "EventBusName": "revisit-demo"}])
+        referral.driver.settle()
+    assert referral.stage("ord-2") == "success"  # a payment proves its booking
+    assert [e for e in referral.events("ord-2") if e[0].startswith("appointment")] == [
+        ("appointment_paid", "success", True), ("appointment_booked", "success", False)]
     assert referral.execution("ord-2")["status"] == "SUCCEEDED"
+
+
+def test_a_cancelled_booking_goes_back_to_a_call_unless_the_patient_holds_another(referral):
+    """F10 with a cancellation: the lead follows the patient's other booking of the procedure if there is
+    one; otherwise it goes back to its registrar with a call the next working day. A fee paid for a missed
+    visit is not the procedure done."""
+    referral.order(due=date(2026, 12, 11))
+    referral.assign()
+    first = referral.book(on=date(2026, 11, 30))
+    second = referral.book(on=date(2026, 12, 2))
+    assert referral.lead()["lead"]["appointment_id"] == first
+    assert ("appointment_booked", "booked", False) in referral.events()  # the second: the lead is booked on the first
+    referral.appointment_call(first, "cancel", {"reason": "patient called"})
+    lead = referral.lead()["lead"]
+    assert (lead["stage"], lead["appointment_id"]) == ("booked", second)
+    referral.appointment_call(second, "cancel", {"reason": "patient called"})
+    lead = referral.lead()["lead"]
+    assert (lead["stage"], lead["appointment_id"]) == ("assigned", None)
+    assert lead["call_at"] == "2026-11-23T10:00:00-05:00"  # today: 07:00 in Boston, the call time is ahead
+    third = referral.book(on=date(2026, 11, 25))
+    referral.until(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    referral.appointment_call(third, "no-show")
+    referral.pay(third, "fee-1")  # a no-show fee
+    assert referral.stage() == "assigned"
+    assert ("appointment_paid", "assigned", False) in referral.events()
+
+
+def test_an_order_a_credential_may_not_see_is_an_unknown_patient_and_an_order_id_is_one_lead(referral):
+    from revisit.api.auth import CredentialStore
+
+    _, madrid_only = CredentialStore(referral.stack.tables.credentials).issue(
+        "madrid-desk", "demo", rate_per_second=1000, clinics=["madrid"])
+    answer = referral.call("POST", "/orders", {"order_id": "ord-9", "patient_id": "p-000001",
+                                               "procedure_id": "crown-check", "ordered_by": "Dr. X",
+                                               "due_date": "2026-12-11"}, token=madrid_only)
+    assert (answer.status, answer.json()["field"]) == (422, "patient_id")
+    assert referral.order().status == 201
+    taken = referral.order(patient="p-000002")  # the same order id for another patient
+    assert taken.status == 409
+    assert referral.lead()["lead"]["patient_id"] == "p-000001"
+    assert len(referral.call("GET", "/clinics/boston/leads?stage=new").json()) == 1
 
 
 def test_a_wait_that_finds_its_lead_moved_on_answers_its_own_token_at_once(referral):

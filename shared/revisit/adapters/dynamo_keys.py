@@ -186,8 +186,9 @@ def open_leads_partition(clinic_id: str, stage: str) -> str:
     return f"LEADS#{clinic_id}#{stage}"
 
 
-def lead_month_entry(clinic_id: str, ordered_at: datetime, lead_id: str) -> dict[str, str]:
-    return {"month_pk": lead_month_partition(clinic_id, ordered_at.strftime("%Y-%m")),
+def lead_month_entry(clinic_id: str, month: str, ordered_at: datetime, lead_id: str) -> dict[str, str]:
+    """`month`: the order's month in the tenant's zone (the monthly report's)."""
+    return {"month_pk": lead_month_partition(clinic_id, month),
             "month_sk": f"{_utc(ordered_at)}#{lead_id}"}
 
 

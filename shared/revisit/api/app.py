@@ -371,8 +371,10 @@ def _known_clinic(clinic_id: str) -> None:
 def create_order(body: NewOrder) -> Response[LeadView]:
     ctx = _context(leads)
     _integrator(leads)
-    with contextlib.suppress(NotFound):  # an unknown patient is a 422 naming patient_id (the service's)
+    try:  # a patient the credential may not see is as unknown as one that does not exist
         _integrator(leads, patient_id=body.patient_id)
+    except NotFound:
+        raise InvalidRequest("patient_id", f"unknown patient {body.patient_id!r}") from None
     lead, created = referral.create_order(ctx, order_id=body.order_id, patient_id=body.patient_id,
                                           procedure_id=body.procedure_id, ordered_by=body.ordered_by,
                                           due_date=body.due_date, notes=body.notes or "")
@@ -392,16 +394,15 @@ def lead_timeline(lead_id: PathId) -> LeadTimeline:
 @leads.post("/leads/<lead_id>/assignment", summary="Assign the registrar who calls (F4)", responses=answers(WRITE_ERRORS))
 def assign_lead(lead_id: PathId, body: Assignment) -> LeadView:
     _lead(lead_id)
-    return _lead_view(referral.assign(_context(leads), lead_id, body.registrar_id,
-                                      body.assigned_by or "senior_registrar"))
+    return _lead_view(referral.assign(_context(leads), lead_id, body.registrar_id, body.assigned_by))
 
 
 @leads.post("/leads/<lead_id>/call-outcome", summary="Record the call's outcome from the call script (F6, F8, F11)",
             responses=answers(WRITE_ERRORS))
 def lead_call_outcome(lead_id: PathId, body: LeadCallOutcome) -> LeadView:
-    lead = _lead(lead_id)
+    _lead(lead_id)
     return _lead_view(referral.record_call(
-        _context(leads), lead_id, outcome=LeadOutcome(body.outcome), by=body.registrar_id or lead.assignee or "registrar",
+        _context(leads), lead_id, outcome=LeadOutcome(body.outcome), by=body.registrar_id,
         refusal_reason=body.refusal_reason, appointment_id=body.appointment_id,
         wants_contact_later=body.wants_contact_later))
 

@@ -216,7 +216,7 @@ class NewOrder(Body):
     order_id: Identifier
     patient_id: Identifier
     procedure_id: Identifier
-    ordered_by: PlainText = Field(max_length=100)
+    ordered_by: PlainText = Field(min_length=1, max_length=100)
     """The ordering doctor, as the comment names them ("Dr X ordered ...")."""
     due_date: date
     notes: PlainText | None = Field(default=None, max_length=1000)

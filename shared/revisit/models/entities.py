@@ -367,10 +367,14 @@ class Lead(Record):
     """The next call reminder (F3, F10, a retry after no answer)."""
     call_attempts: int = 0
     """Unanswered calls since the lead was last assigned or sent back."""
+    calls_made: int = 0
+    """Every call recorded on the lead, answered or not (the monthly report's)."""
     refusal_reason: str | None = None
     comment: str = ""
     """F2, F8: generated in the clinic's language from the order and the last call's answers."""
     ordered_at: AwareDatetime
+    ordered_month: str
+    """yyyy-mm of the order in the tenant's zone: the monthly report it belongs to."""
     booked_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     waiting_token: str | None = None

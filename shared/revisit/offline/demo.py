@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,8 @@ def _write_leads(items: list[dict], path: Path) -> dict:
         else:
             paths[f"still open: {lead['stage']}" + (" (after a missed visit)" if missed else "")] += 1
     path.write_text(json.dumps(sorted(leads.values(), key=lambda lead: lead["lead_id"]), indent=1,
-                               ensure_ascii=False, default=str))
+                               ensure_ascii=False, default=lambda value: int(value) if isinstance(value, Decimal)
+                               and value == value.to_integral_value() else str(value)))
     return {"leads": len(leads), "by_stage": dict(sorted(Counter(lead["stage"] for lead in leads.values()).items())),
             "by_refusal_reason": dict(sorted(Counter(lead["refusal_reason"] for lead in leads.values()
                                                      if lead.get("refusal_reason")).items())),
@@ -202,7 +204,8 @@ def _write_leads(items: list[dict], path: Path) -> dict:
 
 
 LEAD_FIELDS = ("lead_id", "patient_id", "clinic_id", "procedure_id", "due_date", "stage", "assignee",
-               "appointment_id", "call_attempts", "refusal_reason", "comment", "ordered_at", "booked_at", "closed_at")
+               "appointment_id", "call_attempts", "calls_made", "refusal_reason", "comment", "ordered_at", "booked_at",
+               "closed_at")
 
 
 def _scan(table) -> list[dict]:

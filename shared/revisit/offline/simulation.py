@@ -91,9 +91,10 @@ class Simulation:
             registrars = self.ctx.config.staff_with_role(Role.REGISTRAR, clinic.clinic_id)
             if not registrars:
                 continue
+            seniors = self.ctx.config.staff_with_role(Role.SENIOR_REGISTRAR, clinic.clinic_id)
             for lead in self.ctx.tables.leads.open_in_stage(clinic.clinic_id, LeadStage.NEW.value):
                 chosen = registrars[int(_draw(lead.lead_id, "registrar") * len(registrars))]
-                referral.assign(self.ctx, lead.lead_id, chosen.staff_id, f"{clinic.clinic_id}-senior-registrar")
+                referral.assign(self.ctx, lead.lead_id, chosen.staff_id, seniors[0].staff_id if seniors else None)
                 self.actions["lead assigned by the senior registrar"] += 1
             for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.REGISTRAR.value, limit=500):
                 if task.kind.value == "referral_call" and task.lead_id and task.due_at <= now:

@@ -22,6 +22,7 @@ from revisit.domain.leads import (
     LeadEvent,
     LeadStage,
     call_day,
+    is_working_day,
     next_stage,
     next_working_day,
 )
@@ -43,6 +44,8 @@ from revisit.services.context import TenantContext
 from revisit.services.delivery import notify_staff_once
 
 MACHINE = "referral"
+MAX_DUE_DAYS = 300
+"""How far ahead a due date may be: the lead's execution must end within Step Functions' one year."""
 WAITS = {"assignment": LeadStage.NEW, "call_outcome": LeadStage.ASSIGNED, "visit": LeadStage.BOOKED}
 """What the execution waits for, and the stage the lead is in while it waits for it."""
 APPOINTMENT_EVENTS = {"AppointmentBooked": LeadEvent.APPOINTMENT_BOOKED, "AppointmentPaid": LeadEvent.APPOINTMENT_PAID,
@@ -61,11 +64,12 @@ def _clinic_now(ctx: TenantContext, clinic_id: str) -> datetime:
 
 def _call_moment(ctx: TenantContext, clinic_id: str, day: date) -> datetime:
     """The call reminder's moment: the tenant's call time on `day` in the clinic's zone; if that has passed
-    already, the call time of the next working day (never a call reminder in the past or after hours)."""
+    already or `day` is no working day, the call time of the next working day (never in the past, after hours
+    or on a closed day)."""
     clinic = ctx.config.clinic(clinic_id)
     zone = ZoneInfo(clinic.time_zone)
     moment = datetime.combine(day, ctx.config.referral.call_time, tzinfo=zone)
-    if moment < clock.now():
+    if moment < clock.now() or not is_working_day(day, clinic.working_weekdays, set(ctx.config.closure_days)):
         later = next_working_day(clock.now().astimezone(zone).date(), clinic.working_weekdays,
                                  set(ctx.config.closure_days))
         moment = datetime.combine(later, ctx.config.referral.call_time, tzinfo=zone)
@@ -73,10 +77,14 @@ def _call_moment(ctx: TenantContext, clinic_id: str, day: date) -> datetime:
 
 
 def _comment(ctx: TenantContext, lead: Lead, event: LeadEvent, **context: object) -> str:
+    """F2, F8: the order's line ("Dr X ordered ... by ..."), then, once called, the last call's answers."""
     clinic = ctx.config.clinic(lead.clinic_id)
     procedure = ctx.config.procedure(lead.procedure_id).labels.get(clinic.language) or lead.procedure_id
-    return render(clinic.language, "lead_comment.txt", event=event.value, doctor=lead.ordered_by, procedure=procedure,
+    line = render(clinic.language, "lead_comment.txt", event=event.value, doctor=lead.ordered_by, procedure=procedure,
                   due_date=lead.due_date, lead_id=lead.lead_id, **context)
+    if event == LeadEvent.ORDERED:
+        return line
+    return f"{lead.comment.splitlines()[0]}\n{line}" if lead.comment else line
 
 
 # --- F1, F2, F3: the order ------------------------------------------------------------------------
@@ -95,12 +103,16 @@ def create_order(ctx: TenantContext, *, order_id: str, patient_id: str, procedur
     now = _clinic_now(ctx, patient.clinic_id)
     if due_date < now.date():
         raise InvalidRequest("due_date", f"{due_date} is in the past (today is {now.date()} at the clinic)")
+    if due_date > now.date() + timedelta(days=MAX_DUE_DAYS):
+        raise InvalidRequest("due_date", f"at most {MAX_DUE_DAYS} days ahead (a referral execution lasts a year "
+                                         "at most)")
     clinic = ctx.config.clinic(patient.clinic_id)
     day = call_day(due_date, ctx.config.referral.call_days_before, now.date(), clinic.working_weekdays,
                    set(ctx.config.closure_days))
     lead = Lead(lead_id=order_id, patient_id=patient_id, clinic_id=patient.clinic_id, procedure_id=procedure_id,
                 appointment_type=procedure.appointment_type, ordered_by=ordered_by, due_date=due_date, notes=notes,
-                call_at=_call_moment(ctx, patient.clinic_id, day), ordered_at=clock.now())
+                call_at=_call_moment(ctx, patient.clinic_id, day), ordered_at=clock.now(),
+                ordered_month=clock.now().astimezone(ZoneInfo(ctx.config.time_zone)).strftime("%Y-%m"))
     late = due_date - timedelta(days=ctx.config.referral.call_days_before) < day or day == now.date()
     lead = lead.model_copy(update={"comment": _comment(ctx, lead, LeadEvent.ORDERED, late=late)})
     entry = LeadEntry(lead_id=order_id, sequence=0, at=clock.now(), event=LeadEvent.ORDERED, by="doctor",
@@ -204,12 +216,34 @@ def _move(ctx: TenantContext, lead_id: str, event: LeadEvent, by: str, *, detail
         if ctx.tables.leads.change(lead, changed, entry):
             if lead.waiting_token and ctx.workflows is not None:
                 ctx.workflows.answer(lead.waiting_token, route(ctx, changed).model_dump(mode="json"))
+            _close_stale_tasks(ctx, lead, changed, event)
             return Moved(changed, True)
     raise TransientError(f"lead {lead_id} kept changing")
 
 
+def _close_stale_tasks(ctx: TenantContext, before: Lead, after: Lead, event: LeadEvent) -> None:
+    """No queue keeps work the lead no longer needs: the assignment task once it left New, an open call once
+    it is booked or final, or reassigned (the new registrar's call comes on the call day)."""
+    now = clock.now()
+    if before.stage == LeadStage.NEW and after.stage != LeadStage.NEW:
+        ctx.tables.tasks.close(f"assign-{before.lead_id}", TaskStatus.DONE if after.assignee else TaskStatus.CANCELLED,
+                               now, reason=f"lead {after.stage.value}")
+    leaves_the_call = after.stage != LeadStage.ASSIGNED or (event == LeadEvent.ASSIGNED
+                                                            and after.assignee != before.assignee)
+    if before.stage == LeadStage.ASSIGNED and leaves_the_call and event not in CALL_EVENTS:
+        for task in ctx.tables.tasks.open_queue(before.clinic_id, Role.REGISTRAR.value, limit=500):
+            if task.lead_id == before.lead_id:
+                ctx.tables.tasks.close(task.task_id, TaskStatus.CANCELLED, now,
+                                       reason=f"lead {after.stage.value}" + (
+                                           f", assigned to {after.assignee}" if event == LeadEvent.ASSIGNED else ""))
+
+
+CALL_EVENTS = (LeadEvent.CALL_BOOKED, LeadEvent.CALL_REFUSED, LeadEvent.CALL_NO_ANSWER)
+"""A recorded call closes its own task (done, with its result)."""
+
+
 # --- F4: assignment -----------------------------------------------------------------------------------
-def assign(ctx: TenantContext, lead_id: str, registrar_id: str, by: str) -> Lead:
+def assign(ctx: TenantContext, lead_id: str, registrar_id: str, by: str | None = None) -> Lead:
     lead = ctx.tables.leads.get(lead_id)
     try:
         member = ctx.config.staff_member(registrar_id)
@@ -217,11 +251,22 @@ def assign(ctx: TenantContext, lead_id: str, registrar_id: str, by: str) -> Lead
         raise InvalidRequest("registrar_id", f"unknown staff member {registrar_id!r}") from None
     if member.role != Role.REGISTRAR or member.clinic_id not in (None, lead.clinic_id):
         raise InvalidRequest("registrar_id", f"{registrar_id} is not a registrar of clinic {lead.clinic_id}")
-    moved = _move(ctx, lead_id, LeadEvent.ASSIGNED, by, detail=f"assigned to {registrar_id}", refuse=True,
-                  changes=lambda lead, stage: {"assignee": registrar_id})
-    ctx.tables.tasks.close(f"assign-{lead_id}", TaskStatus.DONE, clock.now(), result=None,
-                           reason=f"assigned to {registrar_id}")
+    if by is not None:
+        _staff_of(ctx, by, lead.clinic_id, (Role.SENIOR_REGISTRAR, Role.OFFICE_ADMIN, Role.ADMINISTRATOR),
+                  "assigned_by")
+    moved = _move(ctx, lead_id, LeadEvent.ASSIGNED, by or "senior_registrar", detail=f"assigned to {registrar_id}",
+                  refuse=True, changes=lambda lead, stage: {"assignee": registrar_id})
     return moved.lead
+
+
+def _staff_of(ctx: TenantContext, staff_id: str, clinic_id: str, roles: tuple[Role, ...], field: str) -> None:
+    """Who the API says acted must be a staff member of the lead's clinic (or chain-wide) with that role."""
+    try:
+        member = ctx.config.staff_member(staff_id)
+    except KeyError:
+        raise InvalidRequest(field, f"unknown staff member {staff_id!r}") from None
+    if member.role not in roles or member.clinic_id not in (None, clinic_id):
+        raise InvalidRequest(field, f"{staff_id} is not a {' or '.join(r.value for r in roles)} of clinic {clinic_id}")
 
 
 # --- F5: the call day ---------------------------------------------------------------------------------
@@ -253,13 +298,20 @@ def prepare_call(request: LeadRef, ctx: TenantContext) -> LeadRoute:
 
 
 # --- F6, F8, F11: the call's outcome -------------------------------------------------------------------
-def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: str, refusal_reason: str | None = None,
-                appointment_id: str | None = None, wants_contact_later: bool = False) -> Lead:
+def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: str | None = None,
+                refusal_reason: str | None = None, appointment_id: str | None = None,
+                wants_contact_later: bool = False) -> Lead:
     lead = ctx.tables.leads.get(lead_id)
+    if by is not None:
+        _staff_of(ctx, by, lead.clinic_id, (Role.REGISTRAR, Role.SENIOR_REGISTRAR), "registrar_id")
+    by = by or lead.assignee or "registrar"
     booked_during_the_call = (outcome == CallOutcome.BOOKED and lead.stage == LeadStage.BOOKED
                               and appointment_id is not None and lead.appointment_id == appointment_id)
     if lead.stage != LeadStage.ASSIGNED and not booked_during_the_call:
         raise Conflict(f"lead {lead_id} is {lead.stage.value}, not being called: no call outcome applies")
+    if outcome == CallOutcome.NO_ANSWER and lead.call_at is not None and lead.call_at > clock.now():
+        raise Conflict(f"lead {lead_id}'s call is due {lead.call_at.isoformat()}: an unanswered call before then "
+                       "would use up an attempt")
     settings = ctx.config.referral
     attempt = lead.call_attempts + 1
     if booked_during_the_call:
@@ -268,7 +320,8 @@ def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: s
         appointment = ctx.tables.appointments.get(lead.patient_id, appointment_id)
         local = appointment.starts_at.astimezone(ZoneInfo(ctx.config.clinic(lead.clinic_id).time_zone))
         comment = _comment(ctx, lead, LeadEvent.CALL_BOOKED, attempt=attempt, appointment_at=local)
-        changed = lead.model_copy(update={"comment": comment, "version": lead.version + 1})
+        changed = lead.model_copy(update={"comment": comment, "version": lead.version + 1,
+                                          "calls_made": lead.calls_made + 1})
         entry = LeadEntry(lead_id=lead_id, sequence=changed.version, at=clock.now(), event=LeadEvent.CALL_BOOKED,
                           by=by, stage_before=lead.stage, stage_after=lead.stage,
                           detail=f"appointment {appointment_id}, booked during the call (its event came first)")
@@ -289,7 +342,8 @@ def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: s
         comment = _comment(ctx, lead, LeadEvent.CALL_BOOKED, attempt=attempt, appointment_at=local)
         moved = _move(ctx, lead_id, LeadEvent.CALL_BOOKED, by, detail=f"appointment {appointment_id}", refuse=True,
                       changes=lambda read, stage: {"appointment_id": appointment_id, "booked_at": clock.now(),
-                                                   "comment": comment, "call_attempts": 0})
+                                                   "comment": comment, "call_attempts": 0,
+                                                   "calls_made": read.calls_made + 1})
         result = "booked"
     elif outcome == CallOutcome.REFUSED:
         if refusal_reason not in ctx.config.refusal_reasons:
@@ -297,7 +351,8 @@ def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: s
         comment = _comment(ctx, lead, LeadEvent.CALL_REFUSED, attempt=attempt,
                            reason_label=refusal_reason.replace("-", " "), wants_contact_later=wants_contact_later)
         moved = _move(ctx, lead_id, LeadEvent.CALL_REFUSED, by, detail=f"refused: {refusal_reason}", refuse=True,
-                      changes=lambda read, stage: {"refusal_reason": refusal_reason, "comment": comment})
+                      changes=lambda read, stage: {"refusal_reason": refusal_reason, "comment": comment,
+                                                   "calls_made": read.calls_made + 1})
         result = "declined"
     else:
         clinic = ctx.config.clinic(lead.clinic_id)
@@ -309,7 +364,8 @@ def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: s
                            next_call=next_day)
         moved = _move(ctx, lead_id, LeadEvent.CALL_NO_ANSWER, by, refuse=True,
                       detail=f"no answer (call {attempt} of {settings.call_attempts})",
-                      changes=lambda read, stage: {"call_attempts": attempt, "comment": comment} | (
+                      changes=lambda read, stage: {"call_attempts": attempt, "comment": comment,
+                                                   "calls_made": read.calls_made + 1} | (
                           {"call_at": _call_moment(ctx, read.clinic_id, next_day)} if stage == LeadStage.ASSIGNED
                           else {"refusal_reason": NEVER_REACHED}))
         result = "no_answer"
@@ -340,30 +396,53 @@ def apply_appointment_event(ctx: TenantContext, detail_type: str, detail: dict) 
     by, about = "events", f"{detail_type} {appointment_id}"
     if target.stage.is_final:
         return [_ignore(ctx, target, event, f"{about}: the lead is {target.stage.value}")]
+    try:
+        current = ctx.tables.appointments.get(patient_id, appointment_id)
+    except NotFound:
+        return [_ignore(ctx, target, event, f"{about}: no such appointment")]
     if event == LeadEvent.APPOINTMENT_BOOKED:
-        try:
-            current = ctx.tables.appointments.get(patient_id, appointment_id)
-        except NotFound:
-            return [_ignore(ctx, target, event, f"{about}: no such appointment")]
-        if current.status != AppointmentStatus.BOOKED or (target.appointment_id not in (None, appointment_id)):
-            return [_ignore(ctx, target, event, f"{about}: the appointment is {current.status.value} now")]
         if target.appointment_id == appointment_id:
             return [_ignore(ctx, target, event, f"{about}: already booked on it")]
+        if target.appointment_id is not None:
+            return [_ignore(ctx, target, event, f"{about}: the lead is booked on {target.appointment_id}")]
+        if current.status != AppointmentStatus.BOOKED:
+            return [_ignore(ctx, target, event, f"{about}: the appointment is {current.status.value} now")]
         return [_move(ctx, target.lead_id, event, by, detail=about, changes=lambda lead, stage: {
             "appointment_id": appointment_id, "booked_at": clock.now(), "call_attempts": 0})]
     if event == LeadEvent.APPOINTMENT_PAID:
         if target.appointment_id not in (None, appointment_id):
             return [_ignore(ctx, target, event, f"{about}: the lead is booked on {target.appointment_id}")]
+        if current.status not in (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED):
+            # a fee for a missed or cancelled visit is not the procedure done
+            return [_ignore(ctx, target, event, f"{about}: a payment for a {current.status.value} appointment")]
         return [_move(ctx, target.lead_id, event, by, detail=about, changes=lambda lead, stage: {
             "appointment_id": appointment_id, "booked_at": lead.booked_at or clock.now()})]
     if target.appointment_id != appointment_id:
         return [_ignore(ctx, target, event, f"{about}: not the appointment the lead is booked on")]
-    clinic = ctx.config.clinic(target.clinic_id)
-    today = _clinic_now(ctx, target.clinic_id).date()
-    day = next_working_day(today, clinic.working_weekdays, set(ctx.config.closure_days), include=True)
-    return [_move(ctx, target.lead_id, event, by, detail=f"{about}; new call {day}", changes=lambda lead, stage: {
-        "appointment_id": None, "booked_at": None, "call_attempts": 0,
-        "call_at": _call_moment(ctx, lead.clinic_id, day)})]
+    other = _another_booking(ctx, target, appointment_id)
+    if other is not None:  # the patient holds another booking for the procedure: the lead follows it
+        return [_rebind(ctx, target, event, other, about)]
+    call_at = _call_moment(ctx, target.clinic_id, _clinic_now(ctx, target.clinic_id).date())
+    return [_move(ctx, target.lead_id, event, by, detail=f"{about}; new call {call_at.date()}",
+                  changes=lambda lead, stage: {"appointment_id": None, "booked_at": None, "call_attempts": 0,
+                                               "call_at": call_at})]
+
+
+def _another_booking(ctx: TenantContext, lead: Lead, but: str) -> str | None:
+    booked = sorted((a for a in ctx.tables.appointments.for_patient(lead.patient_id)
+                     if a.appointment_type == lead.appointment_type and a.status == AppointmentStatus.BOOKED
+                     and a.appointment_id != but and a.starts_at > clock.now()), key=lambda a: a.starts_at)
+    return booked[0].appointment_id if booked else None
+
+
+def _rebind(ctx: TenantContext, lead: Lead, event: LeadEvent, appointment_id: str, about: str) -> Moved:
+    changed = lead.model_copy(update={"appointment_id": appointment_id, "version": lead.version + 1})
+    entry = LeadEntry(lead_id=lead.lead_id, sequence=changed.version, at=clock.now(), event=event, by="events",
+                      stage_before=lead.stage, stage_after=lead.stage,
+                      detail=f"{about}; the lead follows the patient's other booking {appointment_id}")
+    if not ctx.tables.leads.change(lead, changed, entry):
+        raise TransientError(f"lead {lead.lead_id} changed meanwhile")  # the queue retries the message
+    return Moved(changed, True)
 
 
 def _ignore(ctx: TenantContext, lead: Lead, event: LeadEvent, why: str) -> Moved:

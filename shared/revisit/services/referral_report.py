@@ -9,7 +9,7 @@ import io
 import json
 import statistics
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
@@ -21,7 +21,9 @@ from revisit.services.context import TenantContext
 from revisit.services.sweep import spreadsheet_safe
 
 COLUMNS = ["lead_id", "clinic_id", "procedure_id", "assignee", "ordered_on", "due_date", "stage", "refusal_reason",
-           "days_to_booking", "call_attempts"]
+           "days_to_booking", "calls_made"]
+EARLIER_MONTHS = 2
+"""The report also restates the two months before, as they stand now (a month's orders keep moving)."""
 STAGES = [stage.value for stage in LeadStage]
 
 
@@ -36,7 +38,7 @@ def _row(lead: Lead) -> dict:
     return {"lead_id": lead.lead_id, "clinic_id": lead.clinic_id, "procedure_id": lead.procedure_id,
             "assignee": lead.assignee or "", "ordered_on": lead.ordered_at.date().isoformat(),
             "due_date": lead.due_date.isoformat(), "stage": lead.stage.value,
-            "refusal_reason": lead.refusal_reason or "", "days_to_booking": days, "call_attempts": lead.call_attempts}
+            "refusal_reason": lead.refusal_reason or "", "days_to_booking": days, "calls_made": lead.calls_made}
 
 
 def figures(rows: list[dict]) -> dict:
@@ -56,18 +58,33 @@ def _whole_or_half(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 1)
 
 
-def write_referral_report(request: ReferralReportRequest, ctx: TenantContext) -> ReferralReportResult:
-    month = report_month(request.scheduled_time, ctx.config.time_zone)
-    rows = sorted((_row(lead) for clinic in ctx.config.clinics
+def _month_rows(ctx: TenantContext, month: str) -> list[dict]:
+    return sorted((_row(lead) for clinic in ctx.config.clinics
                    for lead in ctx.tables.leads.ordered_in_month(clinic.clinic_id, month)),
                   key=lambda r: (r["clinic_id"], r["ordered_on"], r["lead_id"]))
+
+
+def _months_before(month: str, count: int) -> list[str]:
+    first = date.fromisoformat(f"{month}-01")
+    found = []
+    for _ in range(count):
+        first = (first - timedelta(days=1)).replace(day=1)
+        found.append(first.strftime("%Y-%m"))
+    return found
+
+
+def write_referral_report(request: ReferralReportRequest, ctx: TenantContext) -> ReferralReportResult:
+    month = report_month(request.scheduled_time, ctx.config.time_zone)
+    rows = _month_rows(ctx, month)
     by_clinic = {c.clinic_id: figures([r for r in rows if r["clinic_id"] == c.clinic_id]) for c in ctx.config.clinics}
     registrars = sorted({r["assignee"] for r in rows if r["assignee"]})
     by_registrar = {staff_id: figures([r for r in rows if r["assignee"] == staff_id]) for staff_id in registrars}
     summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "month": month,
                "generated_at": f"{clock.now().astimezone(ZoneInfo(ctx.config.time_zone)):%Y-%m-%d %H:%M} "
                                f"({ctx.config.time_zone})",
-               "figures": figures(rows), "by_clinic": by_clinic, "by_registrar": by_registrar}
+               "figures": figures(rows), "by_clinic": by_clinic, "by_registrar": by_registrar,
+               "earlier_months": {earlier: figures(_month_rows(ctx, earlier))
+                                  for earlier in _months_before(month, EARLIER_MONTHS)}}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()

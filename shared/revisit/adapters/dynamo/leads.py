@@ -19,7 +19,7 @@ from revisit.models.entities import Lead, LeadEntry
 
 def _lead_item(lead: Lead) -> dict[str, Any]:
     item = keys.lead(lead.patient_id, lead.lead_id) | to_item(lead)
-    item |= keys.lead_month_entry(lead.clinic_id, lead.ordered_at, lead.lead_id)
+    item |= keys.lead_month_entry(lead.clinic_id, lead.ordered_month, lead.ordered_at, lead.lead_id)
     if not lead.stage.is_final:
         item |= keys.open_lead_entry(lead.clinic_id, lead.stage.value, lead.due_date, lead.lead_id)
     return item
@@ -44,8 +44,9 @@ class LeadRepository:
         writes = [
             {"Put": {"TableName": self._table.name, "Item": _lead_item(lead),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self._table.name,
-                     "Item": keys.lead_pointer(lead.lead_id) | {"patient_id": lead.patient_id}}},
+            {"Put": {"TableName": self._table.name,  # the id is the order's: once, whatever the patient
+                     "Item": keys.lead_pointer(lead.lead_id) | {"patient_id": lead.patient_id},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self._table.name, "Item": _entry_item(lead, entry)}},
         ]
         try:
