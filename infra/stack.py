@@ -13,7 +13,7 @@ from constructs import Construct
 from revisit import topology
 from revisit.models.tenant import TenantConfig
 
-from infra.constructs.api import Api
+from infra.constructs.api import STAGE, Api
 from infra.constructs.data import Data
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
@@ -51,8 +51,7 @@ class RevisitStack(Stack):
         api = Api(self, "Api", tenant_id=tenant, key=data.key, functions=workflows.functions,
                   failure_queues=workflows.failure_queues, observability=observability)
         if config.public_api_url is None:  # the links in patients' emails point at the stage itself
-            stage_url = (f"https://{api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/"
-                         f"{api.rest_api.deployment_stage.stage_name}")
+            stage_url = f"https://{api.rest_api.rest_api_id}.execute-api.{self.region}.{self.url_suffix}/{STAGE}"
             for folder, needs in declared.functions.items():
                 if needs.links == topology.LinkUse.SIGN:
                     workflows.functions[folder].add_environment(topology.LINKS_ENVIRONMENT[1], stage_url)

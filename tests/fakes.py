@@ -13,12 +13,15 @@ from typing import Any
 
 from revisit.adapters.eligibility import StoredCoverageEligibility
 from revisit.domain.availability import Busy, grid_cells
+from revisit.domain.reactivation import inactive_from
 from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
     AttemptOutcome,
+    Campaign,
+    CampaignMember,
     CommunicationAttempt,
     ConfirmationStatus,
     CycleStatus,
@@ -28,6 +31,7 @@ from revisit.models.entities import (
     Lead,
     LeadEntry,
     Patient,
+    PatientStatus,
     Payment,
     RecallCycle,
     RecallStatus,
@@ -46,6 +50,7 @@ class FakePatients:
         self.rows: dict[str, Patient] = {}
         self._recall_types = {rt.recall_type: rt for rt in config.recall_types}
         self._combine_days = config.sweep.lead_days
+        self._inactive_after = config.reactivation.inactive_after_months
 
     def get(self, patient_id: str) -> Patient:
         if patient_id not in self.rows:
@@ -105,6 +110,29 @@ class FakePatients:
 
     def count_due(self, clinic_id: str, horizon: date) -> int:
         return len(self._due(clinic_id, horizon))
+
+    def _inactive(self, clinic_id: str, on: date) -> list[dict[str, Any]]:
+        entries = []
+        for patient in self.rows.values():
+            if patient.clinic_id != clinic_id or patient.opted_out or patient.next_appointment_at is not None:
+                continue
+            since = patient.last_visit if patient.status == PatientStatus.INACTIVE else \
+                inactive_from(patient.last_visit, self._inactive_after)
+            if since is not None and since <= on:
+                entries.append({"patient_id": patient.patient_id, "clinic_id": clinic_id,
+                                "treatment": patient.treatment.value, "date_of_birth": patient.date_of_birth.isoformat(),
+                                "last_visit": patient.last_visit.isoformat() if patient.last_visit else None,
+                                "status": patient.status.value, "_key": f"{since.isoformat()}#{patient.patient_id}"})
+        return sorted(entries, key=lambda e: e["_key"])
+
+    def inactive(self, clinic_id: str, on: date, limit: int = 500, after: str | None = None):
+        entries = [e for e in self._inactive(clinic_id, on) if after is None or e["_key"] > after]
+        page = entries[:limit]
+        more = len(entries) > limit
+        return [{k: v for k, v in e.items() if k != "_key"} for e in page], page[-1]["_key"] if more else None
+
+    def count_inactive(self, clinic_id: str, on: date) -> int:
+        return len(self._inactive(clinic_id, on))
 
 
 class FakeCycles:
@@ -409,10 +437,19 @@ class FakeDailyCounts:
     def add(self, clinic_id: str, day: date, name: str, amount: int = 1) -> None:
         self.days.setdefault((clinic_id, day), Counter())[name] += amount
 
+    def set(self, clinic_id: str, day: date, name: str, value: int) -> None:
+        self.days.setdefault((clinic_id, day), Counter())[name] = value
+
+    def day(self, clinic_id: str, day: date) -> Counter:
+        return self.period(clinic_id, day, day)
+
     def week(self, clinic_id: str, last_day: date) -> Counter:
+        return self.period(clinic_id, last_day - timedelta(days=6), last_day)
+
+    def period(self, clinic_id: str, first: date, last_day: date) -> Counter:
         totals: Counter = Counter()
         for (clinic, day), counts in self.days.items():
-            if clinic == clinic_id and last_day - timedelta(days=6) <= day <= last_day:
+            if clinic == clinic_id and first <= day <= last_day:
                 totals.update(counts)
         return totals
 
@@ -476,6 +513,55 @@ class FakeLeads:
                 if lead.clinic_id == clinic_id and lead.ordered_month == month]
 
 
+class FakeCampaigns:
+    def __init__(self) -> None:
+        self.campaigns: dict[str, Campaign] = {}
+        self.rows: dict[tuple[str, str], CampaignMember] = {}
+        self.locks: dict[str, str] = {}
+
+    def create(self, campaign: Campaign) -> bool:
+        if campaign.campaign_id in self.campaigns:
+            return False
+        self.campaigns[campaign.campaign_id] = campaign
+        return True
+
+    def save(self, campaign: Campaign) -> None:
+        self.campaigns[campaign.campaign_id] = campaign
+
+    def get(self, campaign_id: str) -> Campaign:
+        if campaign_id not in self.campaigns:
+            raise NotFound("campaign", campaign_id)
+        return self.campaigns[campaign_id]
+
+    def all(self) -> list[Campaign]:
+        return sorted(self.campaigns.values(), key=lambda c: c.campaign_id)
+
+    def add_member(self, member: CampaignMember) -> bool:
+        key = (member.campaign_id, member.patient_id)
+        if key in self.rows:
+            return False
+        self.rows[key] = member
+        return True
+
+    def save_member(self, member: CampaignMember) -> None:
+        self.rows[(member.campaign_id, member.patient_id)] = member
+
+    def member(self, campaign_id: str, patient_id: str) -> CampaignMember:
+        if (campaign_id, patient_id) not in self.rows:
+            raise NotFound("campaign member", patient_id)
+        return self.rows[(campaign_id, patient_id)]
+
+    def members(self, campaign_id: str) -> list[CampaignMember]:
+        return [m for (c, _), m in sorted(self.rows.items()) if c == campaign_id]
+
+    def lock(self, patient_id: str, campaign_id: str) -> bool:
+        return self.locks.setdefault(patient_id, campaign_id) == campaign_id
+
+    def unlock(self, patient_id: str, campaign_id: str) -> None:
+        if self.locks.get(patient_id) == campaign_id:
+            del self.locks[patient_id]
+
+
 class FakeTables:
     def __init__(self, config: TenantConfig) -> None:
         self.patients = FakePatients(config)
@@ -488,6 +574,7 @@ class FakeTables:
         self.sms_spend = FakeSmsSpend()
         self.daily_counts = FakeDailyCounts()
         self.leads = FakeLeads()
+        self.campaigns = FakeCampaigns()
 
 
 @dataclass

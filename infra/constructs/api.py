@@ -18,7 +18,10 @@ from revisit.topology import resource_name
 
 from infra.constructs.observability import Observability
 
-THROTTLE_RATE, THROTTLE_BURST = 50, 100  # the whole API, per second; each integrator also has its own plan
+THROTTLE_RATE, THROTTLE_BURST = 50, 100
+STAGE = "v1"
+"""The stage's name: a constant, so a function can know the API's address without depending on the stage
+(a function the API starts, indirectly, and that writes the API's address in patients' emails: a cycle)."""  # the whole API, per second; each integrator also has its own plan
 
 
 class Api(Construct):
@@ -49,7 +52,7 @@ class Api(Construct):
             cloud_watch_role=False, api_key_source_type=apigateway.ApiKeySourceType.AUTHORIZER,
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             deploy_options=apigateway.StageOptions(
-                stage_name="v1", tracing_enabled=True, throttling_rate_limit=THROTTLE_RATE,
+                stage_name=STAGE, tracing_enabled=True, throttling_rate_limit=THROTTLE_RATE,
                 throttling_burst_limit=THROTTLE_BURST, logging_level=apigateway.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # request bodies carry patient data: never in execution logs
                 access_log_destination=apigateway.LogGroupLogDestination(access_logs),

@@ -15,6 +15,8 @@ from revisit.domain.availability import Busy
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
+    Campaign,
+    CampaignMember,
     CommunicationAttempt,
     ConfirmationStatus,
     CycleStatus,
@@ -64,6 +66,13 @@ class PatientRepository(Protocol):
         ...
 
     def count_due(self, clinic_id: str, horizon: date) -> int: ...
+
+    def inactive(self, clinic_id: str, on: date, limit: int = 500, after: str | None = None
+                 ) -> tuple[list[dict], str | None]:
+        """A1, A2: a page of the clinic's inactive patients (index entries), and the next page's token."""
+        ...
+
+    def count_inactive(self, clinic_id: str, on: date) -> int: ...
 
 
 class RecallCycleRepository(Protocol):
@@ -204,6 +213,12 @@ class DailyCountRepository(Protocol):
 
     def week(self, clinic_id: str, last_day: date) -> Counter[str]: ...
 
+    def period(self, clinic_id: str, first: date, last_day: date) -> Counter[str]: ...
+
+    def set(self, clinic_id: str, day: date, name: str, value: int) -> None: ...
+
+    def day(self, clinic_id: str, day: date) -> Counter[str]: ...
+
 
 class SmsSpendRepository(Protocol):
     def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
@@ -243,6 +258,30 @@ class LeadRepository(Protocol):
     def ordered_in_month(self, clinic_id: str, month: str) -> list[Lead]: ...
 
 
+class CampaignRepository(Protocol):
+    """Reactivation campaigns, their patients, and the one-campaign-at-a-time lock (A5, A8)."""
+
+    def create(self, campaign: Campaign) -> bool: ...
+
+    def save(self, campaign: Campaign) -> None: ...
+
+    def get(self, campaign_id: str) -> Campaign: ...
+
+    def all(self) -> list[Campaign]: ...
+
+    def add_member(self, member: CampaignMember) -> bool: ...
+
+    def save_member(self, member: CampaignMember) -> None: ...
+
+    def member(self, campaign_id: str, patient_id: str) -> CampaignMember: ...
+
+    def members(self, campaign_id: str) -> list[CampaignMember]: ...
+
+    def lock(self, patient_id: str, campaign_id: str) -> bool: ...
+
+    def unlock(self, patient_id: str, campaign_id: str) -> None: ...
+
+
 class Repositories(Protocol):
     """A tenant's data, one repository per aggregate."""
 
@@ -256,6 +295,7 @@ class Repositories(Protocol):
     sms_spend: SmsSpendRepository
     daily_counts: DailyCountRepository
     leads: LeadRepository
+    campaigns: CampaignRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

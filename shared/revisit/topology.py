@@ -281,7 +281,7 @@ SWEEP_CLINIC = Workflow("sweep_clinic", starts=("recall",), starts_itself=True, 
 
 SWEEP = Workflow("sweep", starts=("sweep_clinic",), waits_for=("sweep_clinic",), nightly="nightly-recall-sweep", steps=(
     Function("plan_sweep"),
-    Function("count_upcoming", table=(QUERY,)),
+    Function("count_upcoming", table=(QUERY, UPDATE)),
     Function("write_recall_report", table=(GET, QUERY), reports=True, templates=("reports/recall_daily",)),
     Function("alert_lead_dentist", table=(GET, QUERY, PUT, UPDATE), email=(SIMPLE_EMAIL,),
              templates=("lead_dentist_alert",)),
@@ -301,15 +301,25 @@ REFERRAL = Workflow("referral", steps=(
     Function("prepare_call", table=(GET, PUT), email=(SIMPLE_EMAIL,), templates=("referral_call_email",)),
 ))
 
-REFERRAL_REPORT = Workflow("referral_report", monthly="monthly-referral-report", steps=(
+MONTHLY_REPORTS = Workflow("monthly_reports", monthly="monthly-reports", steps=(
     Function("write_referral_report", table=(QUERY,), reports=True, templates=("reports/referral_monthly",)),
+    Function("write_management_report", table=(GET, QUERY), reports=True, templates=("reports/management_monthly",)),
+))
+
+REACTIVATION = Workflow("reactivation", steps=(
+    Function("reactivate", table=(GET, QUERY, PUT, DELETE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
+             templates=("reactivation_sms", "reactivation_email")),
+))
+
+CAMPAIGN = Workflow("campaign", starts=(), steps=(
+    Function("select_campaign_patients", table=(GET, QUERY, PUT), starts=("reactivation",)),
 ))
 
 TOPOLOGY = Topology(
-    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, REFERRAL_REPORT),
+    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, MONTHLY_REPORTS, REACTIVATION, CAMPAIGN),
     entry_points=(
         Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True,
-                 starts=("appointment", "referral"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
+                 starts=("appointment", "referral", "campaign"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
                  templates=("unsubscribe_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,

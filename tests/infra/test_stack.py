@@ -70,7 +70,7 @@ def test_only_the_steps_that_message_patients_may_send_sms(templates):
     policies = templates["Revisit-demo"].find_resources("AWS::IAM::Policy")
     senders = sorted(name for name, policy in policies.items() if "sns:Publish" in json.dumps(policy))
     assert [name.split("Role")[0] for name in senders] == [
-        "WorkflowsContactPatient", "WorkflowsInboundSms", "WorkflowsSendAppointmentNotice"]
+        "WorkflowsContactPatient", "WorkflowsInboundSms", "WorkflowsReactivate", "WorkflowsSendAppointmentNotice"]
 
 
 def test_nightly_sweep_is_scheduled_in_the_tenant_time_zone(templates):
@@ -143,9 +143,9 @@ def test_only_the_senders_sign_links_and_only_the_api_checks_them(templates):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 for role in policy["Properties"]["Roles"]:
                     users.setdefault(role["Ref"], set()).update(actions)
-    assert sorted(users.values(), key=sorted) == [{"kms:GenerateMac"}, {"kms:VerifyMac"}]
-    signer = next(role for role, actions in users.items() if actions == {"kms:GenerateMac"})
-    assert "ContactPatient" in signer
+    assert sorted(users.values(), key=sorted) == [{"kms:GenerateMac"}, {"kms:GenerateMac"}, {"kms:VerifyMac"}]
+    signers = sorted(role for role, actions in users.items() if actions == {"kms:GenerateMac"})
+    assert "ContactPatient" in signers[0] and "Reactivate" in signers[1]
     functions = template.find_resources("AWS::Lambda::Function")
     contact = next(f for f in functions.values() if f["Properties"]["FunctionName"] == "revisit-demo-contact_patient"
                    or f["Properties"]["FunctionName"] == "revisit-demo-contact-patient")

@@ -236,3 +236,20 @@ def test_a_cycle_opened_late_names_every_type_due_by_its_night(ctx, fixed):
     cycle = ctx.tables.cycles.get("p-000001", prepared.cycle_id)
     # pano due 21 November, prophy 20 December (by the night's lead window); bitewings June 2027: not yet
     assert cycle.recall_types == ["pano", "prophy"] and cycle.recall_due_date == date(2026, 11, 21)
+
+
+def test_the_retention_score_follows_the_recall_history_and_orders_the_call_queue(ctx, fixed):
+    """R25: stored when a cycle ends and when a recall visit is kept or missed; a call task carries it."""
+    open_cycle(ctx)
+    request = booking.BookingRequest(patient_id="p-000001", clinic_id="boston", appointment_type="recall",
+                                     provider_id="boston-hyg-1", starts_at=datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
+    booked = booking.book(ctx, request, "site")
+    assert ctx.tables.patients.get("p-000001").retention_score == 67  # one cycle, booked
+    fixed.at = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+    booking.change_status(ctx, "p-000001", booked.appointment.appointment_id, AppointmentStatus.NO_SHOW)
+    assert ctx.tables.patients.get("p-000001").retention_score == 40  # booked, then missed: (1 + 1) / (2 + 3)
+    _, second = open_cycle(ctx, "p-000002")
+    ctx.tables.patients.save(ctx.tables.patients.get("p-000002").model_copy(update={"retention_score": 90}))
+    results = walk(ctx, fixed, second)
+    calls = [t for t in ctx.tables.tasks.open_queue("boston", "front_desk") if t.kind.value == "recall_call"]
+    assert results and [t.retention_score for t in calls if t.patient_id == "p-000002"] == [90]

@@ -43,7 +43,7 @@ def worst_case(tenant, language: str) -> dict:
                 [rt.labels.get(language) or rt.labels["en"] for rt in tenant.recall_types]))] * len(tenant.recall_types),
                 language),
             "ask": True, "rebook": False, "moved": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
-            "instructions": instructions, "notice": "reminder", "unsubscribe_url": None}
+            "instructions": instructions, "notice": "reminder", "unsubscribe_url": None, "treatment": "prosthesis"}
 
 
 def rendered_sizes(tenant, language: str, name: str):
@@ -71,3 +71,12 @@ def test_every_sms_template_stays_within_its_segment_budget(tenant, language, na
 @pytest.mark.parametrize("name", SMS_TEMPLATES)
 def test_english_and_spanish_sms_stay_gsm7_once_folded(tenant, language, name):
     assert all(size.encoding == "GSM-7" for size, _ in rendered_sizes(tenant, language, name))
+
+
+@pytest.mark.parametrize("language", ["en", "es", "bg", "ru"])
+@pytest.mark.parametrize("treatment", ["orthodontics", "prosthesis", "periodontal", "general"])
+def test_every_reactivation_sms_fits_its_budget_for_every_treatment(tenant, language, treatment):
+    """A3: each segment's own message, with the longest names, stays within the language's budget."""
+    text = render_sms(language, "reactivation_sms.txt", True, **(worst_case(tenant, language) | {"treatment": treatment}))
+    found = sms_segments(text)
+    assert found.segments <= segment_budget("reactivation_sms", found.encoding), text

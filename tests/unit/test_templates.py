@@ -17,7 +17,7 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                event="call_no_answer", doctor="Dr. Alice Moreno", procedure="crown check", late=False, attempt=1,
                attempts=3, next_call=date(2026, 12, 2), appointment_at=datetime(2026, 12, 3, 10, 0), reason_label="cost",
                wants_contact_later=False, lead_id="ord-1", registrar="Chris Dole", patient_id="p-000001",
-               comment="Dr. Alice Moreno ordered a crown check by December 15, 2026.")
+               comment="Dr. Alice Moreno ordered a crown check by December 15, 2026.", treatment="prosthesis")
 
 
 @pytest.mark.parametrize("language", list(Language))

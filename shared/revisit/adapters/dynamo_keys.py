@@ -16,6 +16,7 @@ QUEUE_INDEX = "gsi_queue"  # sparse: open staff tasks per clinic and role
 SCHEDULE_INDEX = "gsi_schedule"  # sparse: booked appointments per provider, by start time
 PHONE_INDEX = "gsi_phone"  # patients by mobile number: whose is this SMS reply?
 LEAD_MONTH_INDEX = "gsi_lead_month"  # referral leads per clinic by the month they were ordered (monthly report)
+INACTIVE_INDEX = "gsi_inactive"  # sparse: patients with nothing booked, by the day they became (or become) inactive
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     # name: (partition attribute, sort attribute, projected attributes or None for ALL)
@@ -25,6 +26,8 @@ INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     SCHEDULE_INDEX: ("schedule_pk", "schedule_sk", ["appointment_id", "provider_id", "starts_at", "ends_at"]),
     PHONE_INDEX: ("phone_pk", "phone_sk", ["patient_id"]),
     LEAD_MONTH_INDEX: ("month_pk", "month_sk", None),
+    INACTIVE_INDEX: ("inactive_pk", "inactive_sk", ["patient_id", "clinic_id", "treatment", "date_of_birth",
+                                                    "last_visit", "status"]),
 }
 INDEX_ATTRIBUTES = {attr for pk, sk, _ in INDEXES.values() for attr in (pk, sk)}
 KEY_ATTRIBUTES = {PK, SK, TTL_ATTRIBUTE, *INDEX_ATTRIBUTES}
@@ -194,6 +197,41 @@ def lead_month_entry(clinic_id: str, month: str, ordered_at: datetime, lead_id: 
 
 def lead_month_partition(clinic_id: str, month: str) -> str:
     return f"LEADMONTH#{clinic_id}#{month}"
+
+
+def inactive_entry(clinic_id: str, inactive_from: date, patient_id: str) -> dict[str, str]:
+    return {"inactive_pk": inactive_partition(clinic_id), "inactive_sk": f"{inactive_from.isoformat()}#{patient_id}"}
+
+
+def inactive_partition(clinic_id: str) -> str:
+    return f"INACTIVE#{clinic_id}"
+
+
+def campaign(campaign_id: str) -> dict[str, str]:
+    return {PK: f"CAMPAIGN#{campaign_id}", SK: "CAMPAIGN"}
+
+
+def campaigns_partition() -> str:
+    return "CAMPAIGNS"
+
+
+def campaign_listing(campaign_id: str) -> dict[str, str]:
+    """Every campaign, listed under one partition (a chain runs a handful a year): overlaps are checked there."""
+    return {PK: campaigns_partition(), SK: f"CAMPAIGN#{campaign_id}"}
+
+
+def campaign_member(campaign_id: str, patient_id: str) -> dict[str, str]:
+    """A campaign's patients live in its partition: its results are one Query."""
+    return {PK: f"CAMPAIGN#{campaign_id}", SK: f"MEMBER#{patient_id}"}
+
+
+def members_prefix() -> str:
+    return "MEMBER#"
+
+
+def campaign_lock(patient_id: str) -> dict[str, str]:
+    """A patient is in one campaign at a time: this item, created on condition, names it until the chain ends."""
+    return {PK: f"PATIENT#{patient_id}", SK: "CAMPAIGN_LOCK"}
 
 
 def notice(kind: str, key: str) -> dict[str, str]:

@@ -32,9 +32,11 @@ from revisit.api.models import (
     LeadView,
     Move,
     NewBooking,
+    NewCampaign,
     NewOrder,
     NewPatient,
     NewPayment,
+    Observation,
     PatientChanges,
     PatientHistory,
     PatientView,
@@ -52,6 +54,7 @@ from revisit.models.common import Role
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
+    Campaign,
     ConfirmationStatus,
     EligibilityResult,
     InsurancePolicy,
@@ -61,7 +64,7 @@ from revisit.models.entities import (
     RecallItem,
     StaffTask,
 )
-from revisit.services import booking, confirmation, patient_actions, referral
+from revisit.services import booking, confirmation, patient_actions, reactivation, referral
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 
@@ -329,15 +332,19 @@ def work_queue(clinic_id: PathId, role: Annotated[Role, Query()] = Role.FRONT_DE
     ctx = _context(tasks)
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise NotFound("clinic", clinic_id)
-    return ctx.tables.tasks.open_queue(clinic_id, role.value, limit)
+    # Due day first; within a day, R25: the patients likeliest to book first (no score yet: the middle, 50).
+    return sorted(ctx.tables.tasks.open_queue(clinic_id, role.value, limit), key=lambda task: (
+        task.due_at.date(), -(task.retention_score if task.retention_score is not None else 50), task.due_at))
 
 
 @tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason", responses=answers(WRITE_ERRORS))
 def call_outcome(task_id: PathId, body: CallOutcome) -> StaffTask:
     _integrator(tasks, task_id=task_id)
     ctx = _context(tasks)
+    if body.staff_id is not None and body.staff_id not in {m.staff_id for m in ctx.config.staff}:
+        raise InvalidRequest("staff_id", f"unknown staff member {body.staff_id!r}")
     try:
-        patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason)
+        patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason, body.staff_id)
     except ValueError as exc:
         raise InvalidRequest("reason", str(exc).split(": ", 1)[-1]) from None
     return ctx.tables.tasks.get(task_id)
@@ -433,6 +440,61 @@ def registrar_calls(registrar_id: PathId, day: Annotated[date | None, Query(alia
     return referral.calls_due(ctx, registrar_id, day)
 
 
+# --- reactivation (A1-A8) ----------------------------------------------------------------------------
+campaigns = APIGatewayRouter()
+
+
+@campaigns.post("/campaigns", summary="Start a reactivation campaign over segments of the inactive patients (A5)",
+                responses=answers(WRITE_ERRORS, _201="Started", _200="The same campaign again"))
+def start_campaign(body: NewCampaign) -> Response[dict]:
+    _integrator(campaigns)
+    for clinic_id in body.clinics:
+        _integrator(campaigns, clinic_id=clinic_id)
+    campaign = Campaign(**body.model_dump(), created_at=clock.now())
+    stored, created = reactivation.create_campaign(_context(campaigns), campaign)
+    return Response(201 if created else 200, JSON, stored.model_dump(mode="json"))
+
+
+@campaigns.get("/campaigns/<campaign_id>", summary="A campaign's results (A8): goal against recovered, responses "
+               "by link, never reached, days to booking, per treatment", responses=answers(READ_ERRORS))
+def campaign_results(campaign_id: PathId) -> dict:
+    _integrator(campaigns)
+    return reactivation.results(_context(campaigns), campaign_id)
+
+
+@campaigns.post("/campaigns/<campaign_id>/patients/<patient_id>/observations",
+                summary="Record what the team learnt of a contacted patient (A6)", responses=answers(WRITE_ERRORS))
+def observe(campaign_id: PathId, patient_id: PathId, body: Observation) -> dict:
+    _integrator(campaigns, patient_id=patient_id)
+    member = reactivation.record_observation(_context(campaigns), campaign_id, patient_id, body.note, body.responded)
+    return {"patient_id": patient_id, "outcome": member.outcome.value, "observations": len(member.observations)}
+
+
+@campaigns.get("/clinics/<clinic_id>/inactive", summary="The clinic's inactive patients with their contact details "
+               "(A1, A2), longest inactive first; format=csv for a spreadsheet", responses=answers(READ_ERRORS))
+def inactive_patients(clinic_id: PathId, format: Annotated[Literal["json", "csv"], Query()] = "json",
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                      after: Annotated[str | None, Query(max_length=2000)] = None) -> Response[Any]:
+    _integrator(campaigns, clinic_id=clinic_id)
+    ctx = _context(campaigns)
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    listing = reactivation.inactive_list(ctx, clinic_id, limit, after)
+    if format == "csv":
+        return Response(200, "text/csv; charset=utf-8", reactivation.inactive_csv(listing["patients"]))
+    return Response(200, JSON, listing)
+
+
+@campaigns.get("/clinics/<clinic_id>/daily-list", summary="The administrator's day (A7): today's agenda, tomorrow's "
+               "unconfirmed appointments, the reactivation calls due", responses=answers(READ_ERRORS))
+def daily_list(clinic_id: PathId) -> dict:
+    _integrator(campaigns, clinic_id=clinic_id)
+    ctx = _context(campaigns)
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    return reactivation.daily_list(ctx, clinic_id)
+
+
 # --- the resolver --------------------------------------------------------------------------------
 def build_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
@@ -441,7 +503,7 @@ def build_resolver() -> APIGatewayRestResolver:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (patients, availability, appointments, tasks, leads):
+    for router in (patients, availability, appointments, tasks, leads, campaigns):
         app.include_router(router)
 
     def problem(status: int, error: str, field: str | None = None) -> Response:

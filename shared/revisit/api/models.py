@@ -174,6 +174,8 @@ class CallOutcome(Body):
     result: CallResult
     reason: Identifier | None = None
     """Required when the result is `declined`: one of the tenant's refusal reasons."""
+    staff_id: Identifier | None = None
+    """Who called (a staff member of the tenant file): the monthly recall-call report counts per caller (R26)."""
 
 
 class CycleView(BaseModel):
@@ -286,3 +288,26 @@ class LeadTimeline(BaseModel):
 
     lead: LeadView
     timeline: list[TimelineEntry]
+
+
+# --- reactivation (A1-A8) --------------------------------------------------------------------------
+class NewCampaign(Body):
+    """A5: a campaign over segments of the inactive patients (an empty list is every value), with a goal."""
+
+    campaign_id: Identifier
+    name: PlainText = Field(min_length=1, max_length=100)
+    clinics: list[Identifier] = []
+    treatments: list[Literal["orthodontics", "prosthesis", "periodontal", "general"]] = []
+    age_bands: list[str] = []
+    """Of 0-17, 18-34, 35-49, 50-64, 65+."""
+    lapse_bands: list[str] = []
+    """Time since the last visit: of 'under 12 months', '12-23 months', '24-47 months', '48 months or more'."""
+    goal_patients: int = Field(ge=1, le=100_000)
+    goal_date: date
+
+
+class Observation(Body):
+    """A6: what the team learnt of a contacted patient; `responded` ends their chain (they answered)."""
+
+    note: PlainText = Field(min_length=1, max_length=500)
+    responded: bool = False

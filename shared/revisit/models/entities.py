@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from revisit.domain.leads import LeadEvent, LeadStage
+from revisit.domain.reactivation import Treatment
 from revisit.models.common import (
     Channel,
     Email,
@@ -111,6 +112,11 @@ class Patient(Record):
     or a ladder nobody answered)."""
     phone_invalid: bool = False
     """A call found the number wrong: no SMS or call to it until the phone changes."""
+    treatment: Treatment = Treatment.GENERAL
+    """A4: what the patient is treated for (the segment a reactivation message speaks to)."""
+    retention_score: int | None = Field(default=None, ge=0, le=100)
+    """R25: how reliably the patient keeps their recall (domain/reactivation.retention_score); call queues
+    put the likelier to book first."""
 
     @property
     def display_name(self) -> str:
@@ -180,6 +186,7 @@ class TaskKind(StrEnum):
     APPOINTMENT_DECLINED = "appointment_declined"  # the patient answered no: rebook or cancel with them
     ASSIGN_LEAD = "assign_lead"  # F4: the senior registrar picks who calls about a doctor's order
     REFERRAL_CALL = "referral_call"  # F5: the assigned registrar calls about a doctor's order
+    REACTIVATION_CALL = "reactivation_call"  # A5: the front desk phones an inactive patient of a campaign
 
 
 class TaskPriority(StrEnum):
@@ -221,6 +228,9 @@ class StaffTask(Record):
     assignee: Identifier | None = None
     """The staff member the task is for (a referral call's registrar); none: anyone with the role."""
     lead_id: str | None = None
+    campaign_id: str | None = None
+    retention_score: int | None = None
+    """R25: the patient's score when the task was made: a queue calls the likelier to book first."""
 
 
 class AttemptOutcome(StrEnum):
@@ -397,3 +407,54 @@ class LeadEntry(Record):
     applied: bool = True
     """False: the event came too late or twice and changed nothing (kept for the record)."""
     detail: str = ""
+
+
+class CampaignStatus(StrEnum):
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+class Campaign(Record):
+    """A5: a reactivation campaign: the segments it targets and its goal (patients recovered by a date)."""
+
+    campaign_id: Identifier
+    name: PlainText
+    clinics: list[Identifier] = []
+    treatments: list[Treatment] = []
+    age_bands: list[str] = []
+    lapse_bands: list[str] = []
+    goal_patients: int = Field(ge=1)
+    goal_date: date
+    created_at: AwareDatetime
+    status: CampaignStatus = CampaignStatus.RUNNING
+    targeted: int = 0
+    """Patients the selection found in the segments (started or skipped)."""
+
+
+class MemberOutcome(StrEnum):
+    IN_PROGRESS = "in_progress"
+    RECOVERED = "recovered"  # booked a visit
+    RESPONDED = "responded"  # answered without booking (a reply, an observation), or declined
+    NEVER_REACHED = "never_reached"
+    OPTED_OUT = "opted_out"
+    SKIPPED = "skipped"  # in a recall cycle, a future appointment, another campaign, nothing reachable
+
+
+class CampaignMember(Record):
+    """A patient in a campaign: how far down the chain they went and how it ended (A8)."""
+
+    campaign_id: Identifier
+    patient_id: Identifier
+    clinic_id: Identifier
+    treatment: Treatment
+    outcome: MemberOutcome = MemberOutcome.IN_PROGRESS
+    link_index: int = 0
+    """The next link to send."""
+    channels_sent: list[Channel] = []
+    first_contact_at: AwareDatetime | None = None
+    responded_at: AwareDatetime | None = None
+    responded_after: Channel | None = None
+    """The last link sent before the response (which link worked)."""
+    detail: str = ""
+    observations: list[str] = []
+    """A6: what the team noted on the contacted patient (staff text, never logged)."""

@@ -6,10 +6,10 @@ execution, because ops read executions in the console.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer
 
 from revisit.models.common import Channel, Identifier
 
@@ -214,3 +214,36 @@ class ReferralReportResult(StepModel):
     month: str
     leads: int
     report_keys: list[str]
+
+
+# --- Reactivation (one campaign execution, one execution per patient of the campaign) -------------
+
+
+class CampaignPage(StepRequest):
+    campaign_id: Identifier
+    clinic_index: int = 0
+    token: str | None = None
+
+
+class CampaignPageResult(StepModel):
+    done: bool
+    clinic_index: int
+    token: str | None
+    started: int
+
+
+class ReactivationRef(StepRequest):
+    campaign_id: Identifier
+    patient_id: Identifier
+
+
+class ReactivationStep(StepModel):
+    done: bool
+    outcome: str
+    next_at: AwareDatetime | None = None
+    """When to look again (the next link, the send window, the answer time)."""
+
+    @field_serializer("next_at")
+    def _utc(self, value: AwareDatetime | None) -> str | None:
+        """Step Functions' Wait reads it: UTC, 'Z'."""
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -215,6 +215,31 @@ class ReportSettings(Strict):
     daily_local_time: time = time(6, 0)
 
 
+class ReactivationLink(Strict):
+    """A5: one link of a reactivation chain: its channel, sent this many days after the previous link."""
+
+    channel: Channel
+    after_days: int = Field(ge=0, le=60)
+
+
+class ReactivationSettings(Strict):
+    inactive_after_months: int = Field(default=18, ge=3, le=120)
+    """A1: no visit for this long and nothing booked: the patient is inactive."""
+    chain: list[ReactivationLink] = Field(default=[
+        ReactivationLink(channel=Channel.EMAIL, after_days=0), ReactivationLink(channel=Channel.SMS, after_days=7),
+        ReactivationLink(channel=Channel.CALL_TASK, after_days=7)], min_length=1)
+    """A5: email first, SMS a week later to those without email or without response, then a call task."""
+    answer_days: int = Field(default=7, ge=1, le=60)
+    """After the last link, how long a response still counts before the patient is 'never reached'."""
+
+    @field_validator("chain")
+    @classmethod
+    def _reaches_patients(cls, chain: list[ReactivationLink]) -> list[ReactivationLink]:
+        if any(link.channel not in (Channel.EMAIL, Channel.SMS, Channel.CALL_TASK) for link in chain):
+            raise ValueError("a reactivation link is email, sms or call_task")
+        return chain
+
+
 class TenantConfig(Strict):
     tenant_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,19}$")]
     name: PlainText
@@ -248,6 +273,7 @@ class TenantConfig(Strict):
     refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
     procedures: list[Procedure] = []
     referral: ReferralSettings = ReferralSettings()
+    reactivation: ReactivationSettings = ReactivationSettings()
     sweep: SweepSettings = SweepSettings()
     recall: RecallLoopSettings = RecallLoopSettings()
     reports: ReportSettings = ReportSettings()

@@ -27,6 +27,7 @@ from revisit.offline.outbox import RECALL_LEDGER, outbox_records, write_outbox
 from revisit.offline.simulation import Simulation
 from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
 from revisit.offline.synthetic import generate
+from revisit.services import reactivation
 
 PRICING = json.loads((Path(__file__).resolve().parents[1] / "pricing.json").read_text())
 DEFAULT_START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -167,6 +168,9 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         },
         "wall_clock_seconds": round(elapsed, 1),
         "referral_leads": _write_leads(items, out / "leads.json"),
+        "inactive_patients": {c.clinic_id: ctx.tables.patients.count_inactive(c.clinic_id, (
+            options.start + timedelta(days=options.days)).date()) for c in ctx.config.clinics},
+        "reactivation_campaigns": [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     (out / "summary.md").write_text(_summary_markdown(summary))
@@ -330,6 +334,15 @@ def _summary_markdown(summary: dict) -> str:
     for reason, count in leads["by_refusal_reason"].items():
         lines.append(f"| leads failed: {reason} | {count} |")
     lines.append(f"| lead events recorded, not applied (late or repeated) | {leads['ignored_events']} |")
+    lines.append(f"| inactive patients at the end, by clinic | {summary['inactive_patients']} |")
+    for campaign in summary["reactivation_campaigns"]:
+        name = campaign["name"]
+        lines.append(f"| campaign {name}: goal | {campaign['goal']['patients']} by {campaign['goal']['by']} |")
+        lines.append(f"| campaign {name}: targeted, contacted, recovered | {campaign['targeted']}, "
+                     f"{campaign['contacted']}, {campaign['recovered']} ({campaign['goal_reached']:.0%} of the goal) |")
+        lines.append(f"| campaign {name}: outcomes | {', '.join(f'{k} {v}' for k, v in campaign['outcomes'].items() if v)} |")
+        lines.append(f"| campaign {name}: responses by link | {campaign['responses_by_link'] or '-'} |")
+        lines.append(f"| campaign {name}: median days to booking | {campaign['median_days_to_booking']} |")
     cost = summary["estimated_cost_per_1000_recalled_usd"]
     lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")
     lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")

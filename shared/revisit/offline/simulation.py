@@ -16,9 +16,9 @@ from moto.sns.models import sns_backends
 from revisit.domain.leads import CallOutcome, LeadStage
 from revisit.errors import Conflict, InvalidRequest, SlotTaken
 from revisit.models.common import Role
-from revisit.models.entities import AppointmentStatus, CallResult, Patient
+from revisit.models.entities import AppointmentStatus, CallResult, Campaign, Patient, PatientStatus
 from revisit.offline.stack import ACCOUNT, REGION
-from revisit.services import booking, patient_actions, referral, replies
+from revisit.services import booking, patient_actions, reactivation, referral, replies
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
@@ -30,6 +30,10 @@ CALL_OUTCOMES = ((CallResult.BOOKED, 0.35), (CallResult.DECLINED, 0.10), (CallRe
 ORDER_SHARE, ORDER_DAYS = 0.06, 40
 """Of the patients, those a doctor orders a control procedure for, on one of the run's first days."""
 REFERRAL_CALL_OUTCOMES = ((CallOutcome.BOOKED, 0.45), (CallOutcome.REFUSED, 0.12), (CallOutcome.NO_ANSWER, 0.43))
+REACTIVATION_REACTIONS = {"sms": 0.14, "email": 0.08}
+"""Of inactive patients, those a reactivation message brings back (they book)."""
+REACTIVATION_CALLS = ((CallResult.BOOKED, 0.30), (CallResult.DECLINED, 0.15), (CallResult.NO_ANSWER, 0.55))
+CAMPAIGN_DAY = 1
 
 
 def _draw(*parts: str) -> float:
@@ -80,7 +84,30 @@ class Simulation:
         self._work_call_queue(now)
         self._visits(now)
         self._referrals(now)
+        if self._day == CAMPAIGN_DAY:
+            self._campaign(now)
         self._day += 1
+
+    # --- reactivation: the chain's campaign, its calls -------------------------------------------------------
+    def _campaign(self, now: datetime) -> None:
+        campaign = Campaign(campaign_id="winter-comeback", name="Winter comeback", goal_patients=15,
+                            goal_date=now.date() + timedelta(days=60), created_at=now)
+        try:
+            reactivation.create_campaign(self.ctx, campaign)
+        except (Conflict, InvalidRequest):
+            return
+        self.actions["reactivation campaign started"] += 1
+
+    def _reactivation_call(self, task, now: datetime) -> None:
+        result = _pick(_draw(task.task_id, "reactivation call"), REACTIVATION_CALLS)
+        if result == CallResult.BOOKED:
+            self._book(task.patient_id, now, "came back on a reactivation call", reactivation=True)
+        elif result == CallResult.DECLINED:
+            reactivation.record_observation(self.ctx, task.campaign_id, task.patient_id,
+                                            "reached: not coming back for now", responded=True)
+        patient_actions.record_call_outcome(self.ctx, task.task_id, result,
+                                            "other" if result == CallResult.DECLINED else None)
+        self.actions[f"reactivation call: {result.value}"] += 1
 
     # --- referral follow-up: doctors order, the senior registrar assigns, registrars call -------------------
     def _referrals(self, now: datetime) -> None:
@@ -155,8 +182,13 @@ class Simulation:
         return None
 
     def _react(self, patient_id: str, channel: str, now: datetime) -> None:
-        """To a recall message: an appointment's own notices, once booked, draw no reaction here."""
+        """To a recall message: an appointment's own notices, once booked, draw no reaction here. To a
+        reactivation message (the patient is inactive): some come back."""
         if patient_actions.open_cycle(self.ctx, patient_id) is None:
+            patient = self.ctx.tables.patients.get(patient_id)
+            if patient.status == PatientStatus.INACTIVE and patient.next_appointment_at is None \
+                    and _draw(patient_id, channel, "reactivation", now.date().isoformat()) < REACTIVATION_REACTIONS[channel]:
+                self._book(patient_id, now, f"came back after a reactivation {channel}", reactivation=True)
             return
         book, decline, stop = REACTIONS[channel]
         draw = _draw(patient_id, channel, now.date().isoformat())
@@ -171,10 +203,10 @@ class Simulation:
             replies.handle_reply(self.ctx, phone, "STOP", f"sim-{patient_id}-{now:%Y%m%d}")
             self.actions[f"replied STOP to {channel}"] += 1
 
-    def _book(self, patient_id: str, now: datetime, why: str) -> None:
+    def _book(self, patient_id: str, now: datetime, why: str, reactivation: bool = False) -> None:
         """A free recall slot one to three weeks out, booked as the API books it (slot locks, the
         Appointment workflow's confirmation, reminders and instructions)."""
-        if patient_actions.open_cycle(self.ctx, patient_id) is None:
+        if not reactivation and patient_actions.open_cycle(self.ctx, patient_id) is None:
             return
         clinic = self.ctx.config.clinic(self._clinic_of[patient_id])
         first = (now + timedelta(days=7 + int(_draw(patient_id, "day") * 14))).astimezone(ZoneInfo(clinic.time_zone)).date()
@@ -216,6 +248,9 @@ class Simulation:
     def _work_call_queue(self, now: datetime) -> None:
         for clinic in self.ctx.config.clinics:
             for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.FRONT_DESK.value, limit=500):
+                if task.kind.value == "reactivation_call" and task.patient_id and task.campaign_id:
+                    self._reactivation_call(task, now)
+                    continue
                 if task.kind.value != "recall_call" or task.patient_id is None:
                     continue
                 result = _pick(_draw(task.task_id, "call"), CALL_OUTCOMES)

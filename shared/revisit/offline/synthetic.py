@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from revisit.domain.reactivation import Treatment
 from revisit.models.common import Language
-from revisit.models.entities import Appointment, InsurancePolicy, Patient, RecallItem
+from revisit.models.entities import Appointment, InsurancePolicy, Patient, PatientStatus, RecallItem
 from revisit.models.tenant import TenantConfig
 
 FIRST_NAMES = {
@@ -48,6 +49,8 @@ class Mix:
     opted_out: float = 0.03
     already_booked: float = 0.05
     perio: float = 0.15
+    lapsed: float = 0.12
+    """Patients whose last visit is 18 months to 5 years back: inactive, for reactivation (A1)."""
 
 
 def _phone(rng: random.Random, country: str) -> str:
@@ -110,4 +113,24 @@ def generate(config: TenantConfig, count: int, today: date, seed: int = 7, mix: 
                                        covered_recall_types=["prophy", "perio", "bitewings"],
                                        coverage_percent=rng.choice([50, 80, 100]))] if insured else [],
         ))
-    return patients, appointments
+    return _lapse(patients, today, seed, mix), appointments
+
+
+def _lapse(patients: list[Patient], today: date, seed: int, mix: Mix) -> list[Patient]:
+    """A second draw (the first one's sequence, and so every earlier demo's patients, unchanged): a treatment
+    for each patient (A4), and a share of them lapsed long ago and handed to reactivation."""
+    rng = random.Random(seed * 7919 + 1)
+    changed = []
+    for patient in patients:
+        draw = rng.random()
+        perio = any(r.recall_type == "perio" for r in patient.recalls)
+        treatment = (Treatment.PERIODONTAL if perio else Treatment.ORTHODONTICS if draw < 0.12
+                     else Treatment.PROSTHESIS if draw < 0.27 else Treatment.GENERAL)
+        update: dict = {"treatment": treatment}
+        if rng.random() < mix.lapsed and patient.next_appointment_at is None:
+            last = today - timedelta(days=rng.randint(18 * 30, 5 * 365))
+            update |= {"last_visit": last, "status": PatientStatus.INACTIVE,
+                       "recalls": [r.model_copy(update={"last_done": min(r.last_done, last) if r.last_done else last})
+                                   for r in patient.recalls]}
+        changed.append(patient.model_copy(update=update))
+    return changed

@@ -36,6 +36,7 @@ from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
 from revisit.services.patients import change_patient
 from revisit.services.recall import end_cycle
+from revisit.services.retention import with_score
 from revisit.topology import APPOINTMENT
 
 BOOKING_HORIZON = timedelta(days=732)
@@ -226,7 +227,7 @@ def _close_the_loop(ctx: TenantContext, appointment: Appointment) -> None:
     today = clock.now().astimezone(zone).date()
 
     def change(patient: Patient) -> Patient:
-        patient = patient.model_copy(update={"next_appointment_at": following})
+        patient = with_score(ctx, patient.model_copy(update={"next_appointment_at": following}))  # R25
         if appointment.status == AppointmentStatus.COMPLETED:
             # A patient handed to reactivation who came back is in the loop again.
             patient = patient.model_copy(update={"status": PatientStatus.ACTIVE, "recall_status": None}

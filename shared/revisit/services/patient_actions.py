@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from revisit import clock
 from revisit.errors import NotFound
@@ -13,6 +14,7 @@ from revisit.models.entities import (
     CallResult,
     CycleStatus,
     RecallCycle,
+    TaskKind,
     TaskStatus,
 )
 from revisit.services.context import TenantContext
@@ -61,12 +63,26 @@ def opt_out(ctx: TenantContext, patient_id: str) -> None:
         end_cycle(ctx, cycle, CycleStatus.OPTED_OUT, "patient opted out")
 
 
-def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, reason: str | None = None) -> None:
-    """A front-desk call's result (R24 logs it on the patient file through the task's attempt row)."""
+REACHED = (CallResult.BOOKED, CallResult.DECLINED, CallResult.CALL_BACK)
+
+
+def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, reason: str | None = None,
+                        staff_id: str | None = None) -> None:
+    """A front-desk call's result (R24 logs it on the patient file through the task's attempt row). A recall
+    call is counted for R26 (calls, reached, booked; per caller when the API names them), once: on the day,
+    at the clinic, when its task closes."""
     task = ctx.tables.tasks.get(task_id)
     if result == CallResult.DECLINED and (reason is None or reason not in ctx.config.refusal_reasons):
         raise ValueError(f"reason: a declined call needs one of {ctx.config.refusal_reasons}")
-    ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason)
+    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason)
+    if closed and task.kind == TaskKind.RECALL_CALL:
+        day = clock.now().astimezone(ZoneInfo(ctx.config.clinic(task.clinic_id).time_zone)).date()
+        for name in ("recall_calls", "recall_calls_reached" if result in REACHED else None,
+                     "recall_calls_booked" if result == CallResult.BOOKED else None):
+            if name:
+                ctx.tables.daily_counts.add(task.clinic_id, day, name)
+                if staff_id:
+                    ctx.tables.daily_counts.add(task.clinic_id, day, f"{name}@{staff_id}")
     if task.patient_id is None:
         return
     if result == CallResult.DECLINED:

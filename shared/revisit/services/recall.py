@@ -50,6 +50,7 @@ from revisit.rendering import render, render_sms
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 from revisit.services.patients import change_patient
+from revisit.services.retention import CYCLE_OUTCOMES, with_score
 from revisit.services.suggestion import suggested_visit_day
 from revisit.services.unsubscribe import unsubscribe_url
 
@@ -312,7 +313,8 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
         Channel.ADMIN_TASK: (TaskKind.ADMIN_FOLLOW_UP, Role.OFFICE_ADMIN, TaskPriority.NORMAL,
                              f"Follow up non-responding patient {cycle.patient_id} (recall {cycle.recall_due_date})"),
     }[step.channel]
-    task = _cycle_task(cycle, kind, role, priority, now, now, title)
+    task = _cycle_task(cycle, kind, role, priority, now, now, title).model_copy(
+        update={"retention_score": patient.retention_score})  # R25: the queue calls the likelier first
     ctx.tables.tasks.create(task)
     return claim.model_copy(update={"outcome": AttemptOutcome.TASK_CREATED, "task_id": task.task_id})
 
@@ -369,6 +371,8 @@ def end_cycle(ctx: TenantContext, cycle: RecallCycle, status: CycleStatus, reaso
     if closed:  # the report's week: booked, declined... counted once, on the clinic's day
         day = now.astimezone(ZoneInfo(ctx.config.clinic(cycle.clinic_id).time_zone)).date()
         ctx.tables.daily_counts.add(cycle.clinic_id, day, status.value.lower())
+        if status in CYCLE_OUTCOMES:  # R25: the way this cycle ended counts in the patient's score
+            change_patient(ctx, cycle.patient_id, lambda patient: with_score(ctx, patient))
     for kind in CYCLE_TASK_KINDS:
         if kind == TaskKind.CHART_REVIEW and status == CycleStatus.BOOKED:
             continue

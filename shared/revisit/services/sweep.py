@@ -97,6 +97,9 @@ def count_upcoming(request: RunDateRequest, ctx: TenantContext) -> UpcomingCount
     horizon = request.run_date + timedelta(days=UPCOMING_DAYS)
     due = sum(ctx.tables.patients.count_due(c.clinic_id, horizon) for c in ctx.config.clinics)
     in_recall = sum(ctx.tables.cycles.count_open(c.clinic_id) for c in ctx.config.clinics)
+    for clinic in ctx.config.clinics:  # A1: the night's count of inactive patients, kept day by day (a trend)
+        ctx.tables.daily_counts.set(clinic.clinic_id, request.run_date, "inactive",
+                                    ctx.tables.patients.count_inactive(clinic.clinic_id, request.run_date))
     return UpcomingCount(due_next_30_days=due, in_recall=in_recall)
 
 

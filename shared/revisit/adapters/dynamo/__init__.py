@@ -7,6 +7,7 @@ from typing import Any
 
 from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
+from revisit.adapters.dynamo.campaigns import CampaignRepository
 from revisit.adapters.dynamo.credentials import CredentialRepository
 from revisit.adapters.dynamo.daily_counts import DailyCountRepository
 from revisit.adapters.dynamo.leads import LeadRepository
@@ -34,3 +35,4 @@ class TenantTables:
         self.sms_spend = SmsSpendRepository(table)
         self.daily_counts = DailyCountRepository(table)
         self.leads = LeadRepository(table)
+        self.campaigns = CampaignRepository(table)

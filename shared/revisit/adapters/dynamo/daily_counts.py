@@ -22,9 +22,21 @@ class DailyCountRepository:
             self._table.update_item(Key=keys.daily_counts(clinic_id, day), UpdateExpression="ADD #n :a",
                                     ExpressionAttributeNames={"#n": name}, ExpressionAttributeValues={":a": amount})
 
+    def set(self, clinic_id: str, day: date, name: str, value: int) -> None:
+        """A day's figure taken once (the night's count of inactive patients): a re-run writes the same."""
+        with translated_errors("daily counts", clinic_id):
+            self._table.update_item(Key=keys.daily_counts(clinic_id, day), UpdateExpression="SET #n = :v",
+                                    ExpressionAttributeNames={"#n": name}, ExpressionAttributeValues={":v": value})
+
+    def day(self, clinic_id: str, day: date) -> Counter[str]:
+        return self.period(clinic_id, day, day)
+
     def week(self, clinic_id: str, last_day: date) -> Counter[str]:
         """The seven days ending on `last_day`, added up."""
-        first = last_day - timedelta(days=6)
+        return self.period(clinic_id, last_day - timedelta(days=6), last_day)
+
+    def period(self, clinic_id: str, first: date, last_day: date) -> Counter[str]:
+        """The days from `first` to `last_day`, added up (a month: at most 31 items, one Query)."""
         with translated_errors("daily counts", clinic_id):
             page = self._table.query(
                 KeyConditionExpression=Key(keys.PK).eq(keys.daily_counts_partition(clinic_id))

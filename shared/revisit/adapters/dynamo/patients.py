@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -17,9 +17,10 @@ from revisit.adapters.dynamo.items import (
     to_item,
     translated_errors,
 )
+from revisit.domain.reactivation import inactive_from
 from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.errors import Conflict, NotFound
-from revisit.models.entities import Patient
+from revisit.models.entities import Patient, PatientStatus
 from revisit.models.tenant import TenantConfig
 
 
@@ -28,6 +29,7 @@ class PatientRepository:
         self._table = table
         self._recall_types = {rt.recall_type: rt for rt in config.recall_types}
         self._combine_days = config.sweep.lead_days
+        self._inactive_after = config.reactivation.inactive_after_months
 
     def due_attributes(self, patient: Patient) -> dict[str, Any]:
         """The sparse due-index entry: present only while the patient's next recall has no cycle yet,
@@ -44,9 +46,38 @@ class PatientRepository:
             attributes |= keys.due_entry(patient.clinic_id, opens, patient.patient_id)
         return attributes
 
+    def inactive_attributes(self, patient: Patient) -> dict[str, Any]:
+        """A1: the sparse inactive-index entry, for a patient with nothing booked who is not opted out: the
+        day they become inactive (the recall loop's hand-over makes it their last visit: inactive now)."""
+        if patient.opted_out or patient.next_appointment_at is not None:
+            return {}
+        since = patient.last_visit if patient.status == PatientStatus.INACTIVE else \
+            inactive_from(patient.last_visit, self._inactive_after)
+        return keys.inactive_entry(patient.clinic_id, since, patient.patient_id) if since else {}
+
     def item(self, patient: Patient) -> dict[str, Any]:
         phone = keys.phone_entry(patient.phone, patient.patient_id) if patient.phone else {}
-        return keys.patient(patient.patient_id) | to_item(patient) | self.due_attributes(patient) | phone
+        return (keys.patient(patient.patient_id) | to_item(patient) | self.due_attributes(patient) | phone
+                | self.inactive_attributes(patient))
+
+    def inactive(self, clinic_id: str, on: date, limit: int = 500, after: str | None = None
+                 ) -> tuple[list[dict[str, Any]], str | None]:
+        """A1, A2: a page of the clinic's patients inactive on `on` (index entries: id, clinic, treatment,
+        birth date, last visit), longest inactive first; and the next page's token."""
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.INACTIVE_INDEX, "Limit": limit,
+            "KeyConditionExpression": Key("inactive_pk").eq(keys.inactive_partition(clinic_id))
+            & Key("inactive_sk").lt((on + timedelta(days=1)).isoformat())}
+        if after:
+            kwargs["ExclusiveStartKey"] = decode_token(after)
+        page = self._table.query(**kwargs)
+        return [{k: plain(v) for k, v in item.items()} for item in page.get("Items", [])], \
+            encode_token(page.get("LastEvaluatedKey"))
+
+    def count_inactive(self, clinic_id: str, on: date) -> int:
+        return count(self._table, IndexName=keys.INACTIVE_INDEX,
+                     KeyConditionExpression=Key("inactive_pk").eq(keys.inactive_partition(clinic_id))
+                     & Key("inactive_sk").lt((on + timedelta(days=1)).isoformat()))
 
     def by_phone(self, phone: str) -> list[Patient]:
         """Everyone with this mobile number (a family may share one), read from the phone index."""
