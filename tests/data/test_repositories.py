@@ -361,3 +361,31 @@ def test_daily_counts_add_up_over_the_week_that_ends_on_a_day(tables):
     tables.daily_counts.add("madrid", date(2026, 11, 24), "booked")
     week = tables.daily_counts.week("boston", date(2026, 11, 24))
     assert (week["opened"], week["booked"], week["declined"]) == (3, 1, 0)
+
+
+def test_the_inactive_index_holds_the_lapsed_with_nothing_booked_and_pages_them(tables):
+    """A1, A2: inactive 18 months after the last visit (the demo tenant's setting), or at once when the recall
+    loop handed them over; a booking or an opt-out takes them out; read page by page, never a scan."""
+    from datetime import UTC, datetime
+
+    from revisit.models.entities import PatientStatus
+
+    lapsed = [make_patient(f"p-{n:06d}", last_visit=date(2024, 1, n + 1), treatment="prosthesis") for n in range(3)]
+    handed_over = make_patient("p-000010", last_visit=date(2026, 6, 1), status=PatientStatus.INACTIVE)
+    recent = make_patient("p-000011", last_visit=date(2026, 6, 1))
+    booked = make_patient("p-000012", last_visit=date(2024, 1, 1),
+                          next_appointment_at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC))
+    opted_out = make_patient("p-000013", last_visit=date(2024, 1, 1), opted_out=True)
+    tables.patients.save_many([*lapsed, handed_over, recent, booked, opted_out])
+    today = date(2026, 11, 23)
+    entries, token = [], None
+    while True:
+        page, token = tables.patients.inactive("boston", today, 2, token)
+        entries += page
+        if token is None:
+            break
+    assert [e["patient_id"] for e in entries] == ["p-000000", "p-000001", "p-000002", "p-000010"]
+    assert {e["treatment"] for e in entries[:3]} == {"prosthesis"}
+    assert tables.patients.count_inactive("boston", today) == 4
+    assert tables.patients.count_inactive("boston", date(2025, 6, 1)) == 0  # before any became inactive
+    assert tables.patients.count_inactive("madrid", today) == 0

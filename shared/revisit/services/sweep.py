@@ -199,6 +199,9 @@ def write_recall_report(request: RunDateRequest, ctx: TenantContext) -> ReportRe
     figures = {clinic_id: _figures(counts, [r for r in rows if r["clinic_id"] == clinic_id], request.run_date,
                                    weeks[clinic_id]) for clinic_id, counts in by_clinic.items()}
     chain = _figures(sum(by_clinic.values(), Counter()), rows, request.run_date, sum(weeks.values(), Counter()))
+    for clinic_id in figures:  # A1: tonight's inactive patients (counted by the sweep's count step)
+        figures[clinic_id]["inactive"] = ctx.tables.daily_counts.day(clinic_id, request.run_date)["inactive"]
+    chain["inactive"] = sum(f["inactive"] for f in figures.values())
     summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "run_date": request.run_date.isoformat(),
                "generated_at": f"{clock.now().astimezone(ZoneInfo(ctx.config.time_zone)):%Y-%m-%d %H:%M} ({ctx.config.time_zone})",
                "patients_needing_recall": len(rows), "figures": chain,
