@@ -116,7 +116,7 @@ class FakePatients:
         for patient in self.rows.values():
             if patient.clinic_id != clinic_id or patient.opted_out or patient.next_appointment_at is not None:
                 continue
-            since = patient.last_visit if patient.status == PatientStatus.INACTIVE else \
+            since = (patient.last_visit or date(2000, 1, 1)) if patient.status == PatientStatus.INACTIVE else \
                 inactive_from(patient.last_visit, self._inactive_after)
             if since is not None and since <= on:
                 entries.append({"patient_id": patient.patient_id, "clinic_id": clinic_id,

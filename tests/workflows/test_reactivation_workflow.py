@@ -181,3 +181,33 @@ def test_the_monthly_management_report_counts_recall_calls_per_clinic_and_caller
     assert [c["campaign_id"] for c in report["campaigns"]] == ["back-to-smile"]
     page = s3.get_object(Bucket=react.stack.names["bucket"], Key="reports/management-monthly/2026-11.html")
     assert "<svg" in page["Body"].read().decode()
+
+
+def test_a_reply_or_a_call_that_reaches_the_patient_ends_the_chain_and_its_open_call(react):
+    """An SMS reply is an answer (STOP: an opt-out); a reactivation call that reaches the patient too, and the
+    call task of a patient whose chain ended is closed."""
+    from revisit.services import replies
+
+    react.campaign()
+    react.advance(0.5)
+    replies.handle_reply(react.ctx, "+16172229999", "STOP", "m-stop-1")  # p-000002, who got the SMS
+    react.advance(8)
+    assert react.member("p-000002").outcome.value == "opted_out"
+    react.advance(7)
+    queue = react.call("GET", "/clinics/boston/tasks?role=front_desk").json()
+    calls = {t["patient_id"]: t for t in queue if t["kind"] == "reactivation_call"}
+    assert "p-000002" not in calls and "p-000004" in calls  # p-000004: email, SMS, now the call
+    task = calls["p-000004"]["task_id"]
+    answer = react.call("POST", f"/tasks/{task}/call-outcome", {"result": "call_back", "staff_id": "boston-reg-1"})
+    assert answer.status == 200, answer.body
+    assert react.member("p-000004").outcome.value == "responded"
+    assert react.call("POST", f"/tasks/{task}/call-outcome", {"result": "call_back", "staff_id": "madrid-reg-1"}
+                      ).json()["field"] == "staff_id"  # another clinic's
+
+
+def test_a_page_token_that_is_not_this_lists_is_a_422_and_an_opt_out_leaves_the_list(react):
+    assert react.call("GET", "/clinics/boston/inactive?after=garbage").json()["field"] == "after"
+    first = react.call("GET", "/clinics/boston/inactive?limit=1").json()
+    assert react.call("GET", f"/clinics/madrid/inactive?after={first['next']}").json()["field"] == "after"
+    assert react.call("PATCH", "/patients/p-000001", {"opted_out": True}).status == 200
+    assert "p-000001" not in [p["patient_id"] for p in react.call("GET", "/clinics/boston/inactive").json()["patients"]]

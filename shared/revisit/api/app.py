@@ -332,17 +332,21 @@ def work_queue(clinic_id: PathId, role: Annotated[Role, Query()] = Role.FRONT_DE
     ctx = _context(tasks)
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
         raise NotFound("clinic", clinic_id)
-    # Due day first; within a day, R25: the patients likeliest to book first (no score yet: the middle, 50).
+    # Due day (the clinic's) first; within a day, R25: the patients likeliest to book first (no score: 50).
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
     return sorted(ctx.tables.tasks.open_queue(clinic_id, role.value, limit), key=lambda task: (
-        task.due_at.date(), -(task.retention_score if task.retention_score is not None else 50), task.due_at))
+        task.due_at.astimezone(zone).date(), -(task.retention_score if task.retention_score is not None else 50),
+        task.due_at))
 
 
 @tasks.post("/tasks/<task_id>/call-outcome", summary="Record a call's result and reason", responses=answers(WRITE_ERRORS))
 def call_outcome(task_id: PathId, body: CallOutcome) -> StaffTask:
     _integrator(tasks, task_id=task_id)
     ctx = _context(tasks)
-    if body.staff_id is not None and body.staff_id not in {m.staff_id for m in ctx.config.staff}:
-        raise InvalidRequest("staff_id", f"unknown staff member {body.staff_id!r}")
+    if body.staff_id is not None:
+        member = next((m for m in ctx.config.staff if m.staff_id == body.staff_id), None)
+        if member is None or member.clinic_id not in (None, ctx.tables.tasks.get(task_id).clinic_id):
+            raise InvalidRequest("staff_id", f"{body.staff_id!r} is not a staff member of the task's clinic")
     try:
         patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason, body.staff_id)
     except ValueError as exc:

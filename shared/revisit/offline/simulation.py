@@ -90,7 +90,7 @@ class Simulation:
 
     # --- reactivation: the chain's campaign, its calls -------------------------------------------------------
     def _campaign(self, now: datetime) -> None:
-        campaign = Campaign(campaign_id="winter-comeback", name="Winter comeback", goal_patients=15,
+        campaign = Campaign(campaign_id="winter-comeback", name="Winter comeback", goal_patients=40,
                             goal_date=now.date() + timedelta(days=60), created_at=now)
         try:
             reactivation.create_campaign(self.ctx, campaign)
@@ -254,10 +254,12 @@ class Simulation:
                 if task.kind.value != "recall_call" or task.patient_id is None:
                     continue
                 result = _pick(_draw(task.task_id, "call"), CALL_OUTCOMES)
+                callers = self.ctx.config.staff_with_role(Role.REGISTRAR, clinic.clinic_id)
+                caller = callers[int(_draw(task.task_id, "caller") * len(callers))].staff_id if callers else None
                 if result == CallResult.BOOKED:  # the front desk books the slot, then records the call
                     self._book(task.patient_id, now, "booked on the front desk's call")
-                    patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED)
+                    patient_actions.record_call_outcome(self.ctx, task.task_id, CallResult.BOOKED, staff_id=caller)
                     continue
                 reason = "cost" if result == CallResult.DECLINED else None
-                patient_actions.record_call_outcome(self.ctx, task.task_id, result, reason)
+                patient_actions.record_call_outcome(self.ctx, task.task_id, result, reason, caller)
                 self.actions[f"call: {result.value}"] += 1

@@ -42,9 +42,10 @@ def write_management_report(request: ReferralReportRequest, ctx: TenantContext) 
     callers: dict[str, dict] = {}
     for clinic in ctx.config.clinics:
         counts = ctx.tables.daily_counts.period(clinic.clinic_id, first, last)
-        trend = {day.isoformat(): ctx.tables.daily_counts.day(clinic.clinic_id, day)["inactive"]
-                 for day in (first + timedelta(days=n) for n in range((last - first).days + 1))}
-        recorded = [value for value in trend.values() if value]
+        days = {day.isoformat(): ctx.tables.daily_counts.day(clinic.clinic_id, day)
+                for day in (first + timedelta(days=n) for n in range((last - first).days + 1))}
+        trend = {day: counts["inactive"] for day, counts in days.items() if "inactive" in counts}  # nights counted
+        recorded = list(trend.values())
         clinics[clinic.clinic_id] = {
             "name": clinic.name, "calls": call_figures(counts),
             "inactive_at_start": recorded[0] if recorded else None, "inactive_at_end": recorded[-1] if recorded else None,
@@ -56,7 +57,8 @@ def write_management_report(request: ReferralReportRequest, ctx: TenantContext) 
         for staff_id in callers:
             callers[staff_id].update({k.split("@")[0]: v for k, v in counts.items() if k.endswith(f"@{staff_id}")})
     scores = _score_bands(ctx)
-    campaigns = [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()]
+    campaigns = [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()
+                 if c.created_at.date() <= last and c.goal_date >= first]  # the campaigns of the month
     staff = {m.staff_id: m.name for m in ctx.config.staff}
     summary = {"tenant_id": ctx.config.tenant_id, "chain": ctx.config.name, "month": month,
                "generated_at": f"{clock.now().astimezone(ZoneInfo(ctx.config.time_zone)):%Y-%m-%d %H:%M} "

@@ -17,6 +17,7 @@ from revisit.models.entities import (
     TaskKind,
     TaskStatus,
 )
+from revisit.services.campaign_members import record_answer
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 from revisit.services.recall import end_cycle
@@ -84,6 +85,10 @@ def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, re
                 if staff_id:
                     ctx.tables.daily_counts.add(task.clinic_id, day, f"{name}@{staff_id}")
     if task.patient_id is None:
+        return
+    if task.kind == TaskKind.REACTIVATION_CALL and task.campaign_id and result in REACHED:
+        # reached on the campaign's call: an answer (a booking made on it ends the chain as recovered anyway)
+        record_answer(ctx, task.campaign_id, task.patient_id, f"reached on the call: {result.value}")
         return
     if result == CallResult.DECLINED:
         decline_recall(ctx, task.patient_id, reason or "other")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.consent import refusal, refuses_all
 from revisit.domain.reactivation import AGE_BANDS, LAPSE_BANDS, Segment, Treatment, age_band, lapse_band
+from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.domain.send_window import is_inside, next_send_time
 from revisit.domain.sms import sms_segments
 from revisit.errors import Conflict, InvalidRequest, NotFound
@@ -31,6 +32,7 @@ from revisit.models.entities import (
     CommunicationAttempt,
     MemberOutcome,
     Patient,
+    PatientStatus,
     StaffTask,
     TaskKind,
     TaskPriority,
@@ -38,17 +40,17 @@ from revisit.models.entities import (
 from revisit.models.steps import CampaignPage, CampaignPageResult, ReactivationRef, ReactivationStep
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
+from revisit.services.campaign_members import FINAL, call_task_id, end_member, record_answer
 from revisit.services.confirmation import not_confirmed_on, tomorrow
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 from revisit.services.patient_actions import open_cycle
+from revisit.services.replies import INBOUND
 from revisit.services.sweep import spreadsheet_safe
 from revisit.services.unsubscribe import unsubscribe_url
 
 CAMPAIGN_MACHINE, PATIENT_MACHINE = "campaign", "reactivation"
 PAGE_SIZE = 100
-FINAL = {MemberOutcome.RECOVERED, MemberOutcome.RESPONDED, MemberOutcome.NEVER_REACHED, MemberOutcome.OPTED_OUT,
-         MemberOutcome.SKIPPED}
 
 
 def segment_of(campaign: Campaign) -> Segment:
@@ -110,7 +112,7 @@ def create_campaign(ctx: TenantContext, campaign: Campaign) -> tuple[Campaign, b
         return existing, False
     segment = segment_of(campaign)
     for other in ctx.tables.campaigns.all():
-        if other.status == CampaignStatus.RUNNING and segment_of(other).overlaps(segment):
+        if running(ctx, other) and segment_of(other).overlaps(segment):
             raise InvalidRequest("segment", f"overlaps the running campaign {other.campaign_id}: a patient would "
                                             "be asked twice")
     if not inactive_in_segment(ctx, segment, limit=1):
@@ -120,6 +122,11 @@ def create_campaign(ctx: TenantContext, campaign: Campaign) -> tuple[Campaign, b
         ctx.workflows.start(CAMPAIGN_MACHINE, f"campaign-{campaign.campaign_id}",
                             {"campaign_id": campaign.campaign_id, "page": {"clinic_index": 0, "token": None}})
     return campaign, created
+
+
+def running(ctx: TenantContext, campaign: Campaign) -> bool:
+    """Until its goal date (then its patients' chains finish, and a new campaign may take them)."""
+    return campaign.status == CampaignStatus.RUNNING and campaign.goal_date >= _today(ctx)
 
 
 def select_campaign_patients(request: CampaignPage, ctx: TenantContext) -> CampaignPageResult:
@@ -176,15 +183,14 @@ def reactivate(request: ReactivationRef, ctx: TenantContext) -> ReactivationStep
         return _end(ctx, member, MemberOutcome.NEVER_REACHED, "no response to any link")
     link = chain[member.link_index]
     clinic = ctx.config.clinic(patient.clinic_id)
-    if link.channel in (Channel.EMAIL, Channel.SMS):
-        refused = refusal(patient, link.channel, MessageKind.MARKETING)
-        if refused is not None:  # no address or no consent: the next link at once (A5: SMS for those without email)
-            ctx.tables.campaigns.save_member(member.model_copy(update={"link_index": member.link_index + 1,
-                                                                       "detail": f"{link.channel.value}: {refused.value}"}))
-            return ReactivationStep(done=False, outcome="next_link", next_at=now)
-        if not is_inside(now, clinic.send_window, clinic.time_zone):
-            return ReactivationStep(done=False, outcome="waiting", next_at=next_send_time(now, clinic.send_window,
-                                                                                         clinic.time_zone))
+    refused = refusal(patient, link.channel, MessageKind.MARKETING)
+    if refused is not None:  # no address or no consent: the next link at once (A5: SMS for those without email)
+        ctx.tables.campaigns.save_member(member.model_copy(update={"link_index": member.link_index + 1,
+                                                                   "detail": f"{link.channel.value}: {refused.value}"}))
+        return ReactivationStep(done=False, outcome="next_link", next_at=now)
+    if link.channel in (Channel.EMAIL, Channel.SMS) and not is_inside(now, clinic.send_window, clinic.time_zone):
+        return ReactivationStep(done=False, outcome="waiting",
+                                next_at=next_send_time(now, clinic.send_window, clinic.time_zone))
     claim = CommunicationAttempt(patient_id=patient.patient_id, cycle_id=f"react-{member.campaign_id}",
                                  step=f"link-{member.link_index + 1}", channel=link.channel,
                                  outcome=AttemptOutcome.SENDING, at=now, language=patient.language)
@@ -212,6 +218,8 @@ def _why_not_contact(ctx: TenantContext, patient: Patient, member: CampaignMembe
         return "wants no reactivation messages"
     if open_cycle(ctx, patient.patient_id) is not None:
         return "in a recall cycle"
+    if patient.status != PatientStatus.INACTIVE and _recall_will_ask(ctx, patient):
+        return "due for recall: the recall ladder asks them"
     if patient.next_appointment_at is not None and patient.next_appointment_at > clock.now():
         return "has a visit booked"
     if not ctx.tables.campaigns.lock(patient.patient_id, member.campaign_id):
@@ -219,11 +227,27 @@ def _why_not_contact(ctx: TenantContext, patient: Patient, member: CampaignMembe
     return None
 
 
+def _recall_will_ask(ctx: TenantContext, patient: Patient) -> bool:
+    """A patient the nightly sweep will put in a recall cycle (due, recallable): recall is theirs, not a campaign."""
+    lead_days = ctx.config.sweep.lead_days
+    due = next_due_recall(patient.recalls, {rt.recall_type: rt for rt in ctx.config.recall_types}, lead_days)
+    if due is None:
+        return False
+    opens = cycle_date(patient, due.due_date, lead_days)
+    return can_start_cycle(patient, opens) and opens <= _today(ctx, patient.clinic_id) + timedelta(days=lead_days)
+
+
 def _response(ctx: TenantContext, patient: Patient, member: CampaignMember) -> ReactivationStep | None:
     """The first response ends the chain: a booking made since the first contact, an opt-out."""
     if refuses_all(patient, MessageKind.MARKETING):
         return _end(ctx, member, MemberOutcome.OPTED_OUT, "opted out")
     if member.first_contact_at is not None:
+        replies = [a for a in ctx.tables.attempts.for_patient(patient.patient_id)
+                   if a.cycle_id == INBOUND and a.at >= member.first_contact_at]
+        if replies:  # an SMS reply (STOP included) is an answer: no more links
+            stop = any((a.detail or "").lower().startswith("stop") for a in replies)
+            return _end(ctx, member, MemberOutcome.OPTED_OUT if stop else MemberOutcome.RESPONDED,
+                        "replied STOP" if stop else "replied by SMS", responded_at=replies[0].at)
         booked = [a for a in ctx.tables.appointments.for_patient(patient.patient_id)
                   if a.created_at >= member.first_contact_at and a.status.value in ("booked", "completed")]
         if booked:
@@ -234,13 +258,8 @@ def _response(ctx: TenantContext, patient: Patient, member: CampaignMember) -> R
 
 def _end(ctx: TenantContext, member: CampaignMember, outcome: MemberOutcome, why: str,
          responded_at: datetime | None = None) -> ReactivationStep:
-    update: dict = {"outcome": outcome, "detail": why}
-    if outcome in (MemberOutcome.RECOVERED, MemberOutcome.RESPONDED, MemberOutcome.OPTED_OUT):
-        update |= {"responded_at": responded_at or clock.now(),
-                   "responded_after": member.channels_sent[-1] if member.channels_sent else None}
-    ctx.tables.campaigns.save_member(member.model_copy(update=update))
-    if outcome != MemberOutcome.SKIPPED or why != "in another campaign":
-        ctx.tables.campaigns.unlock(member.patient_id, member.campaign_id)
+    # a patient skipped because another campaign holds them: that campaign's lock stays
+    end_member(ctx, member, outcome, why, responded_at, release=why != "in another campaign")
     return ReactivationStep(done=True, outcome=outcome.value)
 
 
@@ -266,7 +285,7 @@ def _send(ctx: TenantContext, patient: Patient, member: CampaignMember, channel:
             html=render(patient.language, "reactivation_email.html", **context),
             unsubscribe_url=context["unsubscribe_url"]))
         return claim.model_copy(update={"outcome": AttemptOutcome.SENT, "message_id": message_id})
-    task = StaffTask(task_id=f"react-{member.campaign_id}-{patient.patient_id}", kind=TaskKind.REACTIVATION_CALL,
+    task = StaffTask(task_id=call_task_id(member.campaign_id, patient.patient_id), kind=TaskKind.REACTIVATION_CALL,
                      role=Role.FRONT_DESK, clinic_id=patient.clinic_id, priority=TaskPriority.NORMAL,
                      patient_id=patient.patient_id, campaign_id=member.campaign_id,
                      retention_score=patient.retention_score,
@@ -282,11 +301,10 @@ def record_observation(ctx: TenantContext, campaign_id: str, patient_id: str, no
                        booked: bool = False) -> CampaignMember:
     """A6: what the team learnt of a contacted patient; `responded` ends their chain (they answered)."""
     member = ctx.tables.campaigns.member(campaign_id, patient_id)
-    member = member.model_copy(update={"observations": [*member.observations, note]})
+    member = member.model_copy(update={"observations": [*member.observations, f"{clock.now():%Y-%m-%d}: {note}"]})
     ctx.tables.campaigns.save_member(member)
-    if responded and member.outcome not in FINAL:
-        _end(ctx, member, MemberOutcome.RESPONDED, "answered (recorded by the team)")
-        member = ctx.tables.campaigns.member(campaign_id, patient_id)
+    if responded:
+        member = record_answer(ctx, campaign_id, patient_id, "answered (recorded by the team)") or member
     return member
 
 
@@ -296,7 +314,8 @@ def results(ctx: TenantContext, campaign_id: str) -> dict:
     contact to booking; per segment (treatment) too."""
     campaign = ctx.tables.campaigns.get(campaign_id)
     members = ctx.tables.campaigns.members(campaign_id)
-    return {"campaign_id": campaign_id, "name": campaign.name, "status": campaign.status.value,
+    return {"campaign_id": campaign_id, "name": campaign.name,
+            "status": "running" if running(ctx, campaign) else "ended",
             "goal": {"patients": campaign.goal_patients, "by": campaign.goal_date.isoformat()},
             **figures(members, campaign.goal_patients),
             "by_treatment": {t.value: figures([m for m in members if m.treatment == t])
@@ -350,8 +369,14 @@ def inactive_csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=INACTIVE_COLUMNS)
     writer.writeheader()
-    writer.writerows({column: spreadsheet_safe("" if row[column] is None else row[column]) for column in INACTIVE_COLUMNS}
-                     for row in rows)
+    def cell(column: str, value: object) -> object:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return value if column == "phone" else spreadsheet_safe(value)  # a phone is E.164, validated: no formula
+
+    writer.writerows({column: cell(column, row[column]) for column in INACTIVE_COLUMNS} for row in rows)
     return buffer.getvalue()
 
 

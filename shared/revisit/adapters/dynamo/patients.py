@@ -19,9 +19,12 @@ from revisit.adapters.dynamo.items import (
 )
 from revisit.domain.reactivation import inactive_from
 from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
-from revisit.errors import Conflict, NotFound
+from revisit.errors import Conflict, InvalidRequest, NotFound
 from revisit.models.entities import Patient, PatientStatus
 from revisit.models.tenant import TenantConfig
+
+NEVER_VISITED = date(2000, 1, 1)
+"""The inactive key of a patient handed to reactivation who has no visit on record: inactive all along."""
 
 
 class PatientRepository:
@@ -51,7 +54,7 @@ class PatientRepository:
         day they become inactive (the recall loop's hand-over makes it their last visit: inactive now)."""
         if patient.opted_out or patient.next_appointment_at is not None:
             return {}
-        since = patient.last_visit if patient.status == PatientStatus.INACTIVE else \
+        since = (patient.last_visit or NEVER_VISITED) if patient.status == PatientStatus.INACTIVE else \
             inactive_from(patient.last_visit, self._inactive_after)
         return keys.inactive_entry(patient.clinic_id, since, patient.patient_id) if since else {}
 
@@ -69,7 +72,13 @@ class PatientRepository:
             "KeyConditionExpression": Key("inactive_pk").eq(keys.inactive_partition(clinic_id))
             & Key("inactive_sk").lt((on + timedelta(days=1)).isoformat())}
         if after:
-            kwargs["ExclusiveStartKey"] = decode_token(after)
+            try:
+                start = decode_token(after)
+            except ValueError:  # not a token of ours (a base64 or JSON error)
+                raise InvalidRequest("after", "not a page token this list gave") from None
+            if not isinstance(start, dict) or start.get("inactive_pk") != keys.inactive_partition(clinic_id):
+                raise InvalidRequest("after", "not a page token of this clinic's list")
+            kwargs["ExclusiveStartKey"] = start
         page = self._table.query(**kwargs)
         return [{k: plain(v) for k, v in item.items()} for item in page.get("Items", [])], \
             encode_token(page.get("LastEvaluatedKey"))
@@ -117,7 +126,8 @@ class PatientRepository:
         return from_item(Patient, item)
 
     def set_opted_out(self, patient_id: str, opted_out: bool) -> None:
-        update = f"SET opted_out = :o, {keys.BUMP_VERSION}" + (" REMOVE due_pk, due_sk" if opted_out else "")
+        update = f"SET opted_out = :o, {keys.BUMP_VERSION}" + (
+            " REMOVE due_pk, due_sk, inactive_pk, inactive_sk" if opted_out else "")
         try:
             with translated_errors("patient", patient_id):
                 self._table.update_item(
