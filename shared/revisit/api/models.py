@@ -63,6 +63,8 @@ class NewPatient(Body):
     email_consent: bool = False
     last_visit: date | None = None
     recalls: list[RecallHistory] = Field(default=[], max_length=20)
+    treatment: Literal["orthodontics", "prosthesis", "periodontal", "general"] = "general"
+    """A4: what the patient is treated for (the practice system's treatment plan): reactivation speaks to it."""
 
 
 class PatientChanges(Body):
@@ -85,6 +87,7 @@ class PatientChanges(Body):
     """The whole recall history: replaces what is stored (the next due date follows)."""
     """Kinds of message refused on every channel (recall, marketing; care needs the channel consent only)."""
     status: PatientStatus | None = None
+    treatment: Literal["orthodontics", "prosthesis", "periodontal", "general"] | None = None
 
 
 class RecallScheduleEntry(BaseModel):
@@ -117,6 +120,9 @@ class PatientView(BaseModel):
     recalls: list[RecallItem]
     recall_from: date | None
     phone_invalid: bool
+    treatment: str = "general"
+    retention_score: int | None = None
+    """R25: 0-100, how reliably the patient keeps their recall (none: no recall history yet)."""
     recall_schedule: list[RecallScheduleEntry] = []
 
 

@@ -235,6 +235,7 @@ class CampaignPageResult(StepModel):
 class ReactivationRef(StepRequest):
     campaign_id: Identifier
     patient_id: Identifier
+    failed: bool = False
 
 
 class ReactivationStep(StepModel):

@@ -161,10 +161,13 @@ def select_campaign_patients(request: CampaignPage, ctx: TenantContext) -> Campa
 # --- A5: one patient down the chain --------------------------------------------------------------------
 def reactivate(request: ReactivationRef, ctx: TenantContext) -> ReactivationStep:
     """The patient's next link, when it is due; stops at the first response (a booking, an opt-out, an
-    answer recorded by the team) and after the last link's answer time."""
+    answer recorded by the team) and after the last link's answer time. After a link that failed for good
+    (`request.failed`, from the execution's Catch): the patient leaves the campaign, released for another."""
     member = ctx.tables.campaigns.member(request.campaign_id, request.patient_id)
     if member.outcome in FINAL:
         return ReactivationStep(done=True, outcome=member.outcome.value)
+    if request.failed:
+        return _end(ctx, member, MemberOutcome.SKIPPED, "a link failed after its retries (see the execution)")
     patient = ctx.tables.patients.get(request.patient_id)
     now = clock.now()
     if member.link_index == 0 and not member.channels_sent:
@@ -332,6 +335,7 @@ def figures(members: list[CampaignMember], goal: int | None = None) -> dict:
             by_link[member.responded_after.value] = by_link.get(member.responded_after.value, 0) + 1
     contacted = sum(1 for m in members if m.channels_sent)
     found = {"targeted": len(members), "contacted": contacted, "outcomes": outcomes,
+             "never_reached_patients": sorted(m.patient_id for m in members if m.outcome == MemberOutcome.NEVER_REACHED),
              "recovered": outcomes["recovered"], "responses_by_link": by_link,
              "contacted_by_channel": {c.value: sum(1 for m in members if c in m.channels_sent)
                                       for c in (Channel.EMAIL, Channel.SMS, Channel.CALL_TASK)},
