@@ -211,3 +211,18 @@ def test_a_page_token_that_is_not_this_lists_is_a_422_and_an_opt_out_leaves_the_
     assert react.call("GET", f"/clinics/madrid/inactive?after={first['next']}").json()["field"] == "after"
     assert react.call("PATCH", "/patients/p-000001", {"opted_out": True}).status == 200
     assert "p-000001" not in [p["patient_id"] for p in react.call("GET", "/clinics/boston/inactive").json()["patients"]]
+
+
+def test_a_link_that_fails_for_good_releases_the_patient_and_fails_the_execution_visibly(react):
+    from revisit.adapters import dynamo_keys
+
+    react.campaign()
+    react.advance(0.5)
+    react.stack.table.delete_item(Key=dynamo_keys.patient("p-000004"))  # the next link cannot read the patient
+    react.advance(8)
+    member = react.member("p-000004")
+    assert (member.outcome.value, member.detail) == ("skipped", "a link failed after its retries (see the execution)")
+    assert react.ctx.tables.campaigns.lock("p-000004", "another-campaign")  # released
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:revisit-demo-reactivation:react-back-to-smile-p-000004"
+    described = react.sfn.describe_execution(executionArn=arn)
+    assert (described["status"], described["error"]) == ("FAILED", "ReactivationFailed")
