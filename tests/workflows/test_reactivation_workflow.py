@@ -226,3 +226,15 @@ def test_a_link_that_fails_for_good_releases_the_patient_and_fails_the_execution
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:revisit-demo-reactivation:react-back-to-smile-p-000004"
     described = react.sfn.describe_execution(executionArn=arn)
     assert (described["status"], described["error"]) == ("FAILED", "ReactivationFailed")
+
+
+def test_a_booking_made_on_the_campaigns_call_counts_as_recovered_by_the_call(react):
+    react.campaign()
+    react.advance(15)  # p-000004: email, SMS, then the call
+    task = next(t for t in react.call("GET", "/clinics/boston/tasks?role=front_desk").json()
+                if t["kind"] == "reactivation_call" and t["patient_id"] == "p-000004")
+    react.book("p-000004", date(2026, 12, 16))
+    assert react.call("POST", f"/tasks/{task['task_id']}/call-outcome", {"result": "booked"}).status == 200
+    react.advance(8)
+    member = react.member("p-000004")
+    assert (member.outcome.value, member.responded_after.value) == ("recovered", "call_task")

@@ -86,9 +86,9 @@ def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, re
                     ctx.tables.daily_counts.add(task.clinic_id, day, f"{name}@{staff_id}")
     if task.patient_id is None:
         return
-    if task.kind == TaskKind.REACTIVATION_CALL and task.campaign_id and result in REACHED:
-        # reached on the campaign's call: an answer (a booking made on it ends the chain as recovered anyway)
-        record_answer(ctx, task.campaign_id, task.patient_id, f"reached on the call: {result.value}")
+    if task.kind == TaskKind.REACTIVATION_CALL and task.campaign_id:
+        if result in REACHED and result != CallResult.BOOKED:  # an answer; a booking the chain sees: recovered
+            record_answer(ctx, task.campaign_id, task.patient_id, f"reached on the call: {result.value}")
         return
     if result == CallResult.DECLINED:
         decline_recall(ctx, task.patient_id, reason or "other")
