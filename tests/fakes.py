@@ -284,9 +284,11 @@ class FakeTasks:
         return self.rows[task_id]
 
     def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None,
-              reason: str | None = None) -> bool:
+              reason: str | None = None, outcome_after_cancel: bool = False) -> bool:
         task = self.rows.get(task_id)
-        if task is None or task.status != TaskStatus.OPEN:
+        reopened = (outcome_after_cancel and task is not None and task.status == TaskStatus.CANCELLED
+                    and task.result is None)
+        if task is None or (task.status != TaskStatus.OPEN and not reopened):
             return False
         update: dict[str, Any] = {"status": status, "closed_at": at}
         if result:

@@ -143,8 +143,8 @@ class TaskRepository(Protocol):
     def get(self, task_id: str) -> StaffTask: ...
 
     def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None,
-              reason: str | None = None) -> bool:
-        """False if the task was not open."""
+              reason: str | None = None, outcome_after_cancel: bool = False) -> bool:
+        """False if the task was not open (with `outcome_after_cancel`: nor cancelled without a result)."""
         ...
 
     def open_queue(self, clinic_id: str, role: str, limit: int = 100) -> list[StaffTask]:

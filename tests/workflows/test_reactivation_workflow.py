@@ -238,3 +238,21 @@ def test_a_booking_made_on_the_campaigns_call_counts_as_recovered_by_the_call(re
     react.advance(8)
     member = react.member("p-000004")
     assert (member.outcome.value, member.responded_after.value) == ("recovered", "call_task")
+
+
+def test_a_recall_call_that_books_is_counted_even_when_its_booking_closed_the_task_first(react):
+    """R26: the front desk books during the call (the booking ends the recall and cancels the call task), then
+    records the call: it counts once, as booked."""
+    from revisit.models.common import Role
+    from revisit.models.entities import StaffTask, TaskKind, TaskPriority, TaskStatus
+
+    tables = react.ctx.tables
+    tables.tasks.create(StaffTask(task_id="recall-call-x", kind=TaskKind.RECALL_CALL, role=Role.FRONT_DESK,
+                                  clinic_id="boston", priority=TaskPriority.HIGH, title="call", due_at=START,
+                                  created_at=START))
+    tables.tasks.close("recall-call-x", TaskStatus.CANCELLED, START, reason="cycle Booked")
+    for _ in range(2):
+        assert react.call("POST", "/tasks/recall-call-x/call-outcome", {"result": "booked"}).status == 200
+    day = tables.daily_counts.day("boston", START.date())
+    assert (day["recall_calls"], day["recall_calls_booked"]) == (1, 1)
+    assert tables.tasks.get("recall-call-x").result.value == "booked"

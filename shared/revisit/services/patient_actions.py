@@ -75,7 +75,9 @@ def record_call_outcome(ctx: TenantContext, task_id: str, result: CallResult, re
     task = ctx.tables.tasks.get(task_id)
     if result == CallResult.DECLINED and (reason is None or reason not in ctx.config.refusal_reasons):
         raise ValueError(f"reason: a declined call needs one of {ctx.config.refusal_reasons}")
-    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason)
+    # A booking made during the call may have ended the recall, and with it this task, first.
+    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), result=result.value, reason=reason,
+                                    outcome_after_cancel=True)
     if closed and task.kind == TaskKind.RECALL_CALL:
         day = clock.now().astimezone(ZoneInfo(ctx.config.clinic(task.clinic_id).time_zone)).date()
         for name in ("recall_calls", "recall_calls_reached" if result in REACHED else None,

@@ -35,7 +35,10 @@ class TaskRepository:
             raise NotFound("task", task_id)
         return from_item(StaffTask, item)
 
-    def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None, reason: str | None = None) -> bool:
+    def close(self, task_id: str, status: TaskStatus, at: datetime, result: str | None = None, reason: str | None = None,
+              outcome_after_cancel: bool = False) -> bool:
+        """Once: False if the task is closed already. With `outcome_after_cancel`, a task cancelled with no
+        result (a call whose booking ended the recall first) takes the outcome recorded after."""
         values: dict[str, Any] = {":s": status.value, ":at": at.isoformat(), ":open": TaskStatus.OPEN.value}
         sets = ["#status = :s", "closed_at = :at"]
         if result:
@@ -49,9 +52,12 @@ class TaskRepository:
                 self._table.update_item(
                     Key=keys.task(task_id),
                     UpdateExpression="SET " + ", ".join(sets) + " REMOVE queue_pk, queue_sk",
-                    ConditionExpression="#status = :open",
-                    ExpressionAttributeNames={"#status": "status", **({"#result": "result"} if result else {})},
-                    ExpressionAttributeValues=values,
+                    ConditionExpression="#status = :open" + (
+                        " OR (#status = :cancelled AND attribute_not_exists(#result))" if outcome_after_cancel else ""),
+                    ExpressionAttributeNames={"#status": "status",
+                                              **({"#result": "result"} if result or outcome_after_cancel else {})},
+                    ExpressionAttributeValues=values | ({":cancelled": TaskStatus.CANCELLED.value}
+                                                        if outcome_after_cancel else {}),
                 )
         except Conflict:
             return False
