@@ -545,8 +545,13 @@ class FakeCampaigns:
         self.rows[key] = member
         return True
 
-    def save_member(self, member: CampaignMember) -> None:
-        self.rows[(member.campaign_id, member.patient_id)] = member
+    def save_member(self, member: CampaignMember) -> CampaignMember:
+        stored = self.rows.get((member.campaign_id, member.patient_id))
+        if stored is None or stored.version != member.version:
+            raise TransientError(f"campaign member {member.patient_id} changed meanwhile")
+        saved = member.model_copy(update={"version": member.version + 1})
+        self.rows[(member.campaign_id, member.patient_id)] = saved
+        return saved
 
     def member(self, campaign_id: str, patient_id: str) -> CampaignMember:
         if (campaign_id, patient_id) not in self.rows:

@@ -389,3 +389,25 @@ def test_the_inactive_index_holds_the_lapsed_with_nothing_booked_and_pages_them(
     assert tables.patients.count_inactive("boston", today) == 4
     assert tables.patients.count_inactive("boston", date(2025, 6, 1)) == 0  # before any became inactive
     assert tables.patients.count_inactive("madrid", today) == 0
+
+
+def test_a_campaign_member_written_from_an_old_read_is_refused_and_the_lock_holds_one_campaign(tables):
+    """A5, A6: the chain's step and the team's observation never overwrite each other; a patient is in one
+    campaign at a time."""
+    from revisit.errors import TransientError
+    from revisit.models.entities import CampaignMember
+
+    member = CampaignMember(campaign_id="c1", patient_id="p-000001", clinic_id="boston", treatment="general")
+    assert tables.campaigns.add_member(member) and not tables.campaigns.add_member(member)
+    read = tables.campaigns.member("c1", "p-000001")
+    saved = tables.campaigns.save_member(read.model_copy(update={"observations": ["called back"]}))
+    assert saved.version == read.version + 1
+    with pytest.raises(TransientError):
+        tables.campaigns.save_member(read.model_copy(update={"link_index": 1}))  # the old read
+    assert tables.campaigns.member("c1", "p-000001").observations == ["called back"]
+    assert tables.campaigns.lock("p-000001", "c1") and tables.campaigns.lock("p-000001", "c1")
+    assert not tables.campaigns.lock("p-000001", "c2")
+    tables.campaigns.unlock("p-000001", "c2")  # not its lock: nothing happens
+    assert not tables.campaigns.lock("p-000001", "c2")
+    tables.campaigns.unlock("p-000001", "c1")
+    assert tables.campaigns.lock("p-000001", "c2")

@@ -458,3 +458,5 @@ class CampaignMember(Record):
     detail: str = ""
     observations: list[str] = []
     """A6: what the team noted on the contacted patient (staff text, never logged)."""
+    version: int = 0
+    """Bumped by every write: the chain's step and the team's observation never overwrite each other."""

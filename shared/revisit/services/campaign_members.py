@@ -25,8 +25,7 @@ def end_member(ctx: TenantContext, member: CampaignMember, outcome: MemberOutcom
     if outcome in ANSWERED:
         update |= {"responded_at": responded_at or clock.now(),
                    "responded_after": member.channels_sent[-1] if member.channels_sent else None}
-    ended = member.model_copy(update=update)
-    ctx.tables.campaigns.save_member(ended)
+    ended = ctx.tables.campaigns.save_member(member.model_copy(update=update))
     if release:
         ctx.tables.campaigns.unlock(member.patient_id, member.campaign_id)
     # the front desk's call for this patient, if still open, is moot now

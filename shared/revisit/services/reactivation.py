@@ -304,8 +304,8 @@ def record_observation(ctx: TenantContext, campaign_id: str, patient_id: str, no
                        booked: bool = False) -> CampaignMember:
     """A6: what the team learnt of a contacted patient; `responded` ends their chain (they answered)."""
     member = ctx.tables.campaigns.member(campaign_id, patient_id)
-    member = member.model_copy(update={"observations": [*member.observations, f"{clock.now():%Y-%m-%d}: {note}"]})
-    ctx.tables.campaigns.save_member(member)
+    member = ctx.tables.campaigns.save_member(member.model_copy(
+        update={"observations": [*member.observations, f"{clock.now():%Y-%m-%d}: {note}"]}))
     if responded:
         member = record_answer(ctx, campaign_id, patient_id, "answered (recorded by the team)") or member
     return member

@@ -9,7 +9,7 @@ from boto3.dynamodb.conditions import Attr, Key
 
 from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import from_item, to_item, translated_errors
-from revisit.errors import Conflict, NotFound
+from revisit.errors import Conflict, NotFound, TransientError
 from revisit.models.entities import Campaign, CampaignMember
 
 
@@ -55,9 +55,18 @@ class CampaignRepository:
             return False
         return True
 
-    def save_member(self, member: CampaignMember) -> None:
-        with translated_errors("campaign member", member.patient_id):
-            self._table.put_item(Item=keys.campaign_member(member.campaign_id, member.patient_id) | to_item(member))
+    def save_member(self, member: CampaignMember) -> CampaignMember:
+        """Writes a member changed from the one read (its `version`); TransientError if something wrote it
+        meanwhile: the caller (a Step Functions retry, the integrator on a 503) reads it again."""
+        stored = member.model_copy(update={"version": member.version + 1})
+        try:
+            with translated_errors("campaign member", member.patient_id):
+                self._table.put_item(Item=keys.campaign_member(member.campaign_id, member.patient_id) | to_item(stored),
+                                     ConditionExpression=Attr("version").eq(member.version)
+                                     | (Attr(keys.PK).exists() & Attr("version").not_exists()))
+        except Conflict:
+            raise TransientError(f"campaign member {member.patient_id} changed meanwhile") from None
+        return stored
 
     def member(self, campaign_id: str, patient_id: str) -> CampaignMember:
         item = self._table.get_item(Key=keys.campaign_member(campaign_id, patient_id), ConsistentRead=True).get("Item")
