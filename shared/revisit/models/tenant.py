@@ -271,6 +271,8 @@ class TenantConfig(Strict):
     closure_days: list[date] = []
     """Chain-wide closures beyond the public holidays of each clinic's country (which are always closed)."""
     refusal_reasons: list[Identifier] = ["treated-elsewhere", "moved-away", "cost", "no-time", "not-needed", "other"]
+    refusal_reason_labels: dict[Identifier, dict[Language, Label]] = {}
+    """How a refusal reason reads in each language (a lead's comment); a reason without one reads as its code."""
     procedures: list[Procedure] = []
     referral: ReferralSettings = ReferralSettings()
     reactivation: ReactivationSettings = ReactivationSettings()
@@ -316,6 +318,9 @@ class TenantConfig(Strict):
             unknown = sorted(set(provider.appointment_types) - type_ids)
             if unknown:
                 raise ValueError(f"providers {provider.provider_id}: unknown appointment_types {unknown}")
+        unknown_reasons = sorted(set(self.refusal_reason_labels) - set(self.refusal_reasons))
+        if unknown_reasons:
+            raise ValueError(f"refusal_reason_labels: not refusal reasons: {unknown_reasons}")
         for procedure in self.procedures:
             if procedure.appointment_type not in type_ids:
                 raise ValueError(f"procedures {procedure.procedure_id}: unknown appointment_type "
@@ -352,6 +357,9 @@ class TenantConfig(Strict):
             if at.appointment_type == appointment_type:
                 return at
         raise KeyError(appointment_type)
+
+    def refusal_label(self, reason: str, language: Language) -> str:
+        return self.refusal_reason_labels.get(reason, {}).get(language) or reason.replace("-", " ")
 
     def procedure(self, procedure_id: str) -> Procedure:
         for procedure in self.procedures:

@@ -349,7 +349,9 @@ def record_call(ctx: TenantContext, lead_id: str, *, outcome: CallOutcome, by: s
         if refusal_reason not in ctx.config.refusal_reasons:
             raise InvalidRequest("refusal_reason", f"one of {', '.join(ctx.config.refusal_reasons)}")
         comment = _comment(ctx, lead, LeadEvent.CALL_REFUSED, attempt=attempt,
-                           reason_label=refusal_reason.replace("-", " "), wants_contact_later=wants_contact_later)
+                           reason_label=ctx.config.refusal_label(refusal_reason,
+                                                                 ctx.config.clinic(lead.clinic_id).language),
+                           wants_contact_later=wants_contact_later)
         moved = _move(ctx, lead_id, LeadEvent.CALL_REFUSED, by, detail=f"refused: {refusal_reason}", refuse=True,
                       changes=lambda read, stage: {"refusal_reason": refusal_reason, "comment": comment,
                                                    "calls_made": read.calls_made + 1})

@@ -90,7 +90,10 @@ def write_referral_report(request: ReferralReportRequest, ctx: TenantContext) ->
     writer.writeheader()
     writer.writerows({column: spreadsheet_safe(value) for column, value in row.items()} for row in rows)
     largest = max([1, *(f["leads"] for f in by_clinic.values())])
+    labels = {reason: ctx.config.refusal_label(reason, ctx.config.default_language)
+              for reason in ctx.config.refusal_reasons}
     html = render_report("referral_monthly.html", summary=summary, rows=rows, columns=COLUMNS, stages=STAGES,
+                         reason_labels=labels,
                          clinics=ctx.config.clinics, staff={m.staff_id: m for m in ctx.config.staff}, largest=largest)
     base = f"reports/referral-monthly/{month}"
     outputs = {
