@@ -8,16 +8,17 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from revisit.models.entities import Appointment, AppointmentStatus
 from revisit.models.tenant import Clinic
 
 
 def appointment_invite(appointment: Appointment, clinic: Clinic, title: str, organizer: str) -> bytes:
     """REQUEST for a booked appointment, CANCEL for a cancelled one (same UID, a later SEQUENCE)."""
+    from icalendar import Calendar, Event  # where used: only appointment emails carry an invite (cold start)
+
     cancelled = appointment.status == AppointmentStatus.CANCELLED
     zone = ZoneInfo(clinic.time_zone)
+
     calendar = Calendar()
     calendar.add("prodid", "-//Revisit//appointments//EN")
     calendar.add("version", "2.0")

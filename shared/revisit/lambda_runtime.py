@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -38,10 +38,12 @@ from revisit.topology import TOPOLOGY, state_machine_environment
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="Revisit")
+# No X-Ray SDK (Powertools' Tracer): importing it cost about 120 ms of every cold start (issue 14) and it
+# patched botocore. Lambda's active tracing (the CDK app turns it on) still records each invocation and its
+# duration in X-Ray; what is lost is a subsegment per AWS call, which the execution history and the logs show.
 
-__all__ = ["MetricUnit", "logger", "metrics", "step", "tenant_context", "tracer"]
+__all__ = ["MetricUnit", "logger", "metrics", "step", "tenant_context"]
 
 
 class Settings(BaseModel):
@@ -116,7 +118,7 @@ def reset_contexts() -> None:
 
 
 def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None = None):
-    """Wraps a workflow step: correlation id = execution name, tracing, metrics, typed input and output."""
+    """Wraps a workflow step: correlation id = execution name, metrics, typed input and output."""
 
     def decorate(service_call: Callable[[Any, TenantContext], BaseModel]):
         @functools.wraps(service_call)
@@ -133,9 +135,7 @@ def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None
             logger.info("step finished", extra={"step_result": output})
             return output
 
-        wrapped = logger.inject_lambda_context(correlation_id_path="execution_name")(
-            tracer.capture_lambda_handler(metrics.log_metrics(handler))
-        )
+        wrapped = logger.inject_lambda_context(correlation_id_path="execution_name")(metrics.log_metrics(handler))
 
         @functools.wraps(service_call)
         def lambda_handler(event: dict, context: Any) -> dict:
@@ -154,10 +154,8 @@ def http_handler(handle: Callable[[dict, Any], dict], correlation_id_path: str |
     API Gateway's request id by default; the event (it carries patient data) is never logged."""
     from aws_lambda_powertools.logging import correlation_paths
 
-    # The tracer would put the response (patient data) in the X-Ray segment's metadata: not here.
     wrapped = logger.inject_lambda_context(correlation_id_path=correlation_id_path or correlation_paths.API_GATEWAY_REST,
-                                           log_event=False)(
-        tracer.capture_lambda_handler(metrics.log_metrics(handle), capture_response=False))
+                                           log_event=False)(metrics.log_metrics(handle))
 
     @functools.wraps(handle)
     def lambda_handler(event: dict, context: Any) -> dict:

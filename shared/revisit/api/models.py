@@ -23,7 +23,7 @@ from revisit.models.entities import (
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Problem(BaseModel):
@@ -253,7 +253,7 @@ class LeadCallOutcome(Body):
 class LeadView(BaseModel):
     """A lead as staff read it (the notes included: staff only, behind the integrator's credential)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     lead_id: str
     patient_id: str
@@ -278,7 +278,7 @@ class LeadView(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     at: AwareDatetime
     event: str
@@ -290,7 +290,7 @@ class TimelineEntry(BaseModel):
 
 
 class LeadTimeline(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     lead: LeadView
     timeline: list[TimelineEntry]

@@ -9,8 +9,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from revisit.domain.send_window import local_instant
 from revisit.models.tenant import SLOT_MINUTES, AppointmentType, Clinic, Provider
 
@@ -34,6 +32,8 @@ class Slot:
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, year: int) -> frozenset[date]:
+    import holidays  # where used: a quarter of a cold start's imports otherwise (issue 14)
+
     return frozenset(holidays.country_holidays(country, years=year))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 from revisit.domain.consent import refuses_all
@@ -87,6 +86,8 @@ def suggest_visit_date(recall_due: date, today: date, clinic: Clinic, closure_da
     """R10: the first working day of the clinic on or after the due date (and with some notice, so never in
     the past), skipping the public holidays of the clinic's country and the chain's closure days."""
     day = max(recall_due, today + timedelta(days=min_notice_days))
+    import holidays  # where used: a quarter of a cold start's imports otherwise (issue 14)
+
     closed = holidays.country_holidays(clinic.country, years=range(day.year, day.year + 2))
     while day.weekday() not in clinic.working_weekdays or day in closed or day in closure_days:
         day += timedelta(days=1)

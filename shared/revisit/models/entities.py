@@ -24,7 +24,7 @@ from revisit.models.common import (
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PatientStatus(StrEnum):

@@ -15,7 +15,7 @@ from revisit.models.common import Channel, Identifier
 
 
 class StepModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StepRequest(StepModel):
@@ -72,7 +72,7 @@ class ContactResult(StepModel):
 class SweepInput(StepModel):
     """What starts a sweep: the schedule passes its scheduled time; a person may pass a run date."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     run_date: date | None = None
     scheduled_time: AwareDatetime | None = None
 

@@ -13,7 +13,7 @@ from revisit.models.common import Channel, Email, Identifier, Language, PhoneE16
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _time_zone(value: str) -> str:
