@@ -5,6 +5,8 @@
    sizes (goal ≤ 11 for 10× the patients: linear in what is due, not in the table). DynamoDB Local, not moto:
    moto answers an index Query by walking the whole table, which would measure moto.
 2. The whole recall path: patients per second from sweep to the end of the ladder, offline.
+3. Cold start: each handler's import in a fresh process against a bare `import boto3` (median of 5; the goal
+   is at most 1.6x, issue 14).
 """
 
 from __future__ import annotations
@@ -156,6 +158,34 @@ def availability_search(providers: int = 10, appointments: int = 500, searches: 
             "providers": providers}
 
 
+COLD_RUNS = 5
+
+
+def cold_imports() -> tuple[float, dict[str, float]]:
+    """Median seconds of a fresh process importing boto3, and of one importing each handler (as Lambda does)."""
+    import statistics
+    import subprocess
+
+    from revisit.topology import TOPOLOGY
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "shared"))
+
+    def median_of(code: str) -> float:
+        times = []
+        for _ in range(COLD_RUNS):
+            began = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+            times.append(time.perf_counter() - began)
+        return statistics.median(times)
+
+    bare = median_of("import boto3")
+    handlers = {folder: median_of("import importlib.util as u\n"
+                                  f"s = u.spec_from_file_location('h', {str(TOPOLOGY.handler_path(folder))!r})\n"
+                                  "s.loader.exec_module(u.module_from_spec(s))")
+                for folder in sorted(TOPOLOGY.functions)}
+    return bare, handlers
+
+
 def main() -> int:
     small_n, large_n = (int(a) for a in sys.argv[1:3]) if len(sys.argv) > 2 else (10_000, 100_000)
     with dynamodb_local() as endpoint:
@@ -172,6 +202,12 @@ def main() -> int:
     print(f"availability, one clinic-week, {search['providers']} providers, {search['appointments']} appointments, "
           f"through the offline API: p50 {search['p50_ms']:.0f} ms, p95 {search['p95_ms']:.0f} ms, "
           f"{search['items_read']} DynamoDB items read per search, {search['slots']} free slots")
+    bare, handlers = cold_imports()
+    ratios = {folder: seconds / bare for folder, seconds in handlers.items()}
+    print(f"cold import, median of {COLD_RUNS} fresh processes: bare boto3 {bare * 1000:.0f} ms; handlers "
+          f"{min(ratios.values()):.2f}x to {max(ratios.values()):.2f}x (goal <= 1.6x):")
+    for folder, ratio in sorted(ratios.items(), key=lambda item: -item[1]):
+        print(f"  {folder:<26} {handlers[folder] * 1000:>5.0f} ms  {ratio:.2f}x")
     path = whole_path(int(sys.argv[3]) if len(sys.argv) > 3 else 300)
     print(f"whole recall path offline: {path['cycles']} cycles, {path['transitions']} state transitions in "
           f"{path['seconds']:.1f}s = {path['cycles'] / path['seconds']:.1f} patients/s, "
