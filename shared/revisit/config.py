@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from revisit.errors import ConfigError
@@ -34,6 +33,8 @@ def load_tenant(path: str | Path) -> TenantConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read tenant file: {exc.strerror}") from None
+    import yaml  # a deployed tenant's file is JSON: PyYAML only for the repository's YAML files (cold start)
+
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:

@@ -6,12 +6,13 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-
-from babel.dates import format_date, format_skeleton, format_time
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING
 
 from revisit.domain.sms import fold_to_gsm7
 from revisit.models.common import Language
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = {Language.EN: "en_US", Language.ES: "es_ES", Language.BG: "bg_BG", Language.RU: "ru_RU"}
@@ -19,6 +20,9 @@ LOCALES = {Language.EN: "en_US", Language.ES: "es_ES", Language.BG: "bg_BG", Lan
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
+    # jinja2 and babel are imported on the first render, not at a cold start's import (issue 14)
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         undefined=StrictUndefined,
@@ -53,6 +57,8 @@ def render_sms(language: Language | str, name: str, fold: bool = True, **context
 
 
 def _long_date(language: Language):
+    from babel.dates import format_date  # on the first render (cold start)
+
     def fmt(value: date) -> str:
         return format_date(value, format="long", locale=LOCALES[language])
 
@@ -66,6 +72,8 @@ def _plain_spaces(text: str) -> str:
 
 
 def _with_time(language: Language, day_part):
+    from babel.dates import format_time  # on the first render (cold start)
+
     def fmt(value: datetime) -> str:
         """A local time (already in the clinic's zone), after its day: '<day>, 9:00 AM'."""
         return _plain_spaces(f"{day_part(value)}, {format_time(value, format='short', locale=LOCALES[language])}")
@@ -75,15 +83,21 @@ def _with_time(language: Language, day_part):
 
 def _date_time(language: Language):
     """'Monday, November 30, 2026, 9:00 AM' (emails)."""
+    from babel.dates import format_date  # on the first render (cold start)
+
     return _with_time(language, lambda value: format_date(value.date(), format="full", locale=LOCALES[language]))
 
 
 def _short_date_time(language: Language):
     """'Wed, Sep 30, 10:00 AM', 'mié, 30 sept, 10:00' (SMS, where every character counts)."""
+    from babel.dates import format_skeleton  # on the first render (cold start)
+
     return _with_time(language, lambda value: format_skeleton("MMMEd", value, locale=LOCALES[language]))
 
 
 def _short_date(language: Language):
+    from babel.dates import format_skeleton  # on the first render (cold start)
+
     def fmt(value: date) -> str:
         """For SMS: 'Sep 10, 2026', '10 sept 2026'."""
         return _plain_spaces(format_skeleton("yMMMd", value, locale=LOCALES[language]))
