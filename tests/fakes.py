@@ -20,13 +20,16 @@ from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
     AttemptOutcome,
+    BilledVisit,
     Campaign,
     CampaignMember,
+    Claim,
     CommunicationAttempt,
     ConfirmationStatus,
     CycleStatus,
     EligibilityResult,
     IdempotencyRecord,
+    IntakeRecord,
     IntegratorCredential,
     Lead,
     LeadEntry,
@@ -37,6 +40,8 @@ from revisit.models.entities import (
     RecallStatus,
     StaffTask,
     TaskStatus,
+    TreatmentPlan,
+    Visit,
 )
 from revisit.models.tenant import TenantConfig
 from revisit.ports import EmailMessage, SmsMessage
@@ -398,6 +403,13 @@ class FakeAppointments:
                        and first <= a.starts_at < last and a.status == AppointmentStatus.BOOKED),
                       key=lambda a: a.starts_at)
 
+    def payments_for(self, patient_id: str) -> dict[str, list[Payment]]:
+        found: dict[str, list[Payment]] = {}
+        for (pid, appointment_id, _), payment in sorted(self.payments.items()):
+            if pid == patient_id:
+                found.setdefault(appointment_id, []).append(payment)
+        return found
+
     def record_payment(self, payment: Payment) -> Payment:
         key = (payment.patient_id, payment.appointment_id, payment.payment_id)
         existing = self.payments.get(key)
@@ -569,6 +581,87 @@ class FakeCampaigns:
             del self.locks[patient_id]
 
 
+class FakeVisits:
+    def __init__(self) -> None:
+        self.intakes: dict[tuple[str, date, str], IntakeRecord] = {}
+        self.visits: dict[tuple[str, str], Visit] = {}
+        self.claims: dict[str, Claim] = {}
+        self.plans: dict[tuple[str, str], TreatmentPlan] = {}
+        self.billed: dict[tuple[str, date, str], BilledVisit] = {}
+
+    def record_billed(self, billed: BilledVisit) -> None:
+        self.billed[(billed.clinic_id, billed.day, billed.appointment_id)] = billed
+
+    def billed_on(self, clinic_id: str, day: date) -> list[BilledVisit]:
+        return [b for (c, d, _), b in sorted(self.billed.items()) if c == clinic_id and d == day]
+
+    def start_intake(self, record: IntakeRecord) -> bool:
+        key = (record.clinic_id, record.day, record.patient_id)
+        if key in self.intakes:
+            return False
+        self.intakes[key] = record
+        return True
+
+    def intake(self, clinic_id: str, day: date, patient_id: str) -> IntakeRecord:
+        if (clinic_id, day, patient_id) not in self.intakes:
+            raise NotFound("intake", patient_id)
+        return self.intakes[(clinic_id, day, patient_id)]
+
+    def save_intake(self, record: IntakeRecord) -> None:
+        self.intakes[(record.clinic_id, record.day, record.patient_id)] = record
+
+    def intakes_on(self, clinic_id: str, day: date) -> list[IntakeRecord]:
+        return sorted((r for (c, d, _), r in self.intakes.items() if c == clinic_id and d == day),
+                      key=lambda r: r.patient_id)
+
+    def record_visit(self, visit: Visit) -> Visit | None:
+        key = (visit.patient_id, visit.appointment_id)
+        if key in self.visits:
+            return self.visits[key]
+        self.visits[key] = visit
+        return None
+
+    def visit(self, patient_id: str, appointment_id: str) -> Visit:
+        if (patient_id, appointment_id) not in self.visits:
+            raise NotFound("visit", appointment_id)
+        return self.visits[(patient_id, appointment_id)]
+
+    def save_visit(self, visit: Visit) -> None:
+        self.visits[(visit.patient_id, visit.appointment_id)] = visit
+
+    def visits_for(self, patient_id: str) -> list[Visit]:
+        return sorted((v for (p, _), v in self.visits.items() if p == patient_id), key=lambda v: v.appointment_id)
+
+    def create_claim(self, claim: Claim) -> bool:
+        if claim.claim_id in self.claims:
+            return False
+        self.claims[claim.claim_id] = claim
+        return True
+
+    def claim(self, claim_id: str) -> Claim:
+        if claim_id not in self.claims:
+            raise NotFound("claim", claim_id)
+        return self.claims[claim_id]
+
+    def change_claim(self, read: Claim, changed: Claim) -> bool:
+        if self.claim(read.claim_id).version != read.version:
+            return False
+        self.claims[read.claim_id] = changed
+        return True
+
+    def claims_for(self, patient_id: str) -> list[Claim]:
+        return sorted((c for c in self.claims.values() if c.patient_id == patient_id), key=lambda c: c.claim_id)
+
+    def create_plan(self, plan: TreatmentPlan) -> bool:
+        if (plan.patient_id, plan.plan_id) in self.plans:
+            return False
+        self.plans[(plan.patient_id, plan.plan_id)] = plan
+        return True
+
+    def plans_for(self, patient_id: str) -> list[TreatmentPlan]:
+        return sorted((p for (pid, _), p in self.plans.items() if pid == patient_id), key=lambda p: p.plan_id)
+
+
 class FakeTables:
     def __init__(self, config: TenantConfig) -> None:
         self.patients = FakePatients(config)
@@ -582,6 +675,7 @@ class FakeTables:
         self.daily_counts = FakeDailyCounts()
         self.leads = FakeLeads()
         self.campaigns = FakeCampaigns()
+        self.visits = FakeVisits()
 
 
 @dataclass

@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from revisit.adapters.dynamo import TenantTables
-from revisit.adapters.eligibility import StoredCoverageEligibility
+from revisit.adapters.eligibility import eligibility_provider
 from revisit.adapters.events import EventBridgePublisher
 from revisit.adapters.links import KmsLinkSigner
 from revisit.adapters.messaging import AwsNotifier
@@ -75,6 +75,8 @@ class Settings(BaseModel):
 
 
 _contexts: dict[Settings, TenantContext] = {}
+X12_RECORDED_DIR = "REVISIT_X12_RECORDED_DIR"
+"""Offline only: the recorded 271 answers an x12 tenant's eligibility provider reads instead of HTTPS."""
 
 
 def apply_logging_environment() -> None:
@@ -99,7 +101,7 @@ def tenant_context() -> TenantContext:
             tables=tables,
             notifier=PolicedNotifier(AwsNotifier(boto3.client("sns"), boto3.client("sesv2"),
                                                  settings.ses_configuration_set), config, tables.sms_spend, sink),
-            eligibility=StoredCoverageEligibility(),
+            eligibility=eligibility_provider(config, os.environ.get(X12_RECORDED_DIR)),
             reports=S3ReportStore(boto3.client("s3"), settings.reports_bucket),
             metrics=sink,
             workflows=StepFunctionsStarter(boto3.client("stepfunctions"), dict(settings.state_machine_arns)),

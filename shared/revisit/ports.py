@@ -15,14 +15,17 @@ from revisit.domain.availability import Busy
 from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
+    BilledVisit,
     Campaign,
     CampaignMember,
+    Claim,
     CommunicationAttempt,
     ConfirmationStatus,
     CycleStatus,
     EligibilityResult,
     IdempotencyRecord,
     InsurancePolicy,
+    IntakeRecord,
     IntegratorCredential,
     Lead,
     LeadEntry,
@@ -32,6 +35,8 @@ from revisit.models.entities import (
     StaffNotice,
     StaffTask,
     TaskStatus,
+    TreatmentPlan,
+    Visit,
 )
 
 
@@ -187,6 +192,10 @@ class AppointmentRepository(Protocol):
         """Booked appointments of these providers starting in [first, last), by start time."""
         ...
 
+    def payments_for(self, patient_id: str) -> dict[str, list[Payment]]:
+        """The patient's payments, by appointment id."""
+        ...
+
     def record_payment(self, payment: Payment) -> Payment:
         """Once per payment id: the stored payment (Conflict if the same id came with other details)."""
         ...
@@ -284,6 +293,50 @@ class CampaignRepository(Protocol):
     def unlock(self, patient_id: str, campaign_id: str) -> None: ...
 
 
+class VisitRepository(Protocol):
+    """Intake records (I1-I6, I15), visits (I9-I12, I17), claims (I10) and treatment plans (I13)."""
+
+    def start_intake(self, record: IntakeRecord) -> bool:
+        """False if the patient's intake was started already."""
+        ...
+
+    def intake(self, clinic_id: str, day: date, patient_id: str) -> IntakeRecord: ...
+
+    def save_intake(self, record: IntakeRecord) -> None: ...
+
+    def intakes_on(self, clinic_id: str, day: date) -> list[IntakeRecord]: ...
+
+    def record_billed(self, billed: BilledVisit) -> None: ...
+
+    def billed_on(self, clinic_id: str, day: date) -> list[BilledVisit]: ...
+
+    def record_visit(self, visit: Visit) -> Visit | None:
+        """None if this call recorded it; else the visit recorded first for the appointment (unchanged)."""
+        ...
+
+    def visit(self, patient_id: str, appointment_id: str) -> Visit: ...
+
+    def save_visit(self, visit: Visit) -> None: ...
+
+    def visits_for(self, patient_id: str) -> list[Visit]: ...
+
+    def create_claim(self, claim: Claim) -> bool:
+        """The claim and its id's pointer; False if it exists already."""
+        ...
+
+    def claim(self, claim_id: str) -> Claim: ...
+
+    def change_claim(self, read: Claim, changed: Claim) -> bool:
+        """On condition the stored claim is still at `read`'s version; False if it moved meanwhile."""
+        ...
+
+    def claims_for(self, patient_id: str) -> list[Claim]: ...
+
+    def create_plan(self, plan: TreatmentPlan) -> bool: ...
+
+    def plans_for(self, patient_id: str) -> list[TreatmentPlan]: ...
+
+
 class Repositories(Protocol):
     """A tenant's data, one repository per aggregate."""
 
@@ -298,6 +351,7 @@ class Repositories(Protocol):
     daily_counts: DailyCountRepository
     leads: LeadRepository
     campaigns: CampaignRepository
+    visits: VisitRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

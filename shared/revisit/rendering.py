@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,7 +108,14 @@ def _short_date(language: Language):
 
 def render_report(name: str, **context: object) -> str:
     """Staff-facing reports (templates/reports/), self-contained HTML."""
-    return _environment().get_template(f"reports/{name}.j2").render(**context)
+    return _environment().get_template(f"reports/{name}.j2").render(money=money, **context)
+
+
+def money(amount: object, currency: str, language: Language | str = Language.EN) -> str:
+    """An amount as the clinic's locale writes it ($1,350.00; 1350,00 €; 1 350,00 ₽)."""
+    from babel.numbers import format_currency  # on the first render (cold start)
+
+    return format_currency(Decimal(str(amount)), currency, locale=LOCALES[Language(language)])
 
 
 def template_names() -> list[str]:

@@ -19,7 +19,7 @@ class ScheduleSpec:
     state_machine: str
     input: dict = field(default_factory=dict)
     every: str = "night"
-    """"night" or "month": what a missing start means (a night without a sweep alarms the next morning)."""
+    """"night", "day" or "month": what a missing start means (a night without a sweep alarms the next morning)."""
 
 
 def tenant_schedules(config: TenantConfig, declared: Topology = TOPOLOGY) -> list[ScheduleSpec]:
@@ -47,4 +47,15 @@ def tenant_schedules(config: TenantConfig, declared: Topology = TOPOLOGY) -> lis
         )
         for workflow in declared.workflows if workflow.monthly
     ]
-    return nightly + monthly
+    daily = [
+        ScheduleSpec(
+            name=resource_name(config.tenant_id, workflow.daily),
+            expression=f"cron({report_at.minute} {report_at.hour} * * ? *)",
+            time_zone=config.time_zone,
+            state_machine=workflow.name,
+            input={"scheduled_time": SCHEDULED_TIME},
+            every="day",
+        )
+        for workflow in declared.workflows if workflow.daily
+    ]
+    return nightly + daily + monthly

@@ -106,6 +106,8 @@ class Workflow:
     """Default: infra/statemachines/<name>.asl.json."""
     nightly: str | None = None
     """The name of its nightly schedule (EventBridge Scheduler, at the tenant's sweep time in its zone)."""
+    daily: str | None = None
+    """The name of its daily schedule (every day at the tenant's report time, in its zone)."""
     monthly: str | None = None
     """The name of its monthly schedule (the 1st of each month at the tenant's report time, in its zone)."""
     starts_itself: bool = False
@@ -315,16 +317,33 @@ CAMPAIGN = Workflow("campaign", starts=(), steps=(
     Function("select_campaign_patients", table=(GET, QUERY, PUT), starts=("reactivation",)),
 ))
 
+INTAKE = Workflow("intake", steps=(
+    Function("onboard_patient", table=(GET, QUERY, PUT, UPDATE)),
+    Function("verify_coverage", table=(GET, PUT, UPDATE)),
+))
+
+VISIT = Workflow("visit", steps=(
+    Function("price_visit", table=(GET, PUT)),
+    Function("bill_visit", table=(GET, QUERY, PUT, UPDATE), events=True),
+    Function("plan_next_visit", table=(GET, PUT, UPDATE)),
+))
+
+DAILY_REPORTS = Workflow("daily_reports", daily="daily-reports", steps=(
+    Function("write_intake_report", table=(GET, QUERY), reports=True, templates=("reports/intake_daily",)),
+))
+
 TOPOLOGY = Topology(
-    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, MONTHLY_REPORTS, REACTIVATION, CAMPAIGN),
+    workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, MONTHLY_REPORTS, REACTIVATION, CAMPAIGN,
+               INTAKE, VISIT, DAILY_REPORTS),
     entry_points=(
         Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True,
-                 starts=("appointment", "referral", "campaign"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
+                 starts=("appointment", "referral", "campaign", "visit"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
                  templates=("unsubscribe_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,
                  templates=("reply_received_sms",)),
         Function("referral_events", table=(GET, QUERY, PUT, UPDATE), answers_tasks=True,
                  consumes=("AppointmentBooked", "AppointmentPaid", "AppointmentCancelled", "AppointmentNoShow")),
+        Function("start_intake", table=(GET, QUERY), consumes=("AppointmentBooked",), starts=("intake",)),
     ),
 )

@@ -87,6 +87,10 @@ def payment(patient_id: str, appointment_id: str, payment_id: str) -> dict[str, 
     return {PK: f"PATIENT#{patient_id}", SK: f"PAYMENT#{appointment_id}#{payment_id}"}
 
 
+def payments_prefix() -> str:
+    return "PAYMENT#"
+
+
 def appointments_prefix() -> str:
     return "APPT#"
 
@@ -232,6 +236,54 @@ def members_prefix() -> str:
 def campaign_lock(patient_id: str) -> dict[str, str]:
     """A patient is in one campaign at a time: this item, created on condition, names it until the chain ends."""
     return {PK: f"PATIENT#{patient_id}", SK: "CAMPAIGN_LOCK"}
+
+
+def visit(patient_id: str, appointment_id: str) -> dict[str, str]:
+    """I9: one visit record per appointment (a visit closed twice finds the first)."""
+    return {PK: f"PATIENT#{patient_id}", SK: f"VISIT#{appointment_id}"}
+
+
+def visits_prefix() -> str:
+    return "VISIT#"
+
+
+def claim(patient_id: str, claim_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"CLAIM#{claim_id}"}
+
+
+def claims_prefix() -> str:
+    return "CLAIM#"
+
+
+def claim_pointer(claim_id: str) -> dict[str, str]:
+    """Where a claim is, by its id alone (the billing office moves claims by id)."""
+    return {PK: f"CLAIMID#{claim_id}", SK: "CLAIM"}
+
+
+def plan(patient_id: str, plan_id: str) -> dict[str, str]:
+    return {PK: f"PATIENT#{patient_id}", SK: f"PLAN#{plan_id}"}
+
+
+def plans_prefix() -> str:
+    return "PLAN#"
+
+
+def intake(clinic_id: str, day: date, patient_id: str) -> dict[str, str]:
+    """I15: a clinic's new patients of one local day share a partition: the daily intake report is one Query."""
+    return {PK: intakes_partition(clinic_id, day), SK: patient_id}
+
+
+def intakes_partition(clinic_id: str, day: date) -> str:
+    return f"INTAKES#{clinic_id}#{day.isoformat()}"
+
+
+def billed_visit(clinic_id: str, day: date, appointment_id: str) -> dict[str, str]:
+    """I12, I17: a clinic's visits billed on one local day (amounts and ids), for the daily report."""
+    return {PK: billed_partition(clinic_id, day), SK: appointment_id}
+
+
+def billed_partition(clinic_id: str, day: date) -> str:
+    return f"BILLED#{clinic_id}#{day.isoformat()}"
 
 
 def notice(kind: str, key: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from datetime import date
 
 from revisit import clock
 from revisit.models.entities import CoverageStatus, EligibilityResult, InsurancePolicy, Patient
+from revisit.models.tenant import TenantConfig
 
 
 class StoredCoverageEligibility:
@@ -32,7 +33,25 @@ class StoredCoverageEligibility:
             status=CoverageStatus.ACTIVE if active else CoverageStatus.INACTIVE,
             payer=policy.payer,
             plan=policy.plan,
+            member_id=policy.member_id,
             coverage_percent=policy.coverage_percent if active else 0,
+            category_percent=dict(policy.category_percent) if active and policy.category_percent else None,
+            deductible_remaining=policy.deductible if active else None,  # the year's: claims are taken off by billing
+            maximum_remaining=policy.annual_maximum if active else None,
+            plan_begin=policy.valid_from,
+            plan_end=policy.valid_to,
             checked_at=checked_at,
             source=self.name,
         )
+
+
+def eligibility_provider(config: TenantConfig, recorded_dir: str | None = None):
+    """The tenant's provider: stored coverage, or its clearinghouse over X12 270/271 (HTTPS on AWS; the
+    recorded 271 answers in `recorded_dir` offline and in tests)."""
+    if config.eligibility.provider != "x12":
+        return StoredCoverageEligibility()
+    from revisit.adapters.x12_eligibility import HttpsTransport, RecordedTransport, X12Eligibility
+
+    settings = config.eligibility.x12
+    transport = RecordedTransport(recorded_dir) if recorded_dir else HttpsTransport(str(settings.endpoint))
+    return X12Eligibility(config, transport)

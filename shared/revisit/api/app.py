@@ -22,6 +22,7 @@ from revisit.api.models import (
     AvailabilityView,
     CallOutcome,
     Cancellation,
+    ClaimMove,
     ConfirmationAnswer,
     ContactView,
     CycleView,
@@ -36,6 +37,7 @@ from revisit.api.models import (
     NewOrder,
     NewPatient,
     NewPayment,
+    NewVisit,
     Observation,
     PatientChanges,
     PatientHistory,
@@ -43,7 +45,9 @@ from revisit.api.models import (
     Problem,
     RecallScheduleEntry,
     SlotView,
+    TaskDone,
     TimelineEntry,
+    VisitView,
 )
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
@@ -63,8 +67,10 @@ from revisit.models.entities import (
     Payment,
     RecallItem,
     StaffTask,
+    TaskKind,
+    TaskStatus,
 )
-from revisit.services import booking, confirmation, patient_actions, reactivation, referral
+from revisit.services import booking, confirmation, intake, patient_actions, reactivation, referral, visit
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 
@@ -499,6 +505,96 @@ def daily_list(clinic_id: PathId) -> dict:
     return reactivation.daily_list(ctx, clinic_id)
 
 
+# --- visit close-out and billing (I9-I17) ---------------------------------------------------------
+visits = APIGatewayRouter()
+
+
+def _visit_view(record) -> VisitView:
+    return VisitView(**record.model_dump(include=set(VisitView.model_fields) - {"has_note"}), has_note=bool(record.note))
+
+
+@visits.post("/patients/<patient_id>/appointments/<appointment_id>/visit",
+             summary="Close a visit (I9): procedures performed and findings; prices, bills and plans it",
+             responses=answers(WRITE_ERRORS, _201="Recorded; the close-out runs",
+                               _200="Closed before: the first visit, unchanged"))
+def close_visit(patient_id: PathId, appointment_id: PathId, body: NewVisit) -> Response[VisitView]:
+    integrator = _integrator(visits, patient_id=patient_id)
+    ctx = _context(visits)
+    if body.recorded_by is not None and body.recorded_by not in {m.staff_id for m in ctx.config.staff}:
+        raise InvalidRequest("recorded_by", f"{body.recorded_by!r} is not a staff member")
+    record, created = visit.close_visit(ctx, patient_id, appointment_id, body.performed, body.findings,
+                                        body.note or "", body.recorded_by or integrator)
+    return Response(201 if created else 200, JSON, _visit_view(record))
+
+
+@visits.get("/patients/<patient_id>/appointments/<appointment_id>/visit",
+            summary="A visit's fees, the insurance and patient portions, its claim", responses=answers(READ_ERRORS))
+def read_visit(patient_id: PathId, appointment_id: PathId) -> VisitView:
+    _integrator(visits, patient_id=patient_id)
+    return _visit_view(_context(visits).tables.visits.visit(patient_id, appointment_id))
+
+
+@visits.get("/patients/<patient_id>/balance",
+            summary="I17: what the patient owes, visit by visit, after coverage and payments", responses=answers(READ_ERRORS))
+def patient_balance(patient_id: PathId) -> dict:
+    _integrator(visits, patient_id=patient_id)
+    return visit.balance(_context(visits), patient_id)
+
+
+@visits.get("/patients/<patient_id>/treatment-plans", summary="I13: the patient's treatment plans",
+            responses=answers(READ_ERRORS))
+def treatment_plans(patient_id: PathId) -> list[dict]:
+    _integrator(visits, patient_id=patient_id)
+    return [p.model_dump(mode="json") for p in _context(visits).tables.visits.plans_for(patient_id)]
+
+
+def _claim(claim_id: str):
+    claim = _context(visits).tables.visits.claim(claim_id)
+    _integrator(visits, patient_id=claim.patient_id)
+    return claim
+
+
+@visits.get("/claims/<claim_id>", summary="I10: a claim and its status history", responses=answers(READ_ERRORS))
+def read_claim(claim_id: PathId) -> dict:
+    return _claim(claim_id).model_dump(mode="json")
+
+
+@visits.post("/claims/<claim_id>/status", summary="I10: move a claim forward (submitted, accepted, paid, denied)",
+             responses=answers(WRITE_ERRORS))
+def move_claim(claim_id: PathId, body: ClaimMove) -> dict:
+    integrator = _integrator(visits)
+    _claim(claim_id)
+    return visit.move_claim(_context(visits), claim_id, body.status, body.by or integrator).model_dump(mode="json")
+
+
+@visits.get("/clinics/<clinic_id>/intake", summary="I15: a day's new patients and their onboarding state",
+            responses=answers(READ_ERRORS))
+def intake_list(clinic_id: PathId, day: Annotated[date | None, Query(alias="date")] = None) -> list[dict]:
+    _integrator(visits, clinic_id=clinic_id)
+    ctx = _context(visits)
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    day = day or clock.now().astimezone(ZoneInfo(ctx.config.clinic(clinic_id).time_zone)).date()
+    return [r.model_dump(mode="json") for r in ctx.tables.visits.intakes_on(clinic_id, day)]
+
+
+@visits.post("/tasks/<task_id>/done", summary="A task done (onboarding, pre-visit, insurance check, next visit)",
+             responses=answers(WRITE_ERRORS))
+def task_done(task_id: PathId, body: TaskDone) -> StaffTask:
+    _integrator(visits, task_id=task_id)
+    ctx = _context(visits)
+    task = ctx.tables.tasks.get(task_id)
+    if task.kind not in DONE_KINDS:
+        raise InvalidRequest("task_id", f"a {task.kind.value} task is closed with its call outcome")
+    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), reason=f"done by {body.staff_id or 'staff'}")
+    if closed and task.kind == TaskKind.ONBOARDING and task.patient_id:
+        intake.onboarding_done(ctx, task.patient_id)  # I3: Follow-up to Active
+    return ctx.tables.tasks.get(task_id)
+
+
+DONE_KINDS = frozenset({TaskKind.ONBOARDING, TaskKind.PRE_VISIT, TaskKind.INSURANCE_CHECK, TaskKind.NEXT_VISIT})
+
+
 # --- the resolver --------------------------------------------------------------------------------
 def build_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
@@ -507,7 +603,7 @@ def build_resolver() -> APIGatewayRestResolver:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (patients, availability, appointments, tasks, leads, campaigns):
+    for router in (patients, availability, appointments, tasks, leads, campaigns, visits):
         app.include_router(router)
 
     def problem(status: int, error: str, field: str | None = None) -> Response:

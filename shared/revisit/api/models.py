@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -14,11 +14,14 @@ from revisit.models.entities import (
     CallResult,
     CycleStatus,
     EligibilityResult,
+    Finding,
     InsurancePolicy,
     PatientStatus,
     PaymentMethod,
+    PerformedProcedure,
     RecallItem,
     RecallStatus,
+    VisitLine,
 )
 
 
@@ -317,3 +320,50 @@ class Observation(Body):
 
     note: PlainText = Field(min_length=1, max_length=500)
     responded: bool = False
+
+
+# --- visit close-out and billing (I9-I17) ----------------------------------------------------------
+class NewVisit(Body):
+    """I9: what was done at the visit and what the examination found. `note` is clinical text: stored
+    encrypted with the visit, never logged, never in an event, an execution or a report."""
+
+    performed: list[PerformedProcedure] = Field(min_length=1, max_length=40)
+    findings: list[Finding] = Field(default=[], max_length=40)
+    note: PlainText | None = Field(default=None, max_length=4000)
+    recorded_by: Identifier | None = None
+    """The staff member who closes the visit (their staff id)."""
+
+
+class VisitView(BaseModel):
+    """The visit as billing sees it: procedures, fees, the split, the claim; the note is not shown here."""
+
+    appointment_id: str
+    patient_id: str
+    clinic_id: str
+    stage: str
+    performed: list[PerformedProcedure]
+    findings: list[Finding]
+    has_note: bool
+    recorded_at: datetime
+    currency: str | None = None
+    lines: list[VisitLine] = []
+    total: Decimal | None = None
+    insurance_portion: Decimal | None = None
+    patient_portion: Decimal | None = None
+    coverage: str | None = None
+    claim_id: str | None = None
+    plan_items: int | None = None
+    execution_name: str
+
+
+class ClaimMove(Body):
+    """I10: the claim's next status (draft, submitted, accepted, paid, denied: forward only)."""
+
+    status: Literal["draft", "submitted", "accepted", "paid", "denied"]
+    by: Identifier | None = None
+
+
+class TaskDone(Body):
+    """A non-call task done (onboarding, pre-visit, insurance check, next visit), by whom."""
+
+    staff_id: Identifier | None = None

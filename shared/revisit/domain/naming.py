@@ -32,3 +32,8 @@ def recall_task_id(kind: str, patient_id: str, cycle_id: str) -> str:
 def delivery_check_task_id(patient_id: str, ledger_id: str, step: str, channel: str) -> str:
     """One check per interrupted send, whatever re-reads the claim."""
     return f"delivery-check-{patient_id}-{ledger_id}-{step}-{channel}"
+
+
+def pre_visit_task_id(appointment_id: str) -> str:
+    """I6: the hygienist's preparation of a new patient's first visit (closed when the visit happens or not)."""
+    return f"pre-visit-{appointment_id}"

@@ -27,6 +27,11 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+ServiceCodeText = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,10}$")]
+"""A service code as sent (D0120); whether the tenant knows it is the close-out's check, naming the field."""
+
+
 class PatientStatus(StrEnum):
     ACTIVE = "Active"
     INACTIVE = "Inactive"
@@ -61,6 +66,13 @@ class InsurancePolicy(Record):
     valid_to: date | None = None
     covered_recall_types: list[Identifier] = []
     coverage_percent: int = Field(default=100, ge=0, le=100)
+    category_percent: dict[Identifier, Annotated[int, Field(ge=0, le=100)]] = {}
+    """I17: the plan's share per procedure category (billing.categories); empty: coverage_percent for all."""
+    deductible: Money = Decimal("0")
+    """I17: what the patient pays each benefit year before the plan pays (the clinic's currency); what this
+    year's claims used is taken off at each close-out."""
+    annual_maximum: Money | None = None
+    """I17: the most the plan pays in a benefit year; None: no maximum."""
 
 
 class CoverageStatus(StrEnum):
@@ -78,6 +90,22 @@ class EligibilityResult(Record):
     """X2: of the recall types asked about, those the policy covers (None: not asked per type)."""
     checked_at: AwareDatetime
     source: str
+    member_id: str | None = None
+    category_percent: dict[str, int] | None = None
+    """I17: the plan's share per procedure category (None: the answer did not say; coverage_percent holds)."""
+    deductible_remaining: Decimal | None = None
+    maximum_remaining: Decimal | None = None
+    plan_begin: date | None = None
+    plan_end: date | None = None
+    detail: str | None = None
+    """Why the answer is unknown or inactive (a clearinghouse's rejection code), ids and codes only."""
+
+
+class StatusChange(Record):
+    at: AwareDatetime
+    before: PatientStatus
+    after: PatientStatus
+    reason: str
 
 
 class Patient(Record):
@@ -117,6 +145,10 @@ class Patient(Record):
     retention_score: int | None = Field(default=None, ge=0, le=100)
     """R25: how reliably the patient keeps their recall (domain/reactivation.retention_score); call queues
     put the likelier to book first."""
+    status_history: list[StatusChange] = []
+    """I3: every change of `status`, oldest first (the last 20)."""
+    planned_treatment: bool = False
+    """I13: a treatment plan from a visit has procedures not booked yet (reactivation reads it, A4)."""
 
     @property
     def display_name(self) -> str:
@@ -187,6 +219,10 @@ class TaskKind(StrEnum):
     ASSIGN_LEAD = "assign_lead"  # F4: the senior registrar picks who calls about a doctor's order
     REFERRAL_CALL = "referral_call"  # F5: the assigned registrar calls about a doctor's order
     REACTIVATION_CALL = "reactivation_call"  # A5: the front desk phones an inactive patient of a campaign
+    ONBOARDING = "onboarding"  # I1, I2: the front office completes a new patient's forms, consent, card, data
+    PRE_VISIT = "pre_visit"  # I6: the hygienist prepares a new patient's first visit
+    INSURANCE_CHECK = "insurance_check"  # I16: coverage unknown or inactive: the office checks before billing
+    NEXT_VISIT = "next_visit"  # I14: the hygienist books the next visit the treatment plan needs
 
 
 class TaskPriority(StrEnum):
@@ -460,3 +496,141 @@ class CampaignMember(Record):
     """A6: what the team noted on the contacted patient (staff text, never logged)."""
     version: int = 0
     """Bumped by every write: the chain's step and the team's observation never overwrite each other."""
+
+
+class IntakeRecord(Record):
+    """I1-I6, I15: a new patient's intake, listed under the clinic and day of their first booking."""
+
+    patient_id: Identifier
+    clinic_id: Identifier
+    day: date
+    """The clinic's local day of the first booking (the daily intake report's)."""
+    registered_at: AwareDatetime
+    appointment_id: str
+    appointment_type: Identifier
+    starts_at: AwareDatetime
+    missing: list[str] = []
+    """I1: the core data fields missing or implausible, by name."""
+    onboarding_task_id: str
+    pre_visit_task_id: str | None = None
+    notices_execution: str
+    """I7, I8: the appointment's notices (confirmation email, 24-hour SMS reminder) run in this execution."""
+    coverage: CoverageStatus | None = None
+    """I16: the eligibility answer for the first visit (None: not checked yet)."""
+
+
+class VisitLine(Record):
+    code: ServiceCodeText
+    category: Identifier
+    tooth: str | None = None
+    fee: Money
+    deductible: Money = Decimal("0")
+    insurance: Money = Decimal("0")
+    patient: Money = Decimal("0")
+
+
+class Finding(Record):
+    finding: Identifier
+    tooth: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,3}$")] | None = None
+
+
+class PerformedProcedure(Record):
+    code: ServiceCodeText
+    tooth: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,3}$")] | None = None
+
+
+class VisitStage(StrEnum):
+    RECORDED = "recorded"  # I9: the record is stored; the close-out runs
+    PRICED = "priced"  # I11, I12
+    BILLED = "billed"  # I10, I16, I17
+    CLOSED = "closed"  # I13, I14
+
+
+class Visit(Record):
+    """I9-I17: what happened at a visit and what it costs. `note` is clinical text: stored in the table
+    (encrypted with the tenant's key), shown to clinical staff, never logged, never in an execution."""
+
+    appointment_id: str
+    patient_id: Identifier
+    clinic_id: Identifier
+    provider_id: Identifier | None = None
+    performed: list[PerformedProcedure]
+    findings: list[Finding] = []
+    note: str = ""
+    recorded_at: AwareDatetime
+    recorded_by: str
+    stage: VisitStage = VisitStage.RECORDED
+    currency: str | None = None
+    lines: list[VisitLine] = []
+    total: Money | None = None
+    insurance_portion: Money | None = None
+    patient_portion: Money | None = None
+    coverage: CoverageStatus | None = None
+    claim_id: str | None = None
+    plan_items: int | None = None
+    next_visit_task_id: str | None = None
+    execution_name: str
+
+
+class ClaimChange(Record):
+    at: AwareDatetime
+    before: str | None = None
+    after: str
+    by: str
+
+
+class Claim(Record):
+    """I10: what the visit asks the payer for (the insurance portion), and where it stands."""
+
+    claim_id: str
+    patient_id: Identifier
+    appointment_id: str
+    clinic_id: Identifier
+    payer: str
+    member_id: str
+    currency: str
+    amount: Money
+    """The insurance portion asked of the payer."""
+    deductible: Money = Decimal("0")
+    """What of the visit went to the patient's deductible (the year's remaining deductible shrinks by it)."""
+    benefit_year: int
+    status: str = "draft"
+    history: list[ClaimChange] = []
+    version: int = 0
+
+
+class PlanItem(Record):
+    finding: Identifier
+    code: ServiceCodeText
+    tooth: str | None = None
+    fee: Money
+    status: str = "planned"
+
+
+class TreatmentPlan(Record):
+    """I13: the draft plan from a visit's findings (the dentist presents it; the next visit books it)."""
+
+    plan_id: str
+    patient_id: Identifier
+    clinic_id: Identifier
+    appointment_id: str
+    status: str = "draft"
+    currency: str
+    items: list[PlanItem]
+    estimate: Money
+    created_at: AwareDatetime
+
+
+class BilledVisit(Record):
+    """A visit's money, listed under its clinic and day (the daily report's billing figures): ids and amounts."""
+
+    appointment_id: str
+    patient_id: Identifier
+    clinic_id: Identifier
+    day: date
+    currency: str
+    total: Money
+    insurance_portion: Money
+    patient_portion: Money
+    coverage: str
+    claim_id: str | None = None

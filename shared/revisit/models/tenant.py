@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from revisit.domain.reactivation import Treatment
 from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
 
 
@@ -240,6 +241,119 @@ class ReactivationSettings(Strict):
         return chain
 
 
+class ProcedureCategory(Strict):
+    """I17: a group of procedures a plan covers at one percentage (preventive, basic, major)."""
+
+    category: Identifier
+    deductible_applies: bool = True
+    x12_service_type: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,2}$")] = "35"
+    """The X12 service type code a 271 reports this category under (41 routine preventive dental, 25
+    restorative, 24 periodontics, 36 crowns; 35 dental care in general)."""
+
+
+ServiceCodeId = Annotated[str, Field(pattern=r"^[A-Z][0-9A-Z]{3,7}$")]
+"""A service code, CDT style (D0120 periodic oral evaluation)."""
+Fee = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2)]
+
+
+class ServiceCode(Strict):
+    code: ServiceCodeId
+    category: Identifier
+    labels: dict[Language, Annotated[str, Field(min_length=1, max_length=80)]]
+
+
+class FeeSchedule(Strict):
+    """I11: what the clinics charge for each service code, in their currency."""
+
+    clinics: list[Identifier] = Field(min_length=1)
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    fees: dict[ServiceCodeId, Fee]
+
+
+class FindingRule(Strict):
+    """I13: what a finding at the examination puts on the treatment plan."""
+
+    finding: Identifier
+    procedures: list[ServiceCodeId] = Field(min_length=1)
+    treatment: Treatment | None = None
+    """A4: the treatment segment a patient with this plan belongs to (reactivation's message)."""
+
+
+class BillingSettings(Strict):
+    categories: list[ProcedureCategory] = []
+    services: list[ServiceCode] = []
+    fee_schedules: list[FeeSchedule] = []
+    findings: list[FindingRule] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BillingSettings:
+        categories = {c.category for c in self.categories}
+        codes = [s.code for s in self.services]
+        if len(categories) != len(self.categories) or len(codes) != len(set(codes)):
+            raise ValueError("billing: category ids and service codes must be unique")
+        for service in self.services:
+            if service.category not in categories:
+                raise ValueError(f"billing.services {service.code}: unknown category {service.category!r}")
+        for index, schedule in enumerate(self.fee_schedules):
+            unpriced = sorted(set(codes) - set(schedule.fees))
+            unknown = sorted(set(schedule.fees) - set(codes))
+            if unpriced or unknown:
+                raise ValueError(f"billing.fee_schedules[{index}]: "
+                                 + (f"no fee for {unpriced}" if unpriced else f"fees for unknown codes {unknown}"))
+        clinics = [c for s in self.fee_schedules for c in s.clinics]
+        if len(clinics) != len(set(clinics)):
+            raise ValueError("billing.fee_schedules: a clinic is in two fee schedules")
+        for rule in self.findings:
+            unknown = sorted(set(rule.procedures) - set(codes))
+            if unknown:
+                raise ValueError(f"billing.findings {rule.finding}: unknown service codes {unknown}")
+        return self
+
+    def service(self, code: str) -> ServiceCode | None:
+        return next((s for s in self.services if s.code == code), None)
+
+    def schedule_for(self, clinic_id: str) -> FeeSchedule | None:
+        return next((s for s in self.fee_schedules if clinic_id in s.clinics), None)
+
+    def category(self, category: str) -> ProcedureCategory:
+        return next(c for c in self.categories if c.category == category)
+
+    @property
+    def plan_for(self) -> dict[str, list[str]]:
+        return {rule.finding: list(rule.procedures) for rule in self.findings}
+
+
+class X12Settings(Strict):
+    """I16: who this tenant is in a 270 request to its clearinghouse (005010X279A1)."""
+
+    endpoint: HttpUrl
+    """The clearinghouse's real-time HTTPS endpoint (CORE connectivity); its credentials live in Secrets Manager."""
+    sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ]{1,15}$")]
+    receiver_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ]{1,15}$")]
+    provider_name: Annotated[str, Field(min_length=1, max_length=60)]
+    provider_npi: Annotated[str, Field(pattern=r"^[0-9]{10}$")]
+    payer_ids: dict[str, Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,80}$")]] = {}
+    """The payer id the clearinghouse knows each payer by (the policy's payer name: id)."""
+
+
+class EligibilitySettings(Strict):
+    provider: Literal["stored-coverage", "x12"] = "stored-coverage"
+    x12: X12Settings | None = None
+
+    @model_validator(mode="after")
+    def _x12_configured(self) -> EligibilitySettings:
+        if self.provider == "x12" and self.x12 is None:
+            raise ValueError("eligibility.x12 is required when eligibility.provider is x12")
+        return self
+
+
+class IntakeSettings(Strict):
+    pre_visit_days_before: int = Field(default=1, ge=0, le=14)
+    """I6: the hygienist's pre-visit task falls due this many days before a new patient's first visit."""
+    next_visit_days: int = Field(default=3, ge=0, le=30)
+    """I14: the hygienist's task to book the planned treatment falls due this many days after the visit."""
+
+
 class TenantConfig(Strict):
     tenant_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,19}$")]
     name: PlainText
@@ -279,6 +393,9 @@ class TenantConfig(Strict):
     sweep: SweepSettings = SweepSettings()
     recall: RecallLoopSettings = RecallLoopSettings()
     reports: ReportSettings = ReportSettings()
+    billing: BillingSettings = BillingSettings()
+    eligibility: EligibilitySettings = EligibilitySettings()
+    intake: IntakeSettings = IntakeSettings()
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
 
@@ -330,6 +447,14 @@ class TenantConfig(Strict):
             missing = languages - set(procedure.labels)
             if missing:
                 raise ValueError(f"procedures {procedure.procedure_id}: labels missing for {sorted(missing)}")
+        for service in self.billing.services:
+            missing = languages - set(service.labels)
+            if missing:
+                raise ValueError(f"billing.services {service.code}: labels missing for {sorted(missing)}")
+        for schedule in self.billing.fee_schedules:
+            unknown = sorted(set(schedule.clinics) - clinic_ids)
+            if unknown:
+                raise ValueError(f"billing.fee_schedules: unknown clinics {unknown}")
         for rt in self.recall_types:
             missing = languages - set(rt.labels)
             if missing:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.availability import Slot, free_slots, is_closed, on_grid
 from revisit.domain.insurance import most_recent_policy
-from revisit.domain.naming import recall_task_id
+from revisit.domain.naming import pre_visit_task_id, recall_task_id
 from revisit.domain.recall_dates import visit_done
 from revisit.errors import Conflict, IdempotencyKeyReused, InvalidRequest, NotFound
 from revisit.models.entities import (
@@ -240,6 +240,9 @@ def _close_the_loop(ctx: TenantContext, appointment: Appointment) -> None:
         return patient
 
     changed = change_patient(ctx, appointment.patient_id, change)
+    ctx.tables.tasks.close(pre_visit_task_id(appointment.appointment_id),  # I6: prepared for, or moot now
+                           TaskStatus.DONE if appointment.status == AppointmentStatus.COMPLETED else TaskStatus.CANCELLED,
+                           clock.now(), reason=f"appointment {appointment.status.value}")
     if changed.recall_cycle_id:  # the hygienist's chart review was for this visit: done or moot now
         ctx.tables.tasks.close(recall_task_id(TaskKind.CHART_REVIEW.value, changed.patient_id, changed.recall_cycle_id),
                                TaskStatus.DONE if appointment.status == AppointmentStatus.COMPLETED else TaskStatus.CANCELLED,

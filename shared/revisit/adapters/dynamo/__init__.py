@@ -16,6 +16,7 @@ from revisit.adapters.dynamo.patients import PatientRepository
 from revisit.adapters.dynamo.recall_cycles import RecallCycleRepository
 from revisit.adapters.dynamo.sms_spend import SmsSpendRepository
 from revisit.adapters.dynamo.tasks import TaskRepository
+from revisit.adapters.dynamo.visits import VisitRepository
 from revisit.models.tenant import TenantConfig
 
 __all__ = ["TenantTables"]
@@ -36,3 +37,4 @@ class TenantTables:
         self.daily_counts = DailyCountRepository(table)
         self.leads = LeadRepository(table)
         self.campaigns = CampaignRepository(table)
+        self.visits = VisitRepository(table)

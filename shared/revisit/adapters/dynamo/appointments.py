@@ -143,6 +143,13 @@ class AppointmentRepository:
                 raise SlotTaken(f"provider {moved.provider_id} is not free at {moved.starts_at}") from None
             raise TransientError(f"moving {appointment.appointment_id}: {reasons}") from None
 
+    def payments_for(self, patient_id: str) -> dict[str, list[Payment]]:
+        found: dict[str, list[Payment]] = {}
+        for item in query_prefix(self._table, patient_id, keys.payments_prefix()):
+            payment = from_item(Payment, item)
+            found.setdefault(payment.appointment_id, []).append(payment)
+        return found
+
     def record_payment(self, payment: Payment) -> Payment:
         """Once per payment id: a retry with the same payment returns it; another payment under the same id
         is a Conflict."""
