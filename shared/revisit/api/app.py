@@ -67,8 +67,6 @@ from revisit.models.entities import (
     Payment,
     RecallItem,
     StaffTask,
-    TaskKind,
-    TaskStatus,
 )
 from revisit.services import booking, confirmation, intake, patient_actions, reactivation, referral, visit
 from revisit.services.context import TenantContext
@@ -582,17 +580,7 @@ def intake_list(clinic_id: PathId, day: Annotated[date | None, Query(alias="date
              responses=answers(WRITE_ERRORS))
 def task_done(task_id: PathId, body: TaskDone) -> StaffTask:
     _integrator(visits, task_id=task_id)
-    ctx = _context(visits)
-    task = ctx.tables.tasks.get(task_id)
-    if task.kind not in DONE_KINDS:
-        raise InvalidRequest("task_id", f"a {task.kind.value} task is closed with its call outcome")
-    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), reason=f"done by {body.staff_id or 'staff'}")
-    if closed and task.kind == TaskKind.ONBOARDING and task.patient_id:
-        intake.onboarding_done(ctx, task.patient_id)  # I3: Follow-up to Active
-    return ctx.tables.tasks.get(task_id)
-
-
-DONE_KINDS = frozenset({TaskKind.ONBOARDING, TaskKind.PRE_VISIT, TaskKind.INSURANCE_CHECK, TaskKind.NEXT_VISIT})
+    return intake.complete_task(_context(visits), task_id, body.staff_id)
 
 
 # --- the resolver --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -171,10 +171,43 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "inactive_patients": {c.clinic_id: ctx.tables.patients.count_inactive(c.clinic_id, (
             options.start + timedelta(days=options.days)).date()) for c in ctx.config.clinics},
         "reactivation_campaigns": [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()],
+        "intake_and_billing": _intake_and_billing(items),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     (out / "summary.md").write_text(_summary_markdown(summary))
     return summary
+
+
+def _intake_and_billing(items: list[dict]) -> dict:
+    """I1-I17 as the run left them: new patients and their onboarding, visits closed, money by currency
+    (Decimal sums, as text), claims by status, treatment plans."""
+    intakes = [i for i in items if i["pk"].startswith("INTAKES#")]
+    visits = [i for i in items if i["sk"].startswith("VISIT#")]
+    claims = [i for i in items if i["sk"].startswith("CLAIM#")]
+    plans = [i for i in items if i["sk"].startswith("PLAN#")]
+    payments = [i for i in items if i["sk"].startswith("PAYMENT#") and i.get("method") != "insurance"]
+    money: dict[str, dict[str, Decimal]] = {}
+    for visit in visits:
+        if visit.get("patient_portion") is None:
+            continue
+        figures = money.setdefault(visit["currency"], defaultdict(Decimal))
+        for field in ("total", "insurance_portion", "patient_portion"):
+            figures[field] += Decimal(str(visit[field]))
+        figures["visits"] += 1
+    for payment in payments:
+        if payment["currency"] in money:
+            money[payment["currency"]]["paid_by_patients"] += Decimal(str(payment["amount"]))
+    return {
+        "new_patients": len(intakes),
+        "new_patients_with_missing_data": sum(1 for i in intakes if i.get("missing")),
+        "new_patients_coverage": dict(Counter(i.get("coverage", "no policy") for i in intakes)),
+        "visits_closed": len(visits),
+        "visits_by_stage": dict(Counter(v["stage"] for v in visits)),
+        "money_by_currency": {currency: {k: str(v) for k, v in figures.items()} for currency, figures in sorted(money.items())},
+        "claims_by_status": dict(Counter(c["status"] for c in claims)),
+        "treatment_plans": len(plans),
+        "planned_procedures": sum(len(p["items"]) for p in plans),
+    }
 
 
 def _write_leads(items: list[dict], path: Path) -> dict:
@@ -343,6 +376,16 @@ def _summary_markdown(summary: dict) -> str:
         lines.append(f"| campaign {name}: outcomes | {', '.join(f'{k} {v}' for k, v in campaign['outcomes'].items() if v)} |")
         lines.append(f"| campaign {name}: responses by link | {campaign['responses_by_link'] or '-'} |")
         lines.append(f"| campaign {name}: median days to booking | {campaign['median_days_to_booking']} |")
+    billing = summary["intake_and_billing"]
+    lines.append(f"| new patients (intake) | {billing['new_patients']}, {billing['new_patients_with_missing_data']} "
+                 f"with data missing; coverage {billing['new_patients_coverage']} |")
+    lines.append(f"| visits closed | {billing['visits_closed']} ({billing['visits_by_stage']}) |")
+    for currency, figures in billing["money_by_currency"].items():
+        lines.append(f"| billed in {currency} | {figures['visits']} visits: total {figures['total']}, insurance "
+                     f"{figures['insurance_portion']}, patients {figures['patient_portion']}, paid by patients "
+                     f"{figures.get('paid_by_patients', '0')} |")
+    lines.append(f"| claims by status | {billing['claims_by_status']} |")
+    lines.append(f"| treatment plans drafted | {billing['treatment_plans']} ({billing['planned_procedures']} procedures) |")
     cost = summary["estimated_cost_per_1000_recalled_usd"]
     lines.append(f"| est. AWS cost per 1,000 recalled (Step Functions, Lambda, SES) | ${cost['aws_compute_and_email']} |")
     lines.append(f"| est. SMS cost per 1,000 recalled | ${cost['sms']} |")

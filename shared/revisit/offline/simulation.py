@@ -16,9 +16,18 @@ from moto.sns.models import sns_backends
 from revisit.domain.leads import CallOutcome, LeadStage
 from revisit.errors import Conflict, InvalidRequest, SlotTaken
 from revisit.models.common import Role
-from revisit.models.entities import AppointmentStatus, CallResult, Campaign, Patient, PatientStatus
+from revisit.models.entities import (
+    AppointmentStatus,
+    CallResult,
+    Campaign,
+    Finding,
+    InsurancePolicy,
+    Patient,
+    PatientStatus,
+    PerformedProcedure,
+)
 from revisit.offline.stack import ACCOUNT, REGION
-from revisit.services import booking, patient_actions, reactivation, referral, replies
+from revisit.services import booking, intake, patient_actions, reactivation, referral, replies, visit
 from revisit.services.context import TenantContext
 
 # Probabilities per message received: (book, decline, opt out)
@@ -34,6 +43,13 @@ REACTIVATION_REACTIONS = {"sms": 0.14, "email": 0.08}
 """Of inactive patients, those a reactivation message brings back (they book)."""
 REACTIVATION_CALLS = ((CallResult.BOOKED, 0.30), (CallResult.DECLINED, 0.15), (CallResult.NO_ANSWER, 0.55))
 CAMPAIGN_DAY = 1
+NEW_PATIENT_SHARE, NEW_PATIENT_DAYS = 0.45, 60
+"""Each of the run's first days, the chance a clinic registers a new patient (who books a first visit)."""
+FINDINGS = (("caries", 0.18), ("calculus", 0.10), ("periodontitis", 0.07), ("fractured-tooth", 0.03),
+            ("missing-tooth", 0.02))
+"""What an examination finds, each independently, per visit."""
+PLANS = {"US": ("50.00", "1500.00"), "ES": ("30.00", "1000.00"), "BG": ("20.00", "750.00"), "RU": ("3000.00", "100000.00")}
+"""New patients' plans: the yearly deductible and maximum, in the clinic's currency."""
 
 
 def _draw(*parts: str) -> float:
@@ -65,6 +81,8 @@ class Simulation:
         self._orders = {p.patient_id: int(_draw(p.patient_id, "order day") * ORDER_DAYS) for p in patients
                         if _draw(p.patient_id, "order") < ORDER_SHARE}
         self._day = 0
+        self._new_patients = 0
+        self._closed: dict[str, tuple[str, int]] = {}  # appointment id -> (patient id, day closed): billing follows
         self.actions: Counter[str] = Counter()
 
     def evening(self, now: datetime) -> None:
@@ -83,6 +101,9 @@ class Simulation:
         self._sms_seen, self._email_seen = len(sms), len(emails)
         self._work_call_queue(now)
         self._visits(now)
+        self._front_office(now)
+        self._billing_office(now)
+        self._register_new_patients(now)
         self._referrals(now)
         if self._day == CAMPAIGN_DAY:
             self._campaign(now)
@@ -237,8 +258,10 @@ class Simulation:
                     self.actions["visit cancelled by the patient"] += 1
             else:
                 missed = CANCELLED <= draw < CANCELLED + NO_SHOW
-                booking.change_status(self.ctx, patient_id, appointment_id,
-                                      AppointmentStatus.NO_SHOW if missed else AppointmentStatus.COMPLETED)
+                if missed:
+                    booking.change_status(self.ctx, patient_id, appointment_id, AppointmentStatus.NO_SHOW)
+                else:  # I9: the dentist closes the visit: what was done, what was found (the close-out bills it)
+                    self._close_visit(appointment, now)
                 self.actions["visit missed (no-show)" if missed else "visit completed"] += 1
                 if not missed and appointment_id in self._for_leads:  # the ordered procedure is paid at the desk
                     booking.record_payment(self.ctx, patient_id, appointment_id, f"pay-{appointment_id}",
@@ -263,3 +286,89 @@ class Simulation:
                 reason = "cost" if result == CallResult.DECLINED else None
                 patient_actions.record_call_outcome(self.ctx, task.task_id, result, reason, caller)
                 self.actions[f"call: {result.value}"] += 1
+
+
+    # --- intake and visit close-out: new patients, the dentist's record, the front and billing offices ----------
+    def _register_new_patients(self, now: datetime) -> None:
+        """A new patient registers at the front desk and books a first visit a few days out; the booking's
+        event starts their intake (I1). Some leave data out (no email, no insurance card yet)."""
+        if self._day >= NEW_PATIENT_DAYS:
+            return
+        for clinic in self.ctx.config.clinics:
+            if _draw(clinic.clinic_id, str(self._day), "new patient") >= NEW_PATIENT_SHARE:
+                continue
+            self._new_patients += 1
+            patient_id = f"n-{self._new_patients:05d}"
+            insured = _draw(patient_id, "insured") >= 0.12
+            deductible, maximum = PLANS.get(clinic.country, PLANS["US"])
+            patient = Patient(
+                patient_id=patient_id, clinic_id=clinic.clinic_id, first_name="New", last_name=f"Patient {patient_id}",
+                date_of_birth=now.date().replace(year=now.year - 20 - int(_draw(patient_id, "age") * 50)),
+                language=clinic.language, phone=clinic.phone[:-4] + f"{self._new_patients % 10000:04d}",
+                email=None if _draw(patient_id, "email") < 0.15 else f"{patient_id}@mail.example.com",
+                sms_consent=True, email_consent=True,
+                insurance=[InsurancePolicy(
+                    payer="Demo Dental Mutual", member_id=f"N{self._new_patients:07d}", plan="Family",
+                    valid_from=now.date().replace(month=1, day=1),
+                    valid_to=None if _draw(patient_id, "lapsed") >= 0.08 else now.date() - timedelta(days=5),
+                    category_percent={"diagnostic": 100, "preventive": 100, "basic": 80, "periodontics": 60, "major": 50},
+                    deductible=Decimal(deductible), annual_maximum=Decimal(maximum))] if insured else [])
+            self.ctx.tables.patients.create(patient)
+            self._clinic_of[patient_id] = clinic.clinic_id
+            first = (now + timedelta(days=3 + int(_draw(patient_id, "first visit") * 8))).astimezone(
+                ZoneInfo(clinic.time_zone)).date()
+            slots = booking.availability(self.ctx, clinic.clinic_id, "new-patient", first, first + timedelta(days=6)).slots
+            for slot in slots:
+                try:
+                    booked = booking.book(self.ctx, booking.BookingRequest(patient_id, clinic.clinic_id, "new-patient",
+                                                                           slot.provider_id, slot.starts_at), "front-desk")
+                except SlotTaken:
+                    continue
+                self._booked[booked.appointment.appointment_id] = patient_id
+                self.actions["new patient registered and booked"] += 1
+                break
+
+    def _close_visit(self, appointment, now: datetime) -> None:
+        first_visit = appointment.appointment_type == "new-patient"
+        codes = ["D0150", "D0274", "D1110"] if first_visit else ["D0120", "D1110"]
+        if not first_visit and _draw(appointment.patient_id, appointment.starts_at.isoformat(), "bitewings") < 0.25:
+            codes.append("D0274")
+        findings = [Finding(finding=name, tooth=None if name in ("calculus", "periodontitis") else
+                            str(1 + int(_draw(appointment.appointment_id, name, "tooth") * 32)))
+                    for name, share in FINDINGS
+                    if _draw(appointment.patient_id, appointment.starts_at.isoformat(), name) < share]
+        provider = appointment.provider_id or "dentist"
+        visit.close_visit(self.ctx, appointment.patient_id, appointment.appointment_id,
+                          [PerformedProcedure(code=code) for code in codes], findings, "", provider)
+        self._closed[appointment.appointment_id] = (appointment.patient_id, self._day)
+        self.actions["visit closed with findings" if findings else "visit closed, nothing found"] += 1
+
+    def _front_office(self, now: datetime) -> None:
+        """The office onboards new patients within two days (I2, I3) and checks flagged insurance."""
+        for clinic in self.ctx.config.clinics:
+            for task in self.ctx.tables.tasks.open_queue(clinic.clinic_id, Role.OFFICE_ADMIN.value, limit=500):
+                if task.kind.value in ("onboarding", "insurance_check") and now - task.created_at >= timedelta(days=2):
+                    intake.complete_task(self.ctx, task.task_id, "chain-admin")
+                    self.actions[f"{task.kind.value} done"] += 1
+
+    def _billing_office(self, now: datetime) -> None:
+        """Claims go out the day after the visit, the payer answers in a week and pays in two (most); the
+        patient pays their portion at the desk or within days (most)."""
+        for appointment_id, (patient_id, day) in list(self._closed.items()):
+            record = self.ctx.tables.visits.visit(patient_id, appointment_id)  # written when closed
+            age = self._day - day
+            if record.claim_id:
+                status = self.ctx.tables.visits.claim(record.claim_id).status
+                draw = _draw(record.claim_id, "payer")
+                move = {"draft": ("submitted", 1), "submitted": ("denied" if draw < 0.1 else "accepted", 7),
+                        "accepted": ("paid", 14)}.get(status)
+                if move and age >= move[1]:
+                    visit.move_claim(self.ctx, record.claim_id, move[0], "billing-office")
+                    self.actions[f"claim {move[0]}"] += 1
+            if record.patient_portion and age == 2 and appointment_id not in self._for_leads \
+                    and _draw(appointment_id, "pays") < 0.8:
+                booking.record_payment(self.ctx, patient_id, appointment_id, f"desk-{appointment_id}",
+                                       record.patient_portion, record.currency, "card")
+                self.actions["patient portion paid at the desk"] += 1
+            if age > 30:
+                del self._closed[appointment_id]

@@ -17,6 +17,7 @@ from revisit import clock
 from revisit.domain.insurance import most_recent_policy
 from revisit.domain.intake import ONBOARDING_ITEMS, missing_core_data, status_move_error
 from revisit.domain.naming import pre_visit_task_id
+from revisit.errors import InvalidRequest
 from revisit.models.common import Role
 from revisit.models.entities import (
     AppointmentStatus,
@@ -28,6 +29,7 @@ from revisit.models.entities import (
     StatusChange,
     TaskKind,
     TaskPriority,
+    TaskStatus,
 )
 from revisit.models.steps import CoverageRequest, CoverageResult, IntakeRef, IntakeResult
 from revisit.services.appointment_notices import execution_name as notices_execution_name
@@ -141,3 +143,18 @@ def onboarding_done(ctx: TenantContext, patient_id: str) -> Patient:
     """I3: the front office closed the onboarding task: the patient is Active."""
     return change_patient(ctx, patient_id, lambda p: moved_status(p, PatientStatus.ACTIVE, "onboarding done")
                           if p.status == PatientStatus.FOLLOW_UP and not p.planned_treatment else p)
+
+
+DONE_KINDS = frozenset({TaskKind.ONBOARDING, TaskKind.PRE_VISIT, TaskKind.INSURANCE_CHECK, TaskKind.NEXT_VISIT})
+"""Tasks closed as done (a call task is closed with its outcome instead)."""
+
+
+def complete_task(ctx: TenantContext, task_id: str, staff_id: str | None) -> StaffTask:
+    """A front-office or hygienist task done; the onboarding's closing makes the patient Active (I3)."""
+    task = ctx.tables.tasks.get(task_id)
+    if task.kind not in DONE_KINDS:
+        raise InvalidRequest("task_id", f"a {task.kind.value} task is closed with its call outcome")
+    closed = ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), reason=f"done by {staff_id or 'staff'}")
+    if closed and task.kind == TaskKind.ONBOARDING and task.patient_id:
+        onboarding_done(ctx, task.patient_id)
+    return ctx.tables.tasks.get(task_id)
