@@ -318,14 +318,14 @@ CAMPAIGN = Workflow("campaign", starts=(), steps=(
 ))
 
 INTAKE = Workflow("intake", steps=(
-    Function("onboard_patient", table=(GET, QUERY, PUT, UPDATE)),
-    Function("verify_coverage", table=(GET, PUT, UPDATE)),
+    Function("onboard_patient", table=(GET, PUT)),
+    Function("verify_coverage", table=(GET, PUT)),
 ))
 
 VISIT = Workflow("visit", steps=(
     Function("price_visit", table=(GET, PUT)),
-    Function("bill_visit", table=(GET, QUERY, PUT, UPDATE), events=True),
-    Function("plan_next_visit", table=(GET, PUT, UPDATE)),
+    Function("bill_visit", table=(GET, QUERY, PUT), events=True),
+    Function("plan_next_visit", table=(GET, PUT)),
 ))
 
 DAILY_REPORTS = Workflow("daily_reports", daily="daily-reports", steps=(
