@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pyx12.x12file
 import pytest
+import pyx12.x12file
 from revisit.adapters.eligibility import StoredCoverageEligibility, eligibility_provider
 from revisit.adapters.x12_eligibility import RecordedTransport, X12Eligibility, build_270
 from revisit.config import load_tenant
