@@ -22,6 +22,14 @@ def broken(tmp_path, mutate):
     (lambda d: d["contact_ladder"][1].update(channel="pigeon"), "contact_ladder[1].channel", "sms"),
     (lambda d: d["clinics"][0].update(phone="555-0100"), "clinics[0].phone", "phone"),
     (lambda d: d.update(admin_email="not-an-email"), "admin_email", "email"),
+    # I11, I17: the fee schedule, categories and findings are checked before anything is deployed
+    (lambda d: d["billing"]["fee_schedules"][0]["fees"].update(D0120="-5.00"), "billing.fee_schedules[0].fees.D0120",
+     "greater than or equal to 0"),
+    (lambda d: d["billing"]["fee_schedules"][1]["fees"].pop("D1110"), "billing", "no fee for ['D1110']"),
+    (lambda d: d["billing"]["services"][0].update(category="cosmetic"), "billing", "unknown category 'cosmetic'"),
+    (lambda d: d["billing"]["findings"][0].update(procedures=["D9999"]), "billing", "unknown service codes ['D9999']"),
+    (lambda d: d["billing"]["fee_schedules"][1].update(clinics=["madrid", "atlantis"]), "",
+     "unknown clinics ['atlantis']"),
 ])
 def test_bad_tenant_files_name_the_file_and_field(tmp_path, mutate, field, words):
     path = broken(tmp_path, mutate)
