@@ -201,6 +201,9 @@ def read_insurance(patient_id: PathId) -> InsuranceView:
 def put_policy(patient_id: PathId, body: InsurancePolicy) -> InsuranceView:
     _integrator(patients, patient_id=patient_id)
     ctx = _context(patients)
+    unknown = sorted(set(body.category_percent) - {c.category for c in ctx.config.billing.categories})
+    if unknown:  # a typo would leave every real category at 0 %
+        raise InvalidRequest("category_percent", f"unknown procedure categories {unknown}")
     patient = change_patient(ctx, patient_id, lambda stored: stored.model_copy(update={"insurance": [
         p for p in stored.insurance if (p.payer, p.member_id) != (body.payer, body.member_id)] + [body]}))
     return InsuranceView(primary=most_recent_policy(patient.insurance), latest_verification=patient.latest_eligibility)

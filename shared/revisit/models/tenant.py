@@ -301,8 +301,9 @@ class BillingSettings(Strict):
                 raise ValueError(f"billing.fee_schedules[{index}]: "
                                  + (f"no fee for {unpriced}" if unpriced else f"fees for unknown codes {unknown}"))
         clinics = [c for s in self.fee_schedules for c in s.clinics]
-        if len(clinics) != len(set(clinics)):
-            raise ValueError("billing.fee_schedules: a clinic is in two fee schedules")
+        twice = sorted({c for c in clinics if clinics.count(c) > 1})
+        if twice:
+            raise ValueError(f"billing.fee_schedules: clinics in two fee schedules: {twice}")
         for rule in self.findings:
             unknown = sorted(set(rule.procedures) - set(codes))
             if unknown:
@@ -455,6 +456,9 @@ class TenantConfig(Strict):
             unknown = sorted(set(schedule.clinics) - clinic_ids)
             if unknown:
                 raise ValueError(f"billing.fee_schedules: unknown clinics {unknown}")
+        unpriced = sorted(clinic_ids - {c for s in self.billing.fee_schedules for c in s.clinics})
+        if self.billing.services and unpriced:
+            raise ValueError(f"billing.fee_schedules: no fee schedule for clinics {unpriced} (visits there could not be billed)")
         for rt in self.recall_types:
             missing = languages - set(rt.labels)
             if missing:

@@ -194,8 +194,9 @@ def _intake_and_billing(items: list[dict]) -> dict:
         for field in ("total", "insurance_portion", "patient_portion"):
             figures[field] += Decimal(str(visit[field]))
         figures["visits"] += 1
-    for payment in payments:
-        if payment["currency"] in money:
+    billed_in = {v["appointment_id"]: v.get("currency") for v in visits}
+    for payment in payments:  # against a billed visit, in its currency
+        if billed_in.get(payment["appointment_id"]) == payment["currency"]:
             money[payment["currency"]]["paid_by_patients"] += Decimal(str(payment["amount"]))
     return {
         "new_patients": len(intakes),

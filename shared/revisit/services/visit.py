@@ -10,7 +10,6 @@ the treatment plan from the findings and give the hygienist the task to book it 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from revisit import clock
@@ -143,7 +142,8 @@ def bill_visit(request: VisitRef, ctx: TenantContext) -> VisitBilled:
     lines = [line.model_copy(update={"deductible": s.deductible, "insurance": s.insurance, "patient": s.patient})
              for line, s in zip(visit.lines, bill.lines, strict=True)]
     claim_id = None
-    if policy is not None and coverage is not None and bill.insurance > 0:
+    if policy is not None and coverage is not None and (bill.insurance > 0 or bill.deductible > 0):
+        # a visit paid from the deductible alone is claimed too: the payer counts it, and so does next visit's split
         claim_id = claim_id_for(visit.appointment_id)
         claim = Claim(claim_id=claim_id, patient_id=visit.patient_id, appointment_id=visit.appointment_id,
                       clinic_id=visit.clinic_id, payer=policy.payer, member_id=policy.member_id,
@@ -169,7 +169,8 @@ def bill_visit(request: VisitRef, ctx: TenantContext) -> VisitBilled:
     ctx.tables.visits.save_visit(billed)
     ctx.tables.visits.record_billed(BilledVisit(
         appointment_id=visit.appointment_id, patient_id=visit.patient_id, clinic_id=visit.clinic_id,
-        day=service_day, currency=visit.currency, total=bill.total, insurance_portion=bill.insurance,
+        day=clock.now().astimezone(ZoneInfo(ctx.config.clinic(visit.clinic_id).time_zone)).date(),  # billed today
+        currency=visit.currency, total=bill.total, insurance_portion=bill.insurance,
         patient_portion=bill.patient, coverage=billed.coverage.value if billed.coverage else "none", claim_id=claim_id))
     ctx.metrics.count("VisitBilled")
     return _billed(billed)
@@ -257,8 +258,8 @@ def balance(ctx: TenantContext, patient_id: str) -> dict:
             continue
         claim = claims.get(visit.appointment_id)
         owed = visit.patient_portion + (claim.amount if claim and claim.status == "denied" else ZERO)
-        paid = sum((p.amount for p in paid_by_appointment.get(visit.appointment_id, []) if p.method != "insurance"),
-                   Decimal("0"))
+        paid = sum((p.amount for p in paid_by_appointment.get(visit.appointment_id, [])
+                    if p.method != "insurance" and p.currency == visit.currency), ZERO)
         due = max(owed - paid, ZERO)
         due_by_currency[visit.currency] = due_by_currency.get(visit.currency, ZERO) + due
         visits.append({"appointment_id": visit.appointment_id, "currency": visit.currency, "total": str(visit.total),
