@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Stack, Token, Validations
+from aws_cdk import Acknowledgment, CfnOutput, Stack, Tags, Token, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from revisit import topology
+from revisit import __version__, topology
 from revisit.models.tenant import TenantConfig
 
 from infra.constructs.api import STAGE, Api
+from infra.constructs.dashboard import OpsDashboard
 from infra.constructs.data import Data
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
@@ -28,7 +29,7 @@ class RevisitStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         tenant = config.tenant_id
         data = Data(self, "Data", tenant_id=tenant)
-        observability = Observability(self, "Observability", key=data.key,
+        observability = Observability(self, "Observability", tenant_id=tenant, key=data.key,
                                       ops_email=str(config.ops_email or config.admin_email))
         reports = Reports(self, "Reports", key=data.key,
                           bucket_name=topology.reports_bucket_name(tenant, self.account))
@@ -55,6 +56,21 @@ class RevisitStack(Stack):
             for folder, needs in declared.functions.items():
                 if needs.links == topology.LinkUse.SIGN:
                     workflows.functions[folder].add_environment(topology.LINKS_ENVIRONMENT[1], stage_url)
+
+        [nightly] = [w.name for w in declared.workflows if w.nightly]
+        dashboard = OpsDashboard(self, "Ops", tenant_id=tenant, nightly=nightly, machines=workflows.machines,
+                                 rest_api=api.rest_api, observability=observability,
+                                 sms_budget_usd=config.sms_monthly_budget_usd)
+        # What `revisit doctor` reads back from the deployed stack (docs/deploy.md).
+        Tags.of(self).add("revisit:tenant", tenant)
+        Tags.of(self).add("revisit:version", __version__)
+        CfnOutput(self, "RevisitVersion", value=__version__, description="the Revisit release this stack runs")
+        CfnOutput(self, "OpsTopicArn", value=observability.ops_alerts.topic_arn,
+                  description="alarms are published here; subscribe the ops address (docs/deploy.md)")
+        CfnOutput(self, "NightlyStateMachineArn", value=workflows.machines[nightly].state_machine_arn,
+                  description="the nightly sweep: its last execution is last night's result")
+        CfnOutput(self, "DashboardName", value=dashboard.dashboard.dashboard_name)
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="the booking API's stage")
 
         acknowledge_findings(self)
         if config.lambda_reserved_concurrency is None:

@@ -472,11 +472,11 @@ class FakeSmsSpend:
     def __init__(self) -> None:
         self.months: dict[str, Decimal] = {}
 
-    def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
-        if self.months.get(month, Decimal(0)) + cost > budget:
-            return False
+    def reserve(self, month: str, cost: Decimal, budget: Decimal | None) -> Decimal | None:
+        if budget is not None and self.months.get(month, Decimal(0)) + cost > budget:
+            return None
         self.months[month] = self.months.get(month, Decimal(0)) + cost
-        return True
+        return self.months[month]
 
     def release(self, month: str, cost: Decimal) -> None:
         self.months[month] = self.months.get(month, Decimal(0)) - cost
@@ -712,9 +712,13 @@ class FakeReports:
 @dataclass
 class FakeMetrics:
     counts: Counter = field(default_factory=Counter)
+    gauges: dict[str, float] = field(default_factory=dict)
 
     def count(self, name: str, value: int = 1) -> None:
         self.counts[name] += value
+
+    def gauge(self, name: str, value: float) -> None:
+        self.gauges[name] = value
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Ops alerts: an encrypted topic, encrypted log groups, and alarms that notify it."""
+"""Ops alerts: an encrypted topic, encrypted log groups, and alarms that notify it. Every alarm is named
+revisit-<tenant>-<what> (docs/operations.md says what each means and what to check first)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from constructs import Construct
 
 
 class Observability(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, ops_email: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, tenant_id: str, key: kms.IKey, ops_email: str) -> None:
         super().__init__(scope, construct_id)
         self.key = key
+        self.tenant_id = tenant_id
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        """By what each watches (the construct id): the dashboard names the alarm that guards a widget."""
         self.ops_alerts = sns.Topic(self, "OpsAlerts", master_key=key, enforce_ssl=True)
         stack = Stack.of(self)
         # CloudWatch alarms of this account publish here (the key lets them encrypt, see Data).
@@ -33,9 +37,14 @@ class Observability(Construct):
 
     def alarm(self, construct_id: str, **props) -> cloudwatch.Alarm:
         """An alarm whose every state change goes to the ops topic."""
-        alarm = cloudwatch.Alarm(self, construct_id, **props)
+        alarm = cloudwatch.Alarm(self, construct_id, alarm_name=alarm_name(self.tenant_id, construct_id), **props)
+        self.alarms[construct_id] = alarm
         action = cloudwatch_actions.SnsAction(self.ops_alerts)
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
         alarm.add_insufficient_data_action(action)
         return alarm
+
+
+def alarm_name(tenant_id: str, what: str) -> str:
+    return f"revisit-{tenant_id}-{what}"

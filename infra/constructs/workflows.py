@@ -115,10 +115,13 @@ class Workflows(Construct):
                     resources=[f"arn:aws:events:{stack.region}:{stack.account}:rule/"
                                "StepFunctionsGetEventsForStepFunctionsExecutionRule"]))
             self.machines[workflow.name] = state_machine
-            observability.alarm(f"{camel(workflow.name)}Failures", metric=state_machine.metric_failed(
+            observability.alarm(f"{camel(workflow.name)}Failures", metric=cloudwatch.MathExpression(
+                expression="failed + timedOut", label=f"{workflow.name} failed or timed out",
+                using_metrics={"failed": state_machine.metric_failed(period=Duration.minutes(5)),
+                               "timedOut": state_machine.metric_timed_out(period=Duration.minutes(5))},
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{workflow.name} executions failed")
+                alarm_description=f"{workflow.name} executions failed or timed out")
 
         stack = Stack.of(self)
         for folder, needs in declared.functions.items():
@@ -135,7 +138,8 @@ class Workflows(Construct):
 
         for metric_name, description in ALARMED_COUNTS.items():
             observability.alarm(metric_name, metric=cloudwatch.Metric(
-                namespace="Revisit", metric_name=metric_name, dimensions_map={"tenant": tenant_id},
+                namespace=topology.METRICS_NAMESPACE, metric_name=metric_name,
+                dimensions_map=topology.metric_dimensions(tenant_id),
                 period=Duration.minutes(15), statistic="Sum"), threshold=1, evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description)
 

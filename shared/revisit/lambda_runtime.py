@@ -32,7 +32,7 @@ from revisit.config import describe_validation_error, load_tenant
 from revisit.errors import ConfigError, InvalidStepInput
 from revisit.services.context import TenantContext
 from revisit.services.sms_policy import PolicedNotifier
-from revisit.topology import TOPOLOGY, state_machine_environment
+from revisit.topology import TOPOLOGY, metric_dimensions, state_machine_environment
 
 # Most steps publish no metric of their own; the cold-start metric is enough. Not a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -110,7 +110,7 @@ def tenant_context() -> TenantContext:
             public_url=str(config.public_api_url or settings.public_api_url or "") or None,
         )
         _contexts[settings] = context
-        metrics.set_default_dimensions(tenant=config.tenant_id)
+        metrics.set_default_dimensions(**metric_dimensions(config.tenant_id))
     return context
 
 

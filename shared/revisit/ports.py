@@ -230,8 +230,9 @@ class DailyCountRepository(Protocol):
 
 
 class SmsSpendRepository(Protocol):
-    def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
-        """Adds `cost` to the month's spend if it stays within `budget` (atomically); False if it would not."""
+    def reserve(self, month: str, cost: Decimal, budget: Decimal | None) -> Decimal | None:
+        """Adds `cost` to the month's spend if it stays within `budget` (atomically; no budget, always) and
+        returns the month's spend with it; None if it would pass the budget."""
         ...
 
     def release(self, month: str, cost: Decimal) -> None:
@@ -428,6 +429,10 @@ class MetricsSink(Protocol):
     """Counts for the tenant's dashboards and alarms (CloudWatch embedded metrics on AWS)."""
 
     def count(self, name: str, value: int = 1) -> None: ...
+
+    def gauge(self, name: str, value: float) -> None:
+        """A level, not a count (the month's SMS spend so far): dashboards read its maximum."""
+        ...
 
 
 class EventPublisher(Protocol):

@@ -228,7 +228,16 @@ def function_environment(tenant_id: str, table: str, reports_bucket: str, tenant
     functions that put events or start machines also get EVENT_BUS_NAME and <MACHINE>_STATE_MACHINE_ARN."""
     return {"TENANT_ID": tenant_id, "TABLE_NAME": table, "REPORTS_BUCKET": reports_bucket,
             "TENANT_CONFIG_PATH": tenant_config_path, "POWERTOOLS_SERVICE_NAME": resource_name(tenant_id),
-            "POWERTOOLS_METRICS_NAMESPACE": "Revisit"}
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE}
+
+
+METRICS_NAMESPACE = "Revisit"
+
+
+def metric_dimensions(tenant_id: str) -> dict[str, str]:
+    """The dimensions of every metric the functions emit, and so of every alarm and dashboard widget on them:
+    CloudWatch matches a metric only with exactly its dimensions (Powertools would add `service` on its own)."""
+    return {"service": resource_name(tenant_id), "tenant": tenant_id}
 
 
 EVENT_BUS_ENVIRONMENT = "EVENT_BUS_NAME"

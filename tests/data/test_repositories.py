@@ -331,13 +331,13 @@ def test_a_reply_and_its_consent_change_are_written_together_once(tables):
 
 def test_the_months_sms_spend_is_reserved_atomically_within_the_budget(tables):
     budget = Decimal("1.00")
-    assert tables.sms_spend.reserve("2026-11", Decimal("0.60"), budget) is True
-    assert tables.sms_spend.reserve("2026-11", Decimal("0.50"), budget) is False  # would pass the budget
-    assert tables.sms_spend.reserve("2026-11", Decimal("0.40"), budget) is True
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.60"), budget) == Decimal("0.60")
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.50"), budget) is None  # would pass the budget
+    assert tables.sms_spend.reserve("2026-11", Decimal("0.40"), budget) == Decimal("1.00")
     assert tables.sms_spend.spent("2026-11") == Decimal("1.00")
     tables.sms_spend.release("2026-11", Decimal("0.40"))
     assert tables.sms_spend.spent("2026-11") == Decimal("0.60")
-    assert tables.sms_spend.reserve("2026-12", Decimal("2.00"), budget) is False
+    assert tables.sms_spend.reserve("2026-12", Decimal("2.00"), budget) is None
     assert tables.sms_spend.spent("2026-12") == Decimal(0)
 
 
@@ -411,3 +411,9 @@ def test_a_campaign_member_written_from_an_old_read_is_refused_and_the_lock_hold
     assert not tables.campaigns.lock("p-000001", "c2")
     tables.campaigns.unlock("p-000001", "c1")
     assert tables.campaigns.lock("p-000001", "c2")
+
+
+def test_without_a_budget_the_months_sms_spend_is_still_added_up(tables):
+    assert tables.sms_spend.reserve("2027-01", Decimal("0.25"), None) == Decimal("0.25")
+    assert tables.sms_spend.reserve("2027-01", Decimal("0.25"), None) == Decimal("0.50")
+    assert tables.sms_spend.spent("2027-01") == Decimal("0.50")

@@ -46,7 +46,7 @@ def test_a_message_is_sent_and_recorded_once_however_often_it_is_asked_for(ctx):
     assert again.entry == first.entry and first.entry.message_id == "sms-1"
     assert len(ctx.notifier.sms) == 1
     assert ctx.tables.attempts.for_patient("p-000001") == [first.entry]
-    assert ctx.metrics.counts == {"MessagesSent": 1}
+    assert ctx.metrics.counts == {"MessagesSent": 1, "SmsSent": 1}  # the total, and the dashboard's per channel
 
 
 def test_a_throttled_send_releases_its_claim_so_the_retry_sends(ctx):
@@ -63,7 +63,7 @@ def test_a_refused_message_is_recorded_failed_and_counted_not_sent(ctx):
     done = deliver_once(ctx, make_patient(), claim(), send_sms(ctx))
     assert done.outcome == AttemptOutcome.FAILED and "InvalidParameter" in done.entry.detail
     assert deliver_once(ctx, make_patient(), claim(), send_sms(ctx)).outcome == AttemptOutcome.FAILED
-    assert ctx.notifier.sms == [] and ctx.metrics.counts == {"MessagesNotSent": 1}
+    assert ctx.notifier.sms == [] and ctx.metrics.counts == {"MessagesNotSent": 1, "SmsFailed": 1}
 
 
 def test_a_crash_between_send_and_record_is_never_resent_counted_and_given_to_staff(ctx):
@@ -79,7 +79,7 @@ def test_a_crash_between_send_and_record_is_never_resent_counted_and_given_to_st
     [task] = ctx.tables.tasks.open_queue("boston", "front_desk")
     assert task.kind == TaskKind.DELIVERY_CHECK and task.patient_id == "p-000001"
     assert "Emma" not in task.title and "+1617" not in task.title  # ids only on shared screens
-    assert ctx.metrics.counts == {"MessagesNotSent": 1}
+    assert ctx.metrics.counts == {"MessagesNotSent": 1, "MessagesUnconfirmed": 1, "SmsUnconfirmed": 1}
     # a third try finds the UNCONFIRMED row: nothing more is sent, counted or queued
     deliver_once(ctx, make_patient(), claim(), send_sms(ctx))
     assert len(ctx.notifier.sms) == 1 and ctx.metrics.counts["MessagesNotSent"] == 1
@@ -101,6 +101,7 @@ def test_a_staff_task_rung_left_half_done_by_a_crash_is_completed_not_doubted(ct
     assert done.outcome == AttemptOutcome.TASK_CREATED and done.by_this_call
     assert made == ["call-1", "call-1"]  # the task's id makes the second creation a no-op
     assert ctx.metrics.counts["MessagesNotSent"] == 0 and ctx.tables.tasks.open_queue("boston", "front_desk") == []
+    assert ctx.metrics.counts["CallTaskCreated"] == 1
 
 
 def test_a_staff_email_is_sent_once_and_a_throttled_one_is_sent_by_the_retry(ctx):
@@ -115,4 +116,4 @@ def test_a_staff_email_is_sent_once_and_a_throttled_one_is_sent_by_the_retry(ctx
         notify_staff_once(ctx, "admin-summary", "2026-11-24", email)
     assert notify_staff_once(ctx, "admin-summary", "2026-11-24", email).sent_now
     assert not notify_staff_once(ctx, "admin-summary", "2026-11-24", email).sent_now
-    assert len(ctx.notifier.emails) == 1 and ctx.metrics.counts == {"MessagesSent": 1}
+    assert len(ctx.notifier.emails) == 1 and ctx.metrics.counts == {"MessagesSent": 1, "StaffEmailSent": 1}

@@ -54,6 +54,7 @@ def test_the_monthly_budget_stops_sms_and_a_failed_send_gives_its_cost_back(tena
         notifier.send_sms(SmsMessage(US, "a third", "SMILE"))
     assert len(inner.sms) == 2 and metrics.counts["SmsBudgetReached"] == 1
     assert spend.spent("2026-11") == Decimal("0.01766")
+    assert metrics.gauges == {"SmsSpendThisMonthUsd": 0.01766}  # the dashboard's spend against the budget
     inner.fail_next = TransientError("throttled")
     spend.release("2026-11", Decimal("0.00883"))
     with pytest.raises(TransientError):

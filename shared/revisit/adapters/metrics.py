@@ -12,3 +12,6 @@ class PowertoolsMetrics:
 
     def count(self, name: str, value: int = 1) -> None:
         self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+    def gauge(self, name: str, value: float) -> None:
+        self._metrics.add_metric(name=name, unit=MetricUnit.NoUnit, value=value)

@@ -164,13 +164,18 @@ class CallRecorder:
         self.key_names: dict[str, str] = {}
         """KMS key id -> its alias: keys have random ids offline, so a key's ARN is recorded with its alias in
         the id's place (revisit/offline/iam_check.py names the template's keys the same way)."""
+        self.metrics: Counter[tuple[str, str]] = Counter()
+        """(principal, metric name): what each function emitted to CloudWatch (tests/infra/test_dashboard.py
+        matches the ops dashboard's metrics to them)."""
         self._original: Any = None
+        self._original_metrics: tuple[Any, Any] | None = None
 
     def install(self) -> None:
         if self._original is not None:
             return
         original = self._original = BaseClient._make_api_call
         recorder = self
+        self._install_metrics()
 
         def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
             principal = PRINCIPAL.get()
@@ -181,10 +186,33 @@ class CallRecorder:
 
         BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
+    def _install_metrics(self) -> None:
+        """Metrics are not AWS calls on Lambda (embedded in the logs); they are recorded at the one adapter."""
+        from revisit.adapters.metrics import PowertoolsMetrics
+
+        count, gauge = self._original_metrics = PowertoolsMetrics.count, PowertoolsMetrics.gauge
+        recorder = self
+
+        def recorded(emit: Any) -> Any:
+            def wrapper(sink: PowertoolsMetrics, name: str, *args: Any) -> None:
+                principal = PRINCIPAL.get()
+                if principal is not None:
+                    recorder.metrics[(principal, name)] += 1
+                emit(sink, name, *args)
+            return wrapper
+
+        PowertoolsMetrics.count = recorded(count)  # type: ignore[method-assign]
+        PowertoolsMetrics.gauge = recorded(gauge)  # type: ignore[method-assign]
+
     def uninstall(self) -> None:
         if self._original is not None:
             BaseClient._make_api_call = self._original  # type: ignore[method-assign]
             self._original = None
+        if self._original_metrics is not None:
+            from revisit.adapters.metrics import PowertoolsMetrics
+
+            PowertoolsMetrics.count, PowertoolsMetrics.gauge = self._original_metrics  # type: ignore[method-assign]
+            self._original_metrics = None
 
     def record(self, principal: str, service: str, operation: str, params: dict[str, Any], region: str) -> None:
         for action, resource, context in iam_calls(service, operation, params, region, self.account):
@@ -208,6 +236,11 @@ class CallRecorder:
         path.write_text(json.dumps([[call.principal, call.action, call.resource, dict(call.context), count]
                                     for call, count in sorted(merged.items())], indent=0))
         self.calls.clear()
+        metrics_path = folder / f"metrics-{os.getpid()}.json"
+        emitted = Counter({(p, n): c for p, n, c in json.loads(metrics_path.read_text())}) if metrics_path.exists() else Counter()
+        emitted.update(self.metrics)
+        metrics_path.write_text(json.dumps([[p, n, c] for (p, n), c in sorted(emitted.items())], indent=0))
+        self.metrics.clear()
         return path
 
 
@@ -223,6 +256,14 @@ def load_folder(folder: Path) -> Counter[Call]:
     for path in sorted(folder.glob("calls-*.json")):
         calls.update(load(path))
     return calls
+
+
+def load_metrics(folder: Path) -> Counter[tuple[str, str]]:
+    """(principal, metric name) -> how often it was emitted, over every process of a recorded run."""
+    emitted: Counter[tuple[str, str]] = Counter()
+    for path in sorted(folder.glob("metrics-*.json")):
+        emitted.update({(principal, name): count for principal, name, count in json.loads(path.read_text())})
+    return emitted
 
 
 _recorder: CallRecorder | None = None

@@ -98,7 +98,7 @@ def _send_once(ledger: SendLedger[Entry], metrics: MetricsSink, claim: Entry, se
         if not repeatable:
             unconfirmed = earlier.model_copy(update={"outcome": AttemptOutcome.UNCONFIRMED, "detail": INTERRUPTED})
             if ledger.mark_unconfirmed(earlier, INTERRUPTED):  # the first try to find it reports it
-                metrics.count("MessagesNotSent")
+                count_outcome(metrics, unconfirmed)
                 if on_interrupted is not None:
                     on_interrupted(earlier)
             return Delivered(unconfirmed, by_this_call=False)
@@ -111,8 +111,32 @@ def _send_once(ledger: SendLedger[Entry], metrics: MetricsSink, claim: Entry, se
     except PermanentSendFailure as exc:
         done = claim.model_copy(update={"outcome": AttemptOutcome.FAILED, "detail": f"provider refused: {exc}"})
     ledger.record(done)
-    if done.outcome in NOT_SENT:
-        metrics.count("MessagesNotSent")
-    elif done.outcome == AttemptOutcome.SENT:
-        metrics.count("MessagesSent")
+    count_outcome(metrics, done)
     return Delivered(done, by_this_call=True)
+
+
+OUTCOME_METRIC = {AttemptOutcome.SENT: "Sent", AttemptOutcome.TASK_CREATED: "Created",
+                  AttemptOutcome.FAILED: "Failed", AttemptOutcome.UNCONFIRMED: "Unconfirmed"}
+
+
+def channel_metric(entry: CommunicationAttempt | StaffNotice) -> str | None:
+    """The ops dashboard's count for one outcome on one channel: SmsSent, EmailFailed, CallTaskCreated,
+    StaffEmailUnconfirmed..."""
+    suffix = OUTCOME_METRIC.get(entry.outcome)
+    if suffix is None:
+        return None
+    channel = entry.channel.value if isinstance(entry, CommunicationAttempt) else "staff_email"
+    return "".join(word.title() for word in channel.split("_")) + suffix
+
+
+def count_outcome(metrics: MetricsSink, entry: CommunicationAttempt | StaffNotice) -> None:
+    """MessagesNotSent is alarmed (refused or interrupted); MessagesUnconfirmed is the interrupted part."""
+    if entry.outcome in NOT_SENT:
+        metrics.count("MessagesNotSent")
+    elif entry.outcome == AttemptOutcome.SENT:
+        metrics.count("MessagesSent")
+    if entry.outcome == AttemptOutcome.UNCONFIRMED:
+        metrics.count("MessagesUnconfirmed")
+    name = channel_metric(entry)
+    if name is not None:
+        metrics.count(name)

@@ -80,6 +80,10 @@ def select_due_patients(request: SelectDueRequest, ctx: TenantContext) -> Select
             )
         )
     capacity_reached = next_token is not None and already + len(entries) >= settings.max_recalls_per_clinic_per_night
+    # The ops dashboard's sweep: due tonight (against the Recall machine's starts), and clinics over capacity.
+    ctx.metrics.count("RecallsDue", len(entries))
+    if capacity_reached:
+        ctx.metrics.count("SweepCapacityReached")
     next_page = None
     if next_token is not None and not capacity_reached:
         following = request.page + 1

@@ -14,18 +14,20 @@ class SmsSpendRepository:
     def __init__(self, table: Any) -> None:
         self._table = table
 
-    def reserve(self, month: str, cost: Decimal, budget: Decimal) -> bool:
-        if cost > budget:
-            return False
+    def reserve(self, month: str, cost: Decimal, budget: Decimal | None) -> Decimal | None:
+        if budget is not None and cost > budget:
+            return None
+        within = {} if budget is None else {
+            "ConditionExpression": "attribute_not_exists(spent) OR spent <= :room",
+            "ExpressionAttributeValues": {":cost": cost, ":room": budget - cost}}
         try:
             with translated_errors("sms spend", month):
-                self._table.update_item(
-                    Key=keys.sms_spend(month), UpdateExpression="ADD spent :cost",
-                    ConditionExpression="attribute_not_exists(spent) OR spent <= :room",
-                    ExpressionAttributeValues={":cost": cost, ":room": budget - cost})
+                answer = self._table.update_item(
+                    Key=keys.sms_spend(month), UpdateExpression="ADD spent :cost", ReturnValues="UPDATED_NEW",
+                    **({"ExpressionAttributeValues": {":cost": cost}} | within))
         except Conflict:
-            return False
-        return True
+            return None
+        return Decimal(answer["Attributes"]["spent"])
 
     def release(self, month: str, cost: Decimal) -> None:
         with translated_errors("sms spend", month):
