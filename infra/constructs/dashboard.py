@@ -35,7 +35,7 @@ class OpsDashboard(Construct):
         def named(*ids: str) -> str:
             return ", ".join(alarms[i].alarm_name for i in ids)
 
-        sweep, recall = machines[nightly], machines["recall"]
+        recall = machines["recall"]
         due = self._metric("RecallsDue", "due", Duration.days(1))
         started = recall.metric_started(period=Duration.days(1), statistic="Sum", label="started")
         skipped = cloudwatch.MathExpression(expression="due - FILL(started, 0)", label="skipped (started before)",
