@@ -16,7 +16,7 @@ NODE_TOOLS := node_modules/.installed
 # checkov pins an older boto3: it gets a virtualenv of its own.
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: demo test lint synth bench fuzz clean
+.PHONY: demo test lint synth deploy bench fuzz clean
 
 demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS) --days $(DEMO_DAYS)
@@ -34,6 +34,13 @@ test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV)
 synth: $(VENV)/.installed $(NODE_TOOLS)
 	$(PY) layers/build_layer.py
 	npx --no-install cdk synth --quiet
+
+# One tenant's stack to the account and region its file names: refuses without credentials for that account
+# (before building anything), then the layer, synth with cdk-nag, diff and deploy (docs/deploy.md).
+TENANT ?=
+deploy: $(VENV)/.installed $(NODE_TOOLS)
+	@test -n "$(TENANT)" || { echo "make deploy: name the tenant, e.g. make deploy TENANT=demo (tenants/demo.yaml)"; exit 2; }
+	$(BIN)/revisit deploy --tenant tenants/$(TENANT).yaml $(if $(YES),--yes)
 
 # The rule set pyproject.toml selects (functions/ruff.toml adds the handlers' banned imports), then the
 # import rules between layers (import-linter contracts in pyproject.toml).

@@ -13,14 +13,17 @@ ROOT = Path(__file__).resolve().parent
 
 
 def build(app: cdk.App, files: list[Path], layer_dir: Path, env: cdk.Environment | None = None) -> list[RevisitStack]:
-    # A customer-managed key on the table needs a region-specific stack: CDK_DEFAULT_* when deploying.
-    env = env or cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
-                                 region=os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))
+    """A customer-managed key on the table needs a region-specific stack: the tenant file's account and region
+    (deployment), else CDK_DEFAULT_* (what the CDK CLI sets from the credentials), unless `env` is given."""
+    default = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                              region=os.environ.get("CDK_DEFAULT_REGION", "us-east-1"))
     stacks = []
     for path in files:
         config = load_tenant(path)  # a bad tenant file fails the synth, naming file and field
+        where = env or (cdk.Environment(account=config.deployment.account, region=config.deployment.region)
+                        if config.deployment else default)
         stacks.append(RevisitStack(app, f"Revisit-{config.tenant_id}", config=config, tenant_file=path,
-                                   layer_dir=layer_dir, env=env))
+                                   layer_dir=layer_dir, env=where))
     return stacks
 
 
@@ -29,6 +32,10 @@ def main() -> None:
     names = app.node.try_get_context("tenants")
     files = [ROOT / n for n in names.split(",")] if names else tenant_files(ROOT / "tenants")
     build(app, files, ROOT / "layers" / "build")
+    if app.node.try_get_context("nag"):  # make deploy: a finding without its written reason stops the deploy
+        import cdk_nag
+
+        cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app), cdk_nag.HIPAASecurityChecks(app))
     app.synth()
 
 

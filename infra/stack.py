@@ -71,6 +71,10 @@ class RevisitStack(Stack):
                   description="the nightly sweep: its last execution is last night's result")
         CfnOutput(self, "DashboardName", value=dashboard.dashboard.dashboard_name)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="the booking API's stage")
+        CfnOutput(self, "InboundSmsTopicArn", value=api.inbound_sms.topic_arn,
+                  description="two-way SMS: each phone number's replies go here (docs/deploy.md, 'SMS')")
+        CfnOutput(self, "UsagePlanId", value=api.usage_plan.usage_plan_id,
+                  description="revisit integrator issue ... --usage-plan-id <this>")
 
         acknowledge_findings(self)
         if config.lambda_reserved_concurrency is None:

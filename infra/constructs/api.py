@@ -83,9 +83,9 @@ class Api(Construct):
         # year (API Gateway would create it unencrypted, kept forever).
         logs.LogGroup(self, "ExecutionLogs", log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/v1",
                       encryption_key=key, retention=logs.RetentionDays.ONE_YEAR, removal_policy=RemovalPolicy.RETAIN)
-        self.rest_api.add_usage_plan("Integrators", name=resource_name(tenant_id, "integrators"),
-                                     throttle=apigateway.ThrottleSettings(rate_limit=10, burst_limit=20),
-                                     api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api,
-                                                                                 stage=self.rest_api.deployment_stage)])
+        self.usage_plan = self.rest_api.add_usage_plan(
+            "Integrators", name=resource_name(tenant_id, "integrators"),
+            throttle=apigateway.ThrottleSettings(rate_limit=10, burst_limit=20),
+            api_stages=[apigateway.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)])
         observability.alarm("ApiServerErrors", metric=self.rest_api.metric_server_error(period=Duration.minutes(5)),
                             threshold=5, evaluation_periods=1, alarm_description="booking API 5xx responses")

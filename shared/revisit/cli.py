@@ -1,5 +1,5 @@
 """The `revisit` command: `demo`, `executions`, `serve`, `sweep`, `integrator`, `import`, `openapi`,
-`check-tenant`."""
+`check-tenant`, `deploy`, `doctor`."""
 
 from __future__ import annotations
 
@@ -69,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
     check.add_argument("files", nargs="+", type=Path)
 
+    deploy = commands.add_parser("deploy", help="deploy one tenant's stack to the account its file names "
+                                 "(make deploy TENANT=x; needs AWS credentials)")
+    deploy.add_argument("--tenant", type=Path, required=True, help="the tenant file")
+    deploy.add_argument("--yes", action="store_true", help="do not ask before IAM or security-group changes")
+
+    doctor = commands.add_parser("doctor", help="check a deployed tenant: each item ok or missing, with the fix "
+                                 "(exit 1 when something blocks sending)")
+    doctor.add_argument("--tenant", type=Path, required=True, help="the tenant file")
+    doctor.add_argument("--region", help="the stack's region (default: the tenant file's deployment, else the profile's)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -83,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             return _integrator(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "deploy":
+            return _deploy(args)
+        if args.command == "doctor":
+            return _doctor(args)
         if args.command == "openapi":
             from revisit.api.app import openapi_document
 
@@ -335,6 +349,47 @@ def _executions(args: argparse.Namespace) -> int:
     if len(shown) > args.limit:
         print(f"... {len(shown) - args.limit} more (use --limit, --machine, --status)")
     return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    import boto3
+
+    from revisit.config import load_tenant
+    from revisit.operations.deploy import DeployRefused, deploy
+
+    config = load_tenant(args.tenant)
+    try:
+        return deploy(args.tenant, config, boto3.Session(), approve=args.yes)
+    except DeployRefused as exc:
+        print(f"revisit deploy: {exc}", file=sys.stderr)
+        return 2
+
+
+def _doctor(args: argparse.Namespace, session=None) -> int:
+    import boto3
+
+    from revisit.config import load_tenant
+    from revisit.operations.doctor import Clients, examine, report
+
+    config = load_tenant(args.tenant)
+    session = session or boto3.Session()
+    region = args.region or (config.deployment.region if config.deployment else None) or session.region_name
+    if session.get_credentials() is None or region is None:
+        print("revisit doctor: needs AWS credentials and a region for the tenant's account (docs/deploy.md, "
+              "'Credentials')", file=sys.stderr)
+        return 2
+
+    def client(service: str):
+        return session.client(service, region_name=region)
+
+    sesv2 = client("sesv2")
+    clients = Clients(cloudformation=client("cloudformation"), sesv2=sesv2, ses_account=sesv2,
+                      sms=client("pinpoint-sms-voice-v2"), sns=client("sns"), scheduler=client("scheduler"),
+                      stepfunctions=client("stepfunctions"))
+    print(f"revisit doctor: tenant {config.tenant_id}, {region}")
+    text, code = report(examine(config, clients))
+    print(text)
+    return code
 
 
 def _check(args: argparse.Namespace) -> int:

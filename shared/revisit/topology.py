@@ -318,7 +318,7 @@ MONTHLY_REPORTS = Workflow("monthly_reports", monthly="monthly-reports", steps=(
 ))
 
 REACTIVATION = Workflow("reactivation", steps=(
-    Function("reactivate", table=(GET, QUERY, PUT, DELETE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
+    Function("reactivate", table=(GET, QUERY, PUT, UPDATE, DELETE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
              templates=("reactivation_sms", "reactivation_email")),
 ))
 

@@ -158,6 +158,7 @@ def test_the_patients_history_shows_each_cycle_and_contact_without_message_text(
         "2026-11-21", "Contacted", 1, ["bitewings", "prophy"])
     assert [(c["step"], c["channel"], c["outcome"]) for c in history["contacts"]] == [("sms-1", "sms", "sent")]
     assert "Emma" not in json.dumps(history) and "text" not in history["contacts"][0]
+    assert history["contacts"][0]["message_id"]  # what SNS's delivery log is searched by (docs/operations.md)
     assert api.call("GET", "/patients/p-404/history").status == 404
 
 

@@ -162,3 +162,17 @@ def test_a_reason_covers_only_the_principals_it_describes(tenant):
     unreasoned, reasoned = roles.unused([], given)
     assert [line.split(":")[0] + ":" + line.split(":")[1] for line in unreasoned] == [plan]
     assert reasoned == {select: ["kms:Decrypt"]}
+
+
+def test_the_dashboards_main_metrics_were_emitted_by_the_functions_in_the_recorded_run(request, tenant):
+    """Besides the code that names them (tests/infra/test_dashboard.py), the metrics the sweep and messaging
+    widgets read came out of the real handlers during the suite, through the one metrics adapter."""
+    folder = request.config.getoption("--aws-calls")
+    if not folder:
+        pytest.skip("checks a whole recorded run (make test)")
+    emitted = aws_calls.load_metrics(Path(folder))
+    by_name = {name for (principal, name) in emitted if principal.startswith("function:")}
+    assert {"RecallsDue", "MessagesSent", "SmsSent", "EmailSent", "StaffEmailSent", "CallTaskCreated",
+            "SmsSpendThisMonthUsd"} <= by_name, sorted(by_name)
+    sweep = aws_calls.function_principal(topology.function_name(tenant.tenant_id, "select_due_patients"))
+    assert emitted[(sweep, "RecallsDue")] > 0

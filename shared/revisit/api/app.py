@@ -186,8 +186,8 @@ def patient_history(patient_id: PathId) -> PatientHistory:
     return PatientHistory(
         patient_id=patient_id,
         cycles=[CycleView.model_validate(c.model_dump(include=set(CycleView.model_fields))) for c in cycles],
-        contacts=[ContactView(ledger=a.cycle_id, step=a.step, channel=a.channel, outcome=a.outcome, at=a.at)
-                  for a in contacts])
+        contacts=[ContactView(ledger=a.cycle_id, step=a.step, channel=a.channel, outcome=a.outcome, at=a.at,
+                              message_id=a.message_id, task_id=a.task_id, detail=a.detail) for a in contacts])
 
 
 @patients.get("/patients/<patient_id>/insurance", summary="The primary policy and its latest verification (R17)", responses=answers(READ_ERRORS))

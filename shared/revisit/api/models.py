@@ -211,6 +211,11 @@ class ContactView(BaseModel):
     channel: Channel
     outcome: AttemptOutcome
     at: AwareDatetime
+    message_id: str | None = None
+    """The provider's id (SNS or SES): what to look up in its delivery logs when a patient says it never came."""
+    task_id: str | None = None
+    detail: str | None = None
+    """Why it was not sent (the provider's refusal, an interrupted send), in operators' words."""
 
 
 class PatientHistory(BaseModel):

@@ -168,6 +168,13 @@ class StaffMember(Strict):
     alerts: bool = False
 
 
+class Deployment(Strict):
+    """Where the tenant's stack goes: `make deploy` refuses credentials of another account."""
+
+    account: Annotated[str, Field(pattern=r"^\d{12}$")]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+
+
 class SweepSettings(Strict):
     local_time: time = time(2, 0)
     """When the nightly sweep runs, in the tenant's time zone."""
@@ -365,6 +372,9 @@ class TenantConfig(Strict):
     public_api_url: HttpUrl | None = None
     """The booking API's public address (a custom domain) for the links in patients' emails; unset, the
     stage's own execute-api address is used."""
+    deployment: Deployment | None = None
+    """The AWS account and region of the tenant's stack (docs/deploy.md); unset, `make synth` uses
+    CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION, and `make deploy` refuses."""
     ops_email: Email | None = None
     """Who receives the stack's alarms (by email, from the ops topic); the administrator if not set."""
     lambda_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)

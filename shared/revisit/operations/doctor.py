@@ -1,0 +1,242 @@
+"""`revisit doctor`: is a deployed tenant ready to message patients? Each item docs/deploy.md asks for is
+checked against the account and printed as ok or missing, with the fix. Items that stop patients' messages
+(no stack, an unverified sender, the SES or SMS sandbox, a clinic country without an SMS origination identity,
+a spend limit under the tenant's budget, a disabled nightly sweep) make the exit code non-zero.
+
+Read-only: every call is a Describe, Get or List. The clients come from the caller (the CLI's session; the
+tests' moto and botocore Stubber)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from revisit import __version__
+from revisit.models.tenant import TenantConfig
+from revisit.schedules import tenant_schedules
+
+PHONE_NUMBER_ONLY = frozenset({"US", "CA"})
+"""Countries where an alphanumeric sender ID is not delivered: SMS need a registered toll-free or 10DLC
+number (US) or a long or short code (CA)."""
+SENDER_ID_REGISTERED = frozenset({"AU", "AT", "BY", "EG", "FI", "IN", "ID", "IE", "JO", "KZ", "KE", "KW", "PH", "QA",
+                                  "RU", "SA", "SG", "ES", "LK", "TH"})
+"""Countries with a sender ID registration form in AWS End User Messaging SMS (its user guide, 'Registration
+forms', 2026-11): the registration is reviewed before the sender ID is issued."""
+READY_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+LAST_SWEEP_MAX_AGE = timedelta(hours=26)
+EVERY = {"night": "nightly", "day": "daily", "month": "monthly"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    blocks_sending: bool = False
+
+
+@dataclass(frozen=True)
+class Clients:
+    cloudformation: Any
+    sesv2: Any
+    ses_account: Any
+    """sesv2 as well; apart so a test can stub GetAccount, which moto does not answer."""
+    sms: Any
+    """pinpoint-sms-voice-v2 (AWS End User Messaging SMS): the origination identities SNS sends from."""
+    sns: Any
+    scheduler: Any
+    stepfunctions: Any
+
+
+def stack_name(config: TenantConfig) -> str:
+    return f"Revisit-{config.tenant_id}"
+
+
+def examine(config: TenantConfig, clients: Clients, now: datetime | None = None) -> list[Finding]:
+    """Every item, in the order docs/deploy.md takes them."""
+    now = now or datetime.now(UTC)
+    outputs, findings = _stack(config, clients)
+    findings += [*_ses(config, clients), *_sms(config, clients)]
+    findings += _after_deploy(config, clients, outputs, now)
+    return findings
+
+
+def _stack(config: TenantConfig, clients: Clients) -> tuple[dict[str, str] | None, list[Finding]]:
+    name = stack_name(config)
+    try:
+        [stack] = clients.cloudformation.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        return None, [Finding(f"stack {name} deployed", False, "not in this account and region",
+                              f"make deploy TENANT={config.tenant_id} (docs/deploy.md, 'Deploy')", blocks_sending=True)]
+    status = stack["StackStatus"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    findings = [Finding(f"stack {name} deployed", status in READY_STATUSES, status,
+                        "" if status in READY_STATUSES else "read the stack's events in the CloudFormation console, "
+                        f"fix, then make deploy TENANT={config.tenant_id}", blocks_sending=status not in READY_STATUSES
+                        and not status.startswith("UPDATE"))]
+    deployed = outputs.get("RevisitVersion", "unknown")
+    findings.append(Finding(f"stack at version {__version__}", deployed == __version__, f"it runs {deployed}",
+                            "" if deployed == __version__ else f"make deploy TENANT={config.tenant_id} "
+                            "(running executions finish on their definition: docs/deploy.md, 'Upgrade')"))
+    return outputs, findings
+
+
+def _ses(config: TenantConfig, clients: Clients) -> Iterator[Finding]:
+    sender = str(config.sender_email)
+    domain = sender.split("@", 1)[1]
+    identity = None
+    for name in (domain, sender):  # a verified domain covers the address
+        try:
+            identity = (name, clients.sesv2.get_email_identity(EmailIdentity=name))
+            break
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "NotFoundException":
+                raise
+    if identity is None:
+        yield Finding(f"SES identity for {sender}", False, "no identity for the address or its domain",
+                      f"create the domain identity {domain} with Easy DKIM and publish its three CNAME records "
+                      "(docs/deploy.md, 'Email')", blocks_sending=True)
+    else:
+        name, answer = identity
+        verified = bool(answer.get("VerifiedForSendingStatus"))
+        yield Finding(f"SES identity for {sender}", verified, f"{name}: " + ("verified" if verified else "not verified"),
+                      "" if verified else "publish the identity's DKIM CNAME records; verification follows within "
+                      "72 hours (docs/deploy.md, 'Email')", blocks_sending=not verified)
+    account = clients.ses_account.get_account()
+    sending = bool(account.get("SendingEnabled"))
+    yield Finding("SES sending enabled", sending, account.get("EnforcementStatus", ""),
+                  "" if sending else "the account's sending is paused: read the AWS Health event and the SES "
+                  "reputation dashboard, then resume it (docs/operations.md)", blocks_sending=not sending)
+    production = bool(account.get("ProductionAccessEnabled"))
+    yield Finding("out of the SES sandbox", production, "production access" if production else "sandbox: only "
+                  "verified addresses receive email", "" if production else "request production access "
+                  "(docs/deploy.md, 'Email')", blocks_sending=not production)
+
+
+def _pages(call: Callable[..., dict], key: str, **params: Any) -> list[dict]:
+    items, token = [], None
+    while True:
+        answer = call(**params, **({"NextToken": token} if token else {}))
+        items += answer.get(key, [])
+        token = answer.get("NextToken")
+        if not token:
+            return items
+
+
+def _sms(config: TenantConfig, clients: Clients) -> Iterator[Finding]:
+    attributes = {a["Name"]: a["Value"] for a in clients.sms.describe_account_attributes()["AccountAttributes"]}
+    production = attributes.get("ACCOUNT_TIER") == "PRODUCTION"
+    yield Finding("out of the SMS sandbox", production, f"account tier {attributes.get('ACCOUNT_TIER', 'unknown')}",
+                  "" if production else "open a case for SMS production access, with the use case (appointment "
+                  "recall) and the monthly volume (docs/deploy.md, 'SMS')", blocks_sending=not production)
+    numbers = {n["IsoCountryCode"] for n in _pages(clients.sms.describe_phone_numbers, "PhoneNumbers")
+               if n.get("Status") == "ACTIVE"}
+    sender_ids = {s["IsoCountryCode"] for s in _pages(clients.sms.describe_sender_ids, "SenderIds")
+                  if s["SenderId"] == config.sms_sender_id}
+    for country in sorted({c.country for c in config.clinics}):
+        if country in numbers:
+            yield Finding(f"SMS origination identity for {country}", True, "an active phone number")
+        elif country in sender_ids and country not in PHONE_NUMBER_ONLY:
+            yield Finding(f"SMS origination identity for {country}", True, f"sender ID {config.sms_sender_id}")
+        else:
+            yield Finding(f"SMS origination identity for {country}", False, "none", _origination_fix(country, config),
+                          blocks_sending=True)
+    limits = {s["Name"]: s for s in clients.sms.describe_spend_limits()["SpendLimits"]}
+    limit = Decimal(limits.get("TEXT_MESSAGE_SPEND_LIMIT", {}).get("EnforcedLimit", 0))
+    budget = config.sms_monthly_budget_usd
+    if budget is None:
+        yield Finding("SMS spend limit above the tenant's budget", False, f"account limit {limit} USD; the tenant "
+                      "file sets no sms_monthly_budget_usd", "set sms_monthly_budget_usd (docs/capacity.md has the "
+                      "arithmetic), then compare")
+    else:
+        enough = limit >= budget
+        yield Finding("SMS spend limit above the tenant's budget", enough, f"account limit {limit} USD, budget {budget} USD",
+                      "" if enough else f"request a text-message spend limit of at least {budget} USD a month "
+                      "(docs/deploy.md, 'SMS')", blocks_sending=not enough)
+
+
+def _origination_fix(country: str, config: TenantConfig) -> str:
+    if country == "US":
+        return "register a toll-free number (or 10DLC brand and campaign) and request it (docs/deploy.md, 'SMS')"
+    if country in PHONE_NUMBER_ONLY:
+        return f"request a long or short code for {country} (docs/deploy.md, 'SMS')"
+    if country in SENDER_ID_REGISTERED:
+        return (f"register the sender ID {config.sms_sender_id} for {country} (a registration with the carrier, "
+                "weeks ahead) and request it (docs/deploy.md, 'SMS')")
+    return f"request the sender ID {config.sms_sender_id} for {country} (docs/deploy.md, 'SMS')"
+
+
+def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str] | None,
+                  now: datetime) -> list[Finding]:
+    if outputs is None:
+        needs = "needs the stack"
+        return [Finding("ops topic confirmed by a subscriber", False, needs, "deploy first"),
+                Finding("schedules deployed", False, needs, "deploy first", blocks_sending=True),
+                Finding("last sweep", False, needs, "deploy first")]
+    findings = []
+    topic = outputs.get("OpsTopicArn", "")
+    subscriptions = _pages(clients.sns.list_subscriptions_by_topic, "Subscriptions", TopicArn=topic)
+    confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
+    findings.append(Finding("ops topic confirmed by a subscriber", bool(confirmed),
+                            f"{len(confirmed)} confirmed of {len(subscriptions)}",
+                            "" if confirmed else f"confirm the email sent to {config.ops_email or config.admin_email} "
+                            "(or subscribe your paging tool to the OpsTopicArn output)"))
+    for spec in tenant_schedules(config):
+        try:
+            schedule = clients.scheduler.get_schedule(Name=spec.name)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            findings.append(Finding(f"{EVERY[spec.every]} schedule {spec.name}", False, "missing",
+                                    f"make deploy TENANT={config.tenant_id}", blocks_sending=spec.every == "night"))
+            continue
+        right = (schedule.get("State") == "ENABLED" and schedule.get("ScheduleExpressionTimezone") == spec.time_zone
+                 and schedule.get("ScheduleExpression") == spec.expression)
+        findings.append(Finding(
+            f"{EVERY[spec.every]} schedule {spec.name}", right,
+            f"{schedule.get('State')}, {schedule.get('ScheduleExpression')} {schedule.get('ScheduleExpressionTimezone')}",
+            "" if right else f"expected ENABLED, {spec.expression} {spec.time_zone}: redeploy (make deploy "
+            f"TENANT={config.tenant_id}) rather than edit it by hand", blocks_sending=not right and spec.every == "night"))
+    findings.append(_last_sweep(config, clients, outputs.get("NightlyStateMachineArn", ""), now))
+    return findings
+
+
+def _last_sweep(config: TenantConfig, clients: Clients, machine: str, now: datetime) -> Finding:
+    executions = clients.stepfunctions.list_executions(stateMachineArn=machine, maxResults=1).get("executions", [])
+    if not executions:
+        return Finding("last sweep", False, "no sweep has run yet", f"the first runs at {config.sweep.local_time:%H:%M} "
+                       f"{config.time_zone}; to run one now: revisit sweep --night <date> --tenant <file>")
+    last = executions[0]
+    started = last["startDate"]
+    fresh = now - started <= LAST_SWEEP_MAX_AGE
+    ok = last["status"] == "SUCCEEDED" and fresh
+    detail = f"{last['name']}: {last['status']}, started {started:%Y-%m-%d %H:%M} UTC"
+    fix = ""
+    if last["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+        fix = ("open it in the Step Functions console (its Events tab names the step), fix, then re-run the night: "
+               "revisit sweep --night <date> --tenant <file> starts nothing twice (docs/operations.md)")
+    elif not fresh:
+        fix = "no sweep in the last 26 hours: check the nightly schedule and the NoSweepStarted alarm"
+    return Finding("last sweep", ok, detail, fix)
+
+
+def report(findings: list[Finding]) -> tuple[str, int]:
+    """The printout and the exit code: 1 when something blocks sending, else 0."""
+    lines = []
+    for f in findings:
+        mark = "ok     " if f.ok else "MISSING"
+        lines.append(f"{mark}  {f.item}: {f.detail}" + (" (blocks sending)" if not f.ok and f.blocks_sending else ""))
+        if not f.ok and f.fix:
+            lines.append(f"         fix: {f.fix}")
+    missing = [f for f in findings if not f.ok]
+    blocking = [f for f in missing if f.blocks_sending]
+    lines.append(f"{len(findings) - len(missing)} ok, {len(missing)} missing, {len(blocking)} blocking sending")
+    return "\n".join(lines), 1 if blocking else 0
