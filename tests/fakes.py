@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from revisit.adapters.eligibility import StoredCoverageEligibility
-from revisit.domain.availability import Busy, grid_cells
+from revisit.domain.availability import GRID, Busy, grid_cells
 from revisit.domain.reactivation import inactive_from
 from revisit.domain.recall_dates import can_start_cycle, cycle_date, next_due_recall
 from revisit.errors import Conflict, IdempotencyKeyReused, NotFound, SlotTaken, TransientError
@@ -46,8 +46,6 @@ from revisit.models.entities import (
 from revisit.models.tenant import TenantConfig
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.services.context import TenantContext
-
-LONGEST_APPOINTMENT = timedelta(hours=8)
 
 
 class FakePatients:
@@ -350,11 +348,10 @@ class FakeAppointments:
     def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None:
         return self.idempotency.get((integrator_id, key))
 
-    def busy(self, provider_id: str, first: datetime, last: datetime) -> tuple[list[Busy], int]:
-        scheduled = [a for key, a in self.rows.items() if key in self.on_schedule and a.provider_id == provider_id
-                     and first - LONGEST_APPOINTMENT <= a.starts_at <= last]
-        return [Busy(provider_id, a.starts_at, a.ends_at) for a in scheduled
-                if a.ends_at and a.starts_at < last and first < a.ends_at], len(scheduled)
+    def busy(self, provider_ids: list[str], first: datetime, last: datetime) -> tuple[list[Busy], int]:
+        """The locked cells, like the booked-cells items (a cell's lock is the same fact)."""
+        return [Busy(provider, cell, cell + GRID) for (provider, cell) in self.locks
+                if provider in provider_ids and first <= cell < last], len(provider_ids)
 
     def move(self, appointment: Appointment, moved: Appointment) -> None:
         stored = self.get(appointment.patient_id, appointment.appointment_id)

@@ -171,8 +171,8 @@ class AppointmentRepository(Protocol):
 
     def idempotency_record(self, integrator_id: str, key: str) -> IdempotencyRecord | None: ...
 
-    def busy(self, provider_id: str, first: datetime, last: datetime) -> tuple[list[Busy], int]:
-        """A provider's booked time overlapping [first, last), and the items read."""
+    def busy(self, provider_ids: list[str], first: datetime, last: datetime) -> tuple[list[Busy], int]:
+        """These providers' booked time in [first, last) (as 15-minute cells), and the items read."""
         ...
 
     def move(self, appointment: Appointment, moved: Appointment) -> None:

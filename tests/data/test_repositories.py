@@ -177,6 +177,34 @@ def booked(appointment_id="a-1", starts=NOW + timedelta(days=2), provider="bosto
                        ends_at=starts + timedelta(minutes=minutes), created_at=NOW)
 
 
+def busy_cells(tables, providers, first, last):
+    busy, read = tables.appointments.busy(providers, first, last)
+    return {(b.provider_id, b.starts_at) for b in busy}, read
+
+
+def test_availability_reads_the_booked_cells_a_booking_a_move_and_a_cancellation_leave(tables):
+    """One booked-cells item per provider and local day: a search of 2 providers over 3 days reads 6 items,
+    whatever the number of appointments, and sees exactly the cells that are booked."""
+    first = booked()  # 60 minutes: 4 cells
+    tables.appointments.book(first)
+    tables.appointments.book(booked("a-2", starts=first.starts_at, provider="boston-hyg-2", minutes=30, patient_id="p-2"))
+    day = first.starts_at.replace(hour=0, minute=0)
+    window = (day - timedelta(days=1), day + timedelta(days=2))
+    cells, read = busy_cells(tables, ["boston-hyg-1", "boston-hyg-2"], *window)
+    expected = {("boston-hyg-1", first.starts_at + timedelta(minutes=15 * k)) for k in range(4)}
+    expected |= {("boston-hyg-2", first.starts_at + timedelta(minutes=15 * k)) for k in range(2)}
+    assert cells == expected
+    assert read <= 2 * 4  # providers x the local days the window touches
+    later = first.model_copy(update={"starts_at": first.starts_at + timedelta(minutes=30),
+                                     "ends_at": first.ends_at + timedelta(minutes=30)})
+    tables.appointments.move(first, later)  # two cells kept, two freed, two taken, on one day item
+    cells, _ = busy_cells(tables, ["boston-hyg-1"], *window)
+    assert cells == {("boston-hyg-1", later.starts_at + timedelta(minutes=15 * k)) for k in range(4)}
+    tables.appointments.change_status(later, AppointmentStatus.CANCELLED, NOW)
+    assert busy_cells(tables, ["boston-hyg-1"], *window)[0] == set()
+    assert busy_cells(tables, ["boston-hyg-2"], *window)[0] == {c for c in expected if c[0] == "boston-hyg-2"}
+
+
 def test_a_provider_is_never_booked_twice_for_overlapping_time(tables):
     first = booked()
     tables.appointments.book(first)
@@ -184,10 +212,10 @@ def test_a_provider_is_never_booked_twice_for_overlapping_time(tables):
         tables.appointments.book(booked("a-2", starts=first.starts_at + timedelta(minutes=45), patient_id="p-2"))
     tables.appointments.book(booked("a-3", starts=first.ends_at, patient_id="p-3"))  # back to back is fine
     tables.appointments.book(booked("a-4", starts=first.starts_at, provider="boston-hyg-2", patient_id="p-4"))
-    busy, _ = tables.appointments.busy("boston-hyg-1", first.starts_at - timedelta(hours=1),
+    busy, _ = tables.appointments.busy(["boston-hyg-1"], first.starts_at - timedelta(hours=1),
                                        first.starts_at + timedelta(hours=3))
-    assert sorted((b.starts_at, b.ends_at) for b in busy) == [(first.starts_at, first.ends_at),
-                                                               (first.ends_at, first.ends_at + timedelta(hours=1))]
+    assert sorted(b.starts_at for b in busy) == [first.starts_at + timedelta(minutes=15 * k) for k in range(8)]
+    assert {b.ends_at - b.starts_at for b in busy} == {timedelta(minutes=15)}
     assert tables.appointments.get("p-000001", "a-1") == first
     with pytest.raises(NotFound):
         tables.appointments.get("p-000001", "a-none")
@@ -224,8 +252,8 @@ def test_moving_and_cancelling_free_the_old_time(tables):
         tables.appointments.change_status(later, AppointmentStatus.COMPLETED, NOW)
     tables.appointments.book(booked("a-6", starts=later.starts_at + timedelta(minutes=30), minutes=60,
                                     patient_id="p-6"))
-    busy, _ = tables.appointments.busy("boston-hyg-1", NOW, NOW + timedelta(days=4))
-    assert len(busy) == 3  # a-5, a-6 and the other patient's; the cancelled one is gone
+    busy, _ = tables.appointments.busy(["boston-hyg-1"], NOW, NOW + timedelta(days=4))
+    assert len(busy) == 2 + 4 + 4  # the cells of a-5, a-6 and the other patient's; the cancelled one's are free
 
 
 def test_confirmation_and_payments_once(tables):

@@ -121,6 +121,15 @@ def slot_lock(provider_id: str, cell: datetime) -> dict[str, str]:
     return {PK: f"SLOT#{provider_id}#{_utc(cell)}", SK: "SLOT"}
 
 
+def booked_day(provider_id: str, day: date) -> dict[str, str]:
+    """The booked cells of one provider on one local day (attribute c<index> = appointment id), written in
+    the booking's, move's and cancellation's transaction: what an availability search reads."""
+    return {PK: f"BOOKED#{provider_id}", SK: day.isoformat()}
+
+
+BOOKED_CELL_PREFIX = "c"
+
+
 def idempotency(integrator_id: str, key: str) -> dict[str, str]:
     return {PK: f"IDEMPOTENCY#{integrator_id}#{key}", SK: "IDEMPOTENCY"}
 

@@ -51,6 +51,29 @@ def grid_cells(starts_at: datetime, ends_at: datetime) -> list[datetime]:
     return cells
 
 
+def day_cells(cells: Iterable[datetime], zone: ZoneInfo) -> dict[date, set[int]]:
+    """Cells grouped by the provider's local day, each as its index from that day's local midnight (elapsed
+    time, so a DST day has 92 or 100): the booked-cells item of one provider and day holds these."""
+    days: dict[date, set[int]] = {}
+    for cell in cells:
+        day = cell.astimezone(zone).date()
+        days.setdefault(day, set()).add(int((cell - local_midnight(day, zone)) / GRID))
+    return days
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def cell_at(day: date, index: int, zone: ZoneInfo) -> datetime:
+    return local_midnight(day, zone) + index * GRID
+
+
+def _floor_to_grid(moment: datetime) -> datetime:
+    utc = moment.astimezone(ZoneInfo("UTC"))
+    return utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0)
+
+
 def on_grid(moment: datetime) -> bool:
     return moment.second == 0 and moment.microsecond == 0 and moment.minute % SLOT_MINUTES == 0
 
@@ -75,9 +98,12 @@ def free_slots(
     zone = ZoneInfo(clinic.time_zone)
     length = timedelta(minutes=appointment_type.duration_minutes)
     closures = set(closure_days)
-    taken: dict[str, list[Busy]] = {}
+    # Booked time as the set of 15-minute cells it touches, per provider: a slot is free when none of its
+    # cells is taken (a set lookup per cell, not a comparison with every booked interval).
+    taken: dict[str, set[datetime]] = {}
     for interval in busy:
-        taken.setdefault(interval.provider_id, []).append(interval)
+        taken.setdefault(interval.provider_id, set()).update(grid_cells(_floor_to_grid(interval.starts_at), interval.ends_at))
+    cells_per_slot = -(-length // GRID)
     able = [p for p in providers if p.clinic_id == clinic.clinic_id
             and appointment_type.appointment_type in p.appointment_types]
     slots: list[Slot] = []
@@ -90,12 +116,10 @@ def free_slots(
                         continue
                     start = local_instant(day, hours.start, zone)
                     closes = local_instant(day, hours.end, zone)
+                    booked = taken.get(provider.provider_id, set())
                     while start + length <= closes:
-                        end = start + length
-                        if start >= not_before and not any(
-                            b.starts_at < end and start < b.ends_at for b in taken.get(provider.provider_id, [])
-                        ):
-                            slots.append(Slot(provider.provider_id, start, end))
+                        if start >= not_before and not any(start + k * GRID in booked for k in range(cells_per_slot)):
+                            slots.append(Slot(provider.provider_id, start, start + length))
                         start += GRID
         day += timedelta(days=1)
     return sorted(slots, key=lambda s: (s.starts_at, s.provider_id))

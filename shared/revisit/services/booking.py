@@ -61,12 +61,8 @@ def availability(ctx: TenantContext, clinic_id: str, appointment_type: str, firs
     zone = ZoneInfo(clinic.time_zone)
     first = datetime.combine(first_day, datetime.min.time(), tzinfo=zone)
     last = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    busy, read = [], 0
-    for provider in providers:
-        if kind.appointment_type in provider.appointment_types:
-            intervals, items = ctx.tables.appointments.busy(provider.provider_id, first, last)
-            busy += intervals
-            read += items
+    busy, read = ctx.tables.appointments.busy(
+        [p.provider_id for p in providers if kind.appointment_type in p.appointment_types], first, last)
     try:
         slots = free_slots(clinic=clinic, providers=providers, appointment_type=kind, first_day=first_day,
                            last_day=last_day, busy=busy, not_before=clock.now(), closure_days=ctx.config.closure_days)

@@ -38,7 +38,7 @@ def suggested_visit_day(ctx: TenantContext, clinic_id: str, recall_types: list[s
     zone = ZoneInfo(clinic.time_zone)
     first = datetime.combine(earliest, time(0), tzinfo=zone)
     last = first + timedelta(days=SEARCH_DAYS)
-    busy = [interval for p in providers for interval in ctx.tables.appointments.busy(p.provider_id, first, last)[0]]
+    busy, _ = ctx.tables.appointments.busy([p.provider_id for p in providers], first, last)
     slots = free_slots(clinic=clinic, providers=providers, appointment_type=kind, first_day=earliest,
                        last_day=earliest + timedelta(days=SEARCH_DAYS - 1), busy=busy, not_before=now,
                        closure_days=ctx.config.closure_days)

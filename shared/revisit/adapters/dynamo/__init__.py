@@ -4,6 +4,7 @@ every key built in revisit.adapters.dynamo_keys). Only this package talks to Dyn
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
@@ -30,7 +31,8 @@ class TenantTables:
         self.cycles = RecallCycleRepository(table)
         self.attempts = AttemptRepository(table)
         self.tasks = TaskRepository(table)
-        self.appointments = AppointmentRepository(table)
+        self.appointments = AppointmentRepository(table, {
+            p.provider_id: ZoneInfo(config.clinic(p.clinic_id).time_zone) for p in config.providers})
         self.notices = StaffNoticeRepository(table)
         self.credentials = CredentialRepository(table)
         self.sms_spend = SmsSpendRepository(table)
