@@ -80,7 +80,7 @@ class RevisitStack(Stack):
         if config.lambda_reserved_concurrency is None:
             Validations.of(self).acknowledge(Acknowledgment(
                 id="HIPAA.Security::HIPAA.Security-LambdaConcurrency", reason="Reserving concurrency per function "
-                "would let only a few tenant stacks fit an account's quota (280 a stack at 20 each); the tenant "
+                "would let only a few tenant stacks fit an account's quota (580 a stack at 20 each); the tenant "
                 "file's lambda_reserved_concurrency reserves it where a chain wants it (docs/capacity.md)."))
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
                     f"Resource::arn:aws:ses:{self.region}:{self._account_in_findings()}:identity/*",

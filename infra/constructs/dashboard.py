@@ -63,8 +63,8 @@ class OpsDashboard(Construct):
                                                              Duration.days(1))]),
             cloudwatch.SingleValueWidget(
                 title=f"Sends left unconfirmed (a try died mid-send) · alarm {named('MessagesNotSent')}", width=12,
-                height=4, metrics=[self._metric(name, name.removesuffix("Unconfirmed").lower(), Duration.days(1))
-                                   for name in UNCONFIRMED]),
+                height=4, metrics=[self._metric(name, label, Duration.days(1))
+                                   for name, label in zip(UNCONFIRMED, ("SMS", "email", "staff email"), strict=True)]),
         )
         self.dashboard.add_widgets(cloudwatch.GraphWidget(
             title=f"Messages by channel and outcome (per hour) · alarm {named('MessagesNotSent')}", width=WIDTH,
@@ -81,7 +81,7 @@ class OpsDashboard(Construct):
                 left=[rest_api.metric_client_error(period=Duration.minutes(5), label="4xx"),
                       rest_api.metric_server_error(period=Duration.minutes(5), label="5xx")]),
             cloudwatch.GraphWidget(
-                title=f"API latency · alarm {named('ApiServerErrors')}", width=12, height=6,
+                title=f"API latency (no alarm of its own; errors: {named('ApiServerErrors')})", width=12, height=6,
                 left=[rest_api.metric_latency(period=Duration.minutes(5), statistic=stat, label=stat)
                       for stat in ("p50", "p95", "p99")]),
         )
@@ -89,9 +89,14 @@ class OpsDashboard(Construct):
                                                   color=cloudwatch.Color.RED)] if sms_budget_usd else []
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title=f"SMS spend this month, USD at list prices · alarm {named('SmsBudgetReached')}", width=12,
+                title=f"SMS spend this month, USD, against the budget · alarm {named('SmsBudgetReached')}", width=12,
                 height=6, left_annotations=budget,
-                left=[self._metric("SmsSpendThisMonthUsd", "spent this month", Duration.days(1), "Maximum")]),
+                left=[self._metric("SmsSpendThisMonthUsd", "Revisit's count at list prices", Duration.days(1),
+                                   "Maximum"),
+                      # What AWS bills: the account's SMS spend this month (all tenants in the account).
+                      cloudwatch.Metric(namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD",
+                                        label="the account's spend (SNS)", period=Duration.days(1),
+                                        statistic="Maximum")]),
             cloudwatch.GraphWidget(
                 title=f"SMS refused · alarms {named('SmsBudgetReached', 'SmsCountryRefused')}", width=12, height=6,
                 left=[self._metric(name, name, Duration.hours(1)) for name in ("SmsBudgetReached", "SmsCountryRefused")]),

@@ -116,7 +116,7 @@ class Workflows(Construct):
                                "StepFunctionsGetEventsForStepFunctionsExecutionRule"]))
             self.machines[workflow.name] = state_machine
             observability.alarm(f"{camel(workflow.name)}Failures", metric=cloudwatch.MathExpression(
-                expression="failed + timedOut", label=f"{workflow.name} failed or timed out",
+                expression="FILL(failed, 0) + FILL(timedOut, 0)", label=f"{workflow.name} failed or timed out",
                 using_metrics={"failed": state_machine.metric_failed(period=Duration.minutes(5)),
                                "timedOut": state_machine.metric_timed_out(period=Duration.minutes(5))},
                 period=Duration.minutes(5)), threshold=1, evaluation_periods=1,

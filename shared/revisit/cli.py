@@ -167,14 +167,19 @@ def _api(url: str, token: str, method: str, path: str, body: dict) -> tuple[int,
 
 def _integrator(args: argparse.Namespace) -> int:
     """Against the deployed tenant (AWS credentials from the environment): the token is printed once."""
-    import boto3
-
     from revisit.adapters.dynamo.credentials import CredentialRepository
     from revisit.api.auth import CredentialStore, usage_key
     from revisit.config import load_tenant
+    from revisit.operations.account import NotReady, tenant_account
 
     config = load_tenant(args.tenant)
-    store = CredentialStore(CredentialRepository(boto3.resource("dynamodb").Table(table_name(config.tenant_id))))
+    try:
+        session, region, _ = tenant_account(config)
+    except NotReady as exc:
+        print(f"revisit integrator: {exc}", file=sys.stderr)
+        return 2
+    table = session.resource("dynamodb", region_name=region).Table(table_name(config.tenant_id))
+    store = CredentialStore(CredentialRepository(table))
     if args.action == "revoke":
         store.revoke(args.name_or_key)
         print(f"revoked {args.name_or_key} (refused within 5 minutes, the authorizer's cache)")
@@ -189,7 +194,7 @@ def _integrator(args: argparse.Namespace) -> int:
         return 2
     integrator, token = store.issue(args.name_or_key, config.tenant_id, args.rate, clinics)
     if args.usage_plan_id:  # the authorizer answers usageIdentifierKey = key id: the plan needs that API key
-        gateway = boto3.client("apigateway")
+        gateway = session.client("apigateway", region_name=region)
         key = gateway.create_api_key(name=f"{config.tenant_id}-{integrator.key_id}", value=usage_key(integrator.key_id),
                                      enabled=True)
         gateway.create_usage_plan_key(usagePlanId=args.usage_plan_id, keyId=key["id"], keyType="API_KEY")
@@ -250,18 +255,20 @@ def rerun_execution_name(tenant_id: str, night: date, now: datetime) -> str:
 def _sweep(args: argparse.Namespace) -> int:
     if args.url:
         return _sweep_offline(args.url, args.night)
-    import boto3
-
     from revisit.config import load_tenant
+    from revisit.operations.account import NotReady, tenant_account
     from revisit.topology import state_machine_name
 
     config = load_tenant(args.tenant)
-    session = boto3.session.Session()
-    account = session.client("sts").get_caller_identity()["Account"]
-    arn = (f"arn:{session.get_partition_for_region(session.region_name)}:states:{session.region_name}:{account}:"
+    try:
+        session, region, account = tenant_account(config)
+    except NotReady as exc:
+        print(f"revisit sweep: {exc}", file=sys.stderr)
+        return 2
+    arn = (f"arn:{session.get_partition_for_region(region)}:states:{region}:{account}:"
            f"stateMachine:{state_machine_name(config.tenant_id, 'sweep')}")
     name = rerun_execution_name(config.tenant_id, args.night, datetime.now(UTC))
-    sfn = session.client("stepfunctions")
+    sfn = session.client("stepfunctions", region_name=region)
     try:
         started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"run_date": args.night.isoformat()}))
     except sfn.exceptions.ExecutionAlreadyExists:
@@ -352,31 +359,27 @@ def _executions(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    import boto3
-
     from revisit.config import load_tenant
     from revisit.operations.deploy import DeployRefused, deploy
 
     config = load_tenant(args.tenant)
     try:
-        return deploy(args.tenant, config, boto3.Session(), approve=args.yes)
+        return deploy(args.tenant, config, None, approve=args.yes)
     except DeployRefused as exc:
         print(f"revisit deploy: {exc}", file=sys.stderr)
         return 2
 
 
-def _doctor(args: argparse.Namespace, session=None) -> int:
-    import boto3
-
+def _doctor(args: argparse.Namespace) -> int:
     from revisit.config import load_tenant
+    from revisit.operations.account import NotReady, tenant_account
     from revisit.operations.doctor import Clients, examine, report
 
     config = load_tenant(args.tenant)
-    session = session or boto3.Session()
-    region = args.region or (config.deployment.region if config.deployment else None) or session.region_name
-    if session.get_credentials() is None or region is None:
-        print("revisit doctor: needs AWS credentials and a region for the tenant's account (docs/deploy.md, "
-              "'Credentials')", file=sys.stderr)
+    try:
+        session, region, account = tenant_account(config, region=args.region)
+    except NotReady as exc:
+        print(f"revisit doctor: {exc}", file=sys.stderr)
         return 2
 
     def client(service: str):
@@ -386,7 +389,7 @@ def _doctor(args: argparse.Namespace, session=None) -> int:
     clients = Clients(cloudformation=client("cloudformation"), sesv2=sesv2, ses_account=sesv2,
                       sms=client("pinpoint-sms-voice-v2"), sns=client("sns"), scheduler=client("scheduler"),
                       stepfunctions=client("stepfunctions"))
-    print(f"revisit doctor: tenant {config.tenant_id}, {region}")
+    print(f"revisit doctor: tenant {config.tenant_id}, account {account}, {region}")
     text, code = report(examine(config, clients))
     print(text)
     return code

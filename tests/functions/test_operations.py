@@ -5,6 +5,7 @@ and `make deploy`'s refusals, before anything is built."""
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -26,7 +27,7 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def config():
     return load_tenant(DEMO_TENANT).model_copy(update={
-        "deployment": Deployment(account=ACCOUNT, region=REGION), "sms_monthly_budget_usd": 500})
+        "deployment": Deployment(account=ACCOUNT, region=REGION), "sms_monthly_budget_usd": Decimal("500")})
 
 
 @pytest.fixture
@@ -59,7 +60,11 @@ def ses_account(production=True, sending=True):
         "DedicatedIpAutoWarmupEnabled": False})])
 
 
-def sms_account(tier="PRODUCTION", numbers=(), sender_ids=(), limit=1000):
+SPEND_LIMIT = next(name for name in boto3.client("pinpoint-sms-voice-v2", region_name=REGION).meta.service_model
+                   .shape_for("SpendLimitName").enum if name.startswith("TEXT_"))  # the service's own name
+
+
+def sms_account(tier="PRODUCTION", numbers=(), sender_ids=(), limit=1000, registered=True):
     created = datetime(2026, 10, 1, tzinfo=UTC)
     return stubbed("pinpoint-sms-voice-v2", [
         ("describe_account_attributes", {"AccountAttributes": [{"Name": "ACCOUNT_TIER", "Value": tier}]}),
@@ -72,10 +77,10 @@ def sms_account(tier="PRODUCTION", numbers=(), sender_ids=(), limit=1000):
         ("describe_sender_ids", {"SenderIds": [{
             "SenderIdArn": f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:sender-id/SmileCircle/{country}",
             "SenderId": "SmileCircle", "IsoCountryCode": country, "MessageTypes": ["TRANSACTIONAL"],
-            "MonthlyLeasingPrice": "0.00", "DeletionProtectionEnabled": False, "Registered": True}
+            "MonthlyLeasingPrice": "0.00", "DeletionProtectionEnabled": False, "Registered": registered}
             for country in sender_ids]}),
         ("describe_spend_limits", {"SpendLimits": [
-            {"Name": "TEXT_MESSAGE_SPEND_LIMIT", "EnforcedLimit": limit, "MaxLimit": limit, "Overridden": limit > 1}]}),
+            {"Name": SPEND_LIMIT, "EnforcedLimit": limit, "MaxLimit": 10_000, "Overridden": True}]}),
     ])
 
 
@@ -85,7 +90,7 @@ def clients(ses=None, sms=None):
                    stepfunctions=client("stepfunctions"))
 
 
-def deploy_fake(config, *, last_sweep="SUCCEEDED", version=__version__):
+def deploy_fake(config, *, last_sweep="SUCCEEDED", version=__version__, sns_limit="1000"):
     """What `make deploy` and the steps of docs/deploy.md leave in the account, made on moto: the stack (with
     the outputs the doctor reads), a verified domain, a confirmed ops subscriber, the schedules, a sweep run."""
     sfn = client("stepfunctions")
@@ -106,6 +111,7 @@ def deploy_fake(config, *, last_sweep="SUCCEEDED", version=__version__):
     topic = next(o["OutputValue"] for o in client("cloudformation").describe_stacks(StackName="Revisit-demo")
                  ["Stacks"][0]["Outputs"] if o["OutputKey"] == "OpsTopicArn")
     client("sns").subscribe(TopicArn=topic, Protocol="email", Endpoint=str(config.ops_email))
+    client("sns").set_sms_attributes(attributes={"MonthlySpendLimit": sns_limit})
     client("sesv2").create_email_identity(EmailIdentity="smilecircle.example.com")
     from moto.ses.models import ses_backends  # what AWS does once the DKIM records are published
     ses_backends[ACCOUNT][REGION].email_identities["smilecircle.example.com"].verified_for_sending_status = True
@@ -199,7 +205,7 @@ def test_deploy_refuses_without_credentials_before_building_anything(monkeypatch
     assert "no AWS credentials" in err and "make synth` needs none" in err and "docs/deploy.md" in err
     assert ran == []
     assert cli.main(["doctor", "--tenant", str(DEMO_TENANT), "--region", REGION]) == 2
-    assert "needs AWS credentials" in capsys.readouterr().err
+    assert "revisit doctor: no AWS credentials" in capsys.readouterr().err
 
 
 def test_deploy_refuses_credentials_of_another_account_and_a_tenant_without_a_deployment(aws, config):
@@ -234,3 +240,51 @@ def test_deploy_builds_synthesizes_with_cdk_nag_diffs_and_deploys_that_tenant_on
 
     assert deploying.deploy(DEMO_TENANT, config, boto3.Session(), run=lambda c, **k: Failed(), say=said.append) == 1
     assert "nothing after it ran" in said[-1]
+
+
+def test_unregistered_sender_ids_a_low_sns_limit_and_an_unconfirmed_subscriber_are_named(aws, config):
+    deploy_fake(config, sns_limit="100")
+    topic = next(o["OutputValue"] for o in client("cloudformation").describe_stacks(StackName="Revisit-demo")
+                 ["Stacks"][0]["Outputs"] if o["OutputKey"] == "OpsTopicArn")
+    sns = stubbed("sns", [  # moto confirms email subscriptions at once: AWS waits for the click
+        ("get_sms_attributes", {"attributes": {"MonthlySpendLimit": "100"}}),
+        ("list_subscriptions_by_topic", {"Subscriptions": [{
+            "SubscriptionArn": "PendingConfirmation", "Owner": ACCOUNT, "Protocol": "email",
+            "Endpoint": "ops@smilecircle.example.com", "TopicArn": topic}]})])
+    checked = clients(sms=sms_account(numbers=[("US", "+18885550100")], sender_ids=["ES", "BG", "RU"], registered=False))
+    findings = {f.item: f for f in examine(config, Clients(**{**checked.__dict__, "sns": sns}), now=NOW)}
+    assert findings["SMS origination identity for BG"].ok  # no registration there
+    for country in ("ES", "RU"):
+        assert not findings[f"SMS origination identity for {country}"].ok
+        assert "not registered" in findings[f"SMS origination identity for {country}"].detail
+    spend = findings["SMS spend limit above the tenant's budget"]
+    assert not spend.ok and "SNS MonthlySpendLimit 100 USD" in spend.detail and spend.blocks_sending
+    ops = findings["ops topic confirmed by a subscriber"]
+    assert not ops.ok and "0 confirmed of 1" in ops.detail and "confirm the email sent to ops@" in ops.fix
+
+
+def test_what_cannot_be_read_is_reported_not_raised_and_an_older_stack_is_told_to_redeploy(aws, config):
+    from botocore.stub import Stubber as Stub
+
+    deploy_fake(config)
+    client("cloudformation").update_stack(StackName="Revisit-demo", TemplateBody=json.dumps({
+        "Resources": {"OpsAlerts": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"RevisitVersion": {"Value": "0.0.9"}}}))
+    denied = client("pinpoint-sms-voice-v2")
+    stub = Stub(denied)
+    stub.add_client_error("describe_account_attributes", service_error_code="AccessDeniedException", http_status_code=403)
+    stub.activate()
+    findings = examine(config, clients(sms=denied), now=NOW)
+    text, code = report(findings)
+    assert code == 1
+    assert "MISSING  SMS: readable: could not be read (AccessDeniedException)" in text
+    assert "MISSING  stack output OpsTopicArn: the stack does not have it" in text
+    assert "ok       SES sending enabled" in text  # the rest is still checked
+
+
+def test_the_doctor_refuses_credentials_of_another_account(aws, config, tmp_path, capsys):
+    tenant_file = tmp_path / "elsewhere.json"
+    tenant_file.write_text(config.model_copy(update={"deployment": Deployment(account="210987654321", region=REGION)})
+                           .model_dump_json())
+    assert cli.main(["doctor", "--tenant", str(tenant_file)]) == 2
+    assert "credentials are for account 123456789012; tenant demo deploys to 210987654321" in capsys.readouterr().err
+    assert cli.main(["sweep", "--night", "2026-11-23", "--tenant", str(tenant_file)]) == 2

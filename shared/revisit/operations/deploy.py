@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from revisit.models.tenant import TenantConfig
+from revisit.operations.account import NotReady, tenant_account
 from revisit.operations.doctor import stack_name
 
 ROOT = Path(__file__).resolve().parents[3]
-
-NO_CREDENTIALS = ("no AWS credentials: make deploy needs credentials for {account} (set AWS_PROFILE, "
-                  "or `aws sso login --profile <profile>`; docs/deploy.md, 'Credentials'). `make synth` needs none.")
-
 
 class DeployRefused(Exception):
     """A reason not to start: said before anything is built or changed."""
@@ -26,25 +23,11 @@ class DeployRefused(Exception):
 
 def preflight(config: TenantConfig, session: Any) -> tuple[str, str]:
     """The account and region to deploy to, or DeployRefused naming what is wrong."""
-    if session.get_credentials() is None:
-        raise DeployRefused(NO_CREDENTIALS.format(
-            account=f"account {config.deployment.account}" if config.deployment else "the tenant's account"))
-    if config.deployment is None:
-        raise DeployRefused(f"tenant {config.tenant_id}: the tenant file names no deployment (account and "
-                            "region); add `deployment: {account: '123456789012', region: eu-west-1}` "
-                            "(docs/deploy.md, 'Where the stack goes')")
-    wanted = config.deployment
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
-        identity = session.client("sts", region_name=wanted.region).get_caller_identity()
-    except (BotoCoreError, ClientError) as exc:
-        raise DeployRefused(f"the AWS credentials were refused ({exc}): renew them (docs/deploy.md, "
-                            "'Credentials')") from None
-    if identity["Account"] != wanted.account:
-        raise DeployRefused(f"these credentials are for account {identity['Account']}; tenant {config.tenant_id} "
-                            f"deploys to {wanted.account}: switch profile")
-    return wanted.account, wanted.region
+        _, region, account = tenant_account(config, session, require_deployment=True)
+    except NotReady as exc:
+        raise DeployRefused(str(exc)) from None
+    return account, region
 
 
 def commands(tenant_file: Path, config: TenantConfig, *, approve: bool) -> list[list[str]]:

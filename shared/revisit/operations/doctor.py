@@ -8,13 +8,13 @@ tests' moto and botocore Stubber)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from revisit import __version__
 from revisit.models.tenant import TenantConfig
@@ -27,6 +27,9 @@ SENDER_ID_REGISTERED = frozenset({"AU", "AT", "BY", "EG", "FI", "IN", "ID", "IE"
                                   "RU", "SA", "SG", "ES", "LK", "TH"})
 """Countries with a sender ID registration form in AWS End User Messaging SMS (its user guide, 'Registration
 forms', 2026-11): the registration is reviewed before the sender ID is issued."""
+TEXT_SPEND_LIMIT = "TEXT_MESSAGE_MONTHLY_SPEND_LIMIT"
+SNS_DEFAULT_SPEND_LIMIT = "1"
+"""USD a month: SNS's SMS spend limit until it is raised."""
 READY_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 LAST_SWEEP_MAX_AGE = timedelta(hours=26)
 EVERY = {"night": "nightly", "day": "daily", "month": "monthly"}
@@ -59,12 +62,31 @@ def stack_name(config: TenantConfig) -> str:
 
 
 def examine(config: TenantConfig, clients: Clients, now: datetime | None = None) -> list[Finding]:
-    """Every item, in the order docs/deploy.md takes them."""
+    """Every item, in the order docs/deploy.md takes them. A part that cannot be read (no permission, a
+    service this region does not offer) is reported as such, and counts as blocking until it can be read."""
     now = now or datetime.now(UTC)
-    outputs, findings = _stack(config, clients)
-    findings += [*_ses(config, clients), *_sms(config, clients)]
-    findings += _after_deploy(config, clients, outputs, now)
+    try:
+        outputs, findings = _stack(config, clients)
+    except (ClientError, BotoCoreError) as exc:
+        outputs, findings = None, [_unreadable("stack", exc)]
+    findings += _guarded("SES", lambda: _ses(config, clients))
+    findings += _guarded("SMS", lambda: _sms(config, clients))
+    findings += _guarded("after the deploy", lambda: _after_deploy(config, clients, outputs, now))
     return findings
+
+
+def _guarded(part: str, check: Callable[[], Iterable[Finding]]) -> list[Finding]:
+    try:
+        return list(check())
+    except (ClientError, BotoCoreError) as exc:
+        return [_unreadable(part, exc)]
+
+
+def _unreadable(part: str, exc: Exception) -> Finding:
+    code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+    return Finding(f"{part}: readable", False, f"could not be read ({code}); counted as blocking until it can",
+                   "give the doctor read access (ReadOnlyAccess and sms-voice:Describe*; docs/deploy.md, "
+                   "'Credentials'), and check the service is offered in this region", blocks_sending=True)
 
 
 def _stack(config: TenantConfig, clients: Clients) -> tuple[dict[str, str] | None, list[Finding]]:
@@ -92,22 +114,23 @@ def _stack(config: TenantConfig, clients: Clients) -> tuple[dict[str, str] | Non
 def _ses(config: TenantConfig, clients: Clients) -> Iterator[Finding]:
     sender = str(config.sender_email)
     domain = sender.split("@", 1)[1]
-    identity = None
-    for name in (domain, sender):  # a verified domain covers the address
+    found = []
+    for name in (domain, sender):  # a verified domain covers the address; else the address may be verified
         try:
-            identity = (name, clients.sesv2.get_email_identity(EmailIdentity=name))
-            break
+            found.append((name, bool(clients.sesv2.get_email_identity(EmailIdentity=name).get("VerifiedForSendingStatus"))))
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "NotFoundException":
                 raise
-    if identity is None:
+        if found and found[-1][1]:
+            break
+    verified = [name for name, ok in found if ok]
+    if not found:
         yield Finding(f"SES identity for {sender}", False, "no identity for the address or its domain",
                       f"create the domain identity {domain} with Easy DKIM and publish its three CNAME records "
                       "(docs/deploy.md, 'Email')", blocks_sending=True)
     else:
-        name, answer = identity
-        verified = bool(answer.get("VerifiedForSendingStatus"))
-        yield Finding(f"SES identity for {sender}", verified, f"{name}: " + ("verified" if verified else "not verified"),
+        detail = f"{verified[0]}: verified" if verified else ", ".join(f"{name}: not verified" for name, _ in found)
+        yield Finding(f"SES identity for {sender}", bool(verified), detail,
                       "" if verified else "publish the identity's DKIM CNAME records; verification follows within "
                       "72 hours (docs/deploy.md, 'Email')", blocks_sending=not verified)
     account = clients.ses_account.get_account()
@@ -139,28 +162,36 @@ def _sms(config: TenantConfig, clients: Clients) -> Iterator[Finding]:
                   "recall) and the monthly volume (docs/deploy.md, 'SMS')", blocks_sending=not production)
     numbers = {n["IsoCountryCode"] for n in _pages(clients.sms.describe_phone_numbers, "PhoneNumbers")
                if n.get("Status") == "ACTIVE"}
-    sender_ids = {s["IsoCountryCode"] for s in _pages(clients.sms.describe_sender_ids, "SenderIds")
-                  if s["SenderId"] == config.sms_sender_id}
-    for country in sorted({c.country for c in config.clinics}):
+    sender_ids = {s["IsoCountryCode"]: bool(s.get("Registered"))
+                  for s in _pages(clients.sms.describe_sender_ids, "SenderIds") if s["SenderId"] == config.sms_sender_id}
+    for country in sorted(config.sms_allowed_countries):
+        item = f"SMS origination identity for {country}"
         if country in numbers:
-            yield Finding(f"SMS origination identity for {country}", True, "an active phone number")
+            yield Finding(item, True, "an active phone number")
         elif country in sender_ids and country not in PHONE_NUMBER_ONLY:
-            yield Finding(f"SMS origination identity for {country}", True, f"sender ID {config.sms_sender_id}")
+            registered = sender_ids[country] or country not in SENDER_ID_REGISTERED
+            yield Finding(item, registered, f"sender ID {config.sms_sender_id}" + ("" if registered else ", not registered"),
+                          "" if registered else _origination_fix(country, config), blocks_sending=not registered)
         else:
-            yield Finding(f"SMS origination identity for {country}", False, "none", _origination_fix(country, config),
-                          blocks_sending=True)
+            yield Finding(item, False, "none", _origination_fix(country, config), blocks_sending=True)
     limits = {s["Name"]: s for s in clients.sms.describe_spend_limits()["SpendLimits"]}
-    limit = Decimal(limits.get("TEXT_MESSAGE_SPEND_LIMIT", {}).get("EnforcedLimit", 0))
+    text = limits.get(TEXT_SPEND_LIMIT, {})
+    # The account's own limit applies only when Overridden; else the maximum AWS granted it.
+    limit = Decimal(text.get("EnforcedLimit" if text.get("Overridden") else "MaxLimit", 0))
+    sns_limit = Decimal(clients.sns.get_sms_attributes(attributes=["MonthlySpendLimit"]).get("attributes", {})
+                        .get("MonthlySpendLimit", SNS_DEFAULT_SPEND_LIMIT))
+    effective = min(limit, sns_limit)
+    detail = f"End User Messaging {limit} USD, SNS MonthlySpendLimit {sns_limit} USD"
     budget = config.sms_monthly_budget_usd
     if budget is None:
-        yield Finding("SMS spend limit above the tenant's budget", False, f"account limit {limit} USD; the tenant "
-                      "file sets no sms_monthly_budget_usd", "set sms_monthly_budget_usd (docs/capacity.md has the "
-                      "arithmetic), then compare")
+        yield Finding("SMS spend limit above the tenant's budget", False, f"{detail}; the tenant file sets no "
+                      "sms_monthly_budget_usd", "set sms_monthly_budget_usd (docs/capacity.md has the arithmetic), "
+                      "then compare")
     else:
-        enough = limit >= budget
-        yield Finding("SMS spend limit above the tenant's budget", enough, f"account limit {limit} USD, budget {budget} USD",
-                      "" if enough else f"request a text-message spend limit of at least {budget} USD a month "
-                      "(docs/deploy.md, 'SMS')", blocks_sending=not enough)
+        enough = effective >= budget
+        yield Finding("SMS spend limit above the tenant's budget", enough, f"{detail}, budget {budget} USD",
+                      "" if enough else f"raise the text-message spend limit (End User Messaging SMS) and SNS's "
+                      f"MonthlySpendLimit to at least {budget} USD (docs/deploy.md, 'SMS')", blocks_sending=not enough)
 
 
 def _origination_fix(country: str, config: TenantConfig) -> str:
@@ -182,7 +213,11 @@ def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str
                 Finding("schedules deployed", False, needs, "deploy first", blocks_sending=True),
                 Finding("last sweep", False, needs, "deploy first")]
     findings = []
-    topic = outputs.get("OpsTopicArn", "")
+    missing = [key for key in ("OpsTopicArn", "NightlyStateMachineArn") if key not in outputs]
+    if missing:  # a stack of a Revisit before these outputs
+        return [Finding(f"stack output {key}", False, "the stack does not have it",
+                        f"make deploy TENANT={config.tenant_id} (a redeploy adds it)") for key in missing]
+    topic = outputs["OpsTopicArn"]
     subscriptions = _pages(clients.sns.list_subscriptions_by_topic, "Subscriptions", TopicArn=topic)
     confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
     findings.append(Finding("ops topic confirmed by a subscriber", bool(confirmed),
@@ -205,7 +240,7 @@ def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str
             f"{schedule.get('State')}, {schedule.get('ScheduleExpression')} {schedule.get('ScheduleExpressionTimezone')}",
             "" if right else f"expected ENABLED, {spec.expression} {spec.time_zone}: redeploy (make deploy "
             f"TENANT={config.tenant_id}) rather than edit it by hand", blocks_sending=not right and spec.every == "night"))
-    findings.append(_last_sweep(config, clients, outputs.get("NightlyStateMachineArn", ""), now))
+    findings.append(_last_sweep(config, clients, outputs["NightlyStateMachineArn"], now))
     return findings
 
 
@@ -217,7 +252,7 @@ def _last_sweep(config: TenantConfig, clients: Clients, machine: str, now: datet
     last = executions[0]
     started = last["startDate"]
     fresh = now - started <= LAST_SWEEP_MAX_AGE
-    ok = last["status"] == "SUCCEEDED" and fresh
+    ok = last["status"] in ("SUCCEEDED", "RUNNING") and fresh
     detail = f"{last['name']}: {last['status']}, started {started:%Y-%m-%d %H:%M} UTC"
     fix = ""
     if last["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
