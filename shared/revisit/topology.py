@@ -261,7 +261,7 @@ def _camel(snake: str) -> str:
 
 
 def function_arn_variable(folder: str) -> str:
-    """`prepare_recall` -> `PrepareRecallFunctionArn`, the ASL substitution for functions/prepare_recall."""
+    """`open_recall` -> `OpenRecallFunctionArn`, the ASL substitution for functions/open_recall."""
     return f"{_camel(folder)}FunctionArn"
 
 
@@ -279,10 +279,8 @@ GET, QUERY, BATCH_GET = "GetItem", "Query", "BatchGetItem"
 PUT, UPDATE, DELETE = "PutItem", "UpdateItem", "DeleteItem"
 
 RECALL = Workflow("recall", steps=(
-    Function("prepare_recall", table=(GET, QUERY, PUT, UPDATE)),
-    Function("create_recall_tasks", table=(GET, PUT)),
-    Function("verify_insurance", table=(GET, UPDATE)),
-    Function("contact_patient", table=(GET, QUERY, PUT, UPDATE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
+    Function("open_recall", table=(GET, BATCH_GET, PUT, UPDATE)),
+    Function("contact_patient", table=(GET, BATCH_GET, QUERY, PUT, UPDATE), sms=True, email=(MIME_EMAIL,), links=LinkUse.SIGN,
              templates=("recall_sms", "recall_email")),
 ))
 

@@ -23,7 +23,7 @@ def invoke(stack, function, payload):
 
 
 def test_bad_step_input_names_the_field_and_changes_nothing(stack):
-    error, body = invoke(stack, "prepare-recall", {"execution_name": "x", "patient_id": "p-000001",
+    error, body = invoke(stack, "open-recall", {"execution_name": "x", "patient_id": "p-000001",
                                                    "clinic_id": "boston", "recall_due_date": "30/11/2026"})
     assert error == "Unhandled"
     assert body["errorType"] == InvalidStepInput.__name__
@@ -40,9 +40,9 @@ def test_logs_carry_the_execution_name_and_no_patient_data(stack):
     buffer = io.StringIO()
     previous = logger.registered_handler.setStream(buffer)
     try:
-        for function in ("prepare-recall", "create-recall-tasks", "verify-insurance", "contact-patient"):
+        for function in ("open-recall", "contact-patient"):
             payload = {"execution_name": "recall-p-000001-20261130", "patient_id": "p-000001"}
-            payload |= ({"clinic_id": "boston", "recall_due_date": "2026-11-30"} if function == "prepare-recall"
+            payload |= ({"clinic_id": "boston", "recall_due_date": "2026-11-30"} if function == "open-recall"
                         else {"cycle_id": "2026-11-30"})
             error, body = invoke(stack, function, payload)
             assert error is None, body

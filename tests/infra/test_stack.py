@@ -48,7 +48,7 @@ def test_table_is_encrypted_with_a_customer_key_recoverable_and_protected(templa
 def test_state_machines_are_the_asl_files_inlined(templates):
     machines = templates["Revisit-north"].find_resources("AWS::StepFunctions::StateMachine")
     bodies = json.dumps(machines)
-    assert "PrepareRecall" in bodies and "SelectDuePatients" in bodies
+    assert "OpenRecall" in bodies and "SelectDuePatients" in bodies
     assert "revisit-north-recall" in bodies
     for machine in machines.values():
         assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}

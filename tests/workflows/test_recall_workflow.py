@@ -20,7 +20,7 @@ def test_no_response_walks_the_whole_ladder_into_manual_review(harness):
     described = harness.finish(arn)
     assert described["status"] == "SUCCEEDED"
     states = harness.states(arn)
-    assert states[:4] == ["PrepareRecall", "StillNeeded", "CreateRecallTasks", "VerifyInsurance"]
+    assert states[:3] == ["OpenRecall", "WaitForNextRung", "ContactPatient"]
     assert states[-1] == "LadderFinished"
     attempts = {a.step: a for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
     assert [attempts[s].outcome for s in ("sms-1", "email-1", "call-1", "review", "admin")] == [
@@ -83,7 +83,7 @@ def test_opted_out_patient_is_never_contacted(harness):
     patient = save(harness, make_patient(opted_out=True))
     arn = harness.start_recall(patient)
     assert harness.finish(arn)["status"] == "SUCCEEDED"
-    assert harness.states(arn)[-1] == "NotNeeded"
+    assert harness.states(arn) == ["OpenRecall", "WaitForNextRung", "ContactPatient", "AfterContact", "CycleClosed"]
     assert harness.sms() == [] and harness.emails() == []
 
 
@@ -220,3 +220,46 @@ def test_a_throttled_send_gives_its_claim_back_and_the_retry_sends_once(harness)
         assert len(harness.sms()) == 1
     finally:
         sns.meta.events.unregister("before-call.sns.Publish", throttle_once)
+
+
+def test_an_eligibility_provider_that_stays_down_is_retried_then_the_ladder_runs_with_coverage_unknown(harness):
+    """R9: the coverage check is part of the first step; the step's retries ask the provider again, and on the
+    last eligibility try the ladder starts without it (it is checked again before the visit)."""
+    from revisit.errors import TransientError
+
+    eligibility, asked = harness.ctx.eligibility, []
+
+    def down(*args, **kwargs):
+        asked.append(True)
+        raise TransientError("clearinghouse timed out")
+
+    original = eligibility.verify
+    eligibility.verify = down
+    try:
+        patient = save(harness, make_patient())
+        arn = harness.start_recall(patient)
+        harness.advance(1)
+    finally:
+        eligibility.verify = original
+    assert len(asked) == 3  # ELIGIBILITY_TRIES
+    cycle = harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30")
+    assert cycle.eligibility is None and len(harness.sms()) == 1  # the ladder went on
+    states = harness.states(arn)
+    assert states.count("OpenRecall") == 1 and states[1:3] == ["WaitForNextRung", "ContactPatient"]
+    history = harness.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    assert sum(e["type"] in ("TaskFailed", "LambdaFunctionFailed") for e in history) == 2  # two retried tries
+    # The front desk's and hygienist's tasks were made once, whatever the tries.
+    kinds = [t.kind for role in ("front_desk", "hygienist") for t in harness.ctx.tables.tasks.open_queue("boston", role)]
+    assert sorted(kinds) == sorted([TaskKind.RECALL, TaskKind.CHART_REVIEW])
+    harness.finish(arn)
+
+
+def test_a_staff_rung_due_at_once_goes_in_the_same_invocation(harness):
+    """Manual review, then the office admin's task the same day: one ContactPatient, not two wake-ups."""
+    patient = save(harness, make_patient())
+    arn = harness.start_recall(patient)
+    harness.finish(arn)
+    states = harness.states(arn)
+    assert states.count("ContactPatient") == 4  # sms-1, email-1, call-1, review+admin
+    attempts = {a.step: a.outcome for a in harness.ctx.tables.attempts.for_patient(patient.patient_id)}
+    assert attempts["review"] == attempts["admin"] == AttemptOutcome.TASK_CREATED

@@ -48,6 +48,24 @@ class PrepareRecallResult(StepModel):
     """AWS timestamp (UTC, 'Z') for the ladder's Wait state."""
 
 
+class OpenRecallRequest(PrepareRecallRequest):
+    retry_count: int = 0
+    """Step Functions' `$$.State.RetryCount`: the eligibility provider is retried with the step, and given up
+    on (coverage unknown, the ladder runs) on the step's last eligibility try."""
+
+
+class OpenRecallResult(StepModel):
+    """What the Recall machine's first step leaves: the same shape as a contact's result (the first rung's
+    time; "stopped" when the patient booked or opted out before the cycle opened, which the ladder's first
+    look confirms at once)."""
+
+    cycle_id: str
+    outcome: Literal["wait", "stopped"]
+    next_contact_at: str
+    detail: str
+    coverage: str | None = None
+
+
 class RecallTasksResult(StepModel):
     task_ids: list[str]
 

@@ -28,6 +28,7 @@ from revisit.offline.simulation import Simulation
 from revisit.offline.stack import ACCOUNT, REGION, ROOT, OfflineStack
 from revisit.offline.synthetic import generate
 from revisit.services import reactivation
+from revisit.topology import TOPOLOGY, function_name
 
 PRICING = json.loads((Path(__file__).resolve().parents[1] / "pricing.json").read_text())
 DEFAULT_START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -161,6 +162,7 @@ def _write_outputs(stack: OfflineStack, ctx, options: DemoOptions, simulation: S
         "executions": executions["by_machine"],
         "state_transitions": transitions,
         "lambda_invocations": invocations,
+        "recall_cycle_cost": recall_cycle_cost(executions, stack.lambdas.invocations, ctx.config.tenant_id, len(cycles)),
         "lambda_errors": dict(stack.lambdas.errors),
         "estimated_cost_per_1000_recalled_usd": {
             "aws_compute_and_email": round(aws_cost / recalled * 1000, 4),
@@ -263,6 +265,7 @@ def _dump_executions(stack: OfflineStack, path: Path) -> dict:
     machine_of = {arn: machine for machine, arn in stack.state_machine_arns.items()}
     by_machine: dict[str, Counter] = {}
     transitions = 0
+    transitions_by_machine: Counter[str] = Counter()
     with path.open("w") as handle:
         for state_machine in backend.state_machines:
             machine = machine_of.get(state_machine.arn)
@@ -274,14 +277,31 @@ def _dump_executions(stack: OfflineStack, path: Path) -> dict:
                 status = getattr(status, "value", status)  # moto keeps an enum; the API and the file say text
                 counts[status] += 1
                 events = execution.to_history_output()["events"]
-                transitions += sum(1 for e in events if e["type"].endswith("StateEntered"))
+                entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
+                transitions += entered
+                transitions_by_machine[machine] += entered
                 handle.write(json.dumps({
                     "machine": machine, "name": execution.name, "status": status,
                     "start": _utc(execution.start_date).isoformat(),
                     "stop": _utc(execution.stop_date).isoformat() if execution.stop_date else None,
                     "events": [_event(e) for e in events],
                 }, default=str) + "\n")
-    return {"by_machine": {m: dict(c) for m, c in by_machine.items()}, "transitions": transitions}
+    return {"by_machine": {m: dict(c) for m, c in by_machine.items()}, "transitions": transitions,
+            "transitions_by_machine": dict(transitions_by_machine)}
+
+
+RECALL_PATH = ("recall", "sweep", "sweep_clinic")
+"""What a recall cycle costs: its own execution and its share of the nightly sweep's."""
+
+
+def recall_cycle_cost(executions: dict, invocations: Counter, tenant_id: str, cycles: int) -> dict[str, float]:
+    """Step Functions transitions and Lambda invocations per recall cycle (issue 14's measure)."""
+    machines = {w.name: w for w in TOPOLOGY.workflows}
+    functions = {function_name(tenant_id, step.folder) for m in RECALL_PATH for step in machines[m].steps}
+    cycles = max(1, cycles)
+    return {"transitions_per_cycle": round(sum(executions["transitions_by_machine"].get(m, 0) for m in RECALL_PATH)
+                                           / cycles, 2),
+            "invocations_per_cycle": round(sum(n for f, n in invocations.items() if f in functions) / cycles, 2)}
 
 
 def _utc(moment: datetime | str) -> datetime:

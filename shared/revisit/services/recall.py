@@ -22,7 +22,7 @@ from revisit.domain.ladder import (
 from revisit.domain.naming import recall_task_id
 from revisit.domain.recall_dates import days_since_last_visit, next_due_recall, recall_due_date
 from revisit.domain.sms import sms_segments
-from revisit.errors import Conflict, NotFound
+from revisit.errors import Conflict, NotFound, TransientError
 from revisit.models.common import Channel, MessageKind, Role
 from revisit.models.entities import (
     AttemptOutcome,
@@ -38,6 +38,8 @@ from revisit.models.entities import (
 )
 from revisit.models.steps import (
     ContactResult,
+    OpenRecallRequest,
+    OpenRecallResult,
     PrepareRecallRequest,
     PrepareRecallResult,
     RecallRef,
@@ -58,6 +60,31 @@ CYCLE_TASK_KINDS = (TaskKind.RECALL, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIE
                     TaskKind.CHART_REVIEW)
 """Staff work that exists for a cycle; all of it ends with the cycle, except the chart review of a patient
 who booked (the hygienist still reads the chart before the visit)."""
+
+
+ELIGIBILITY_TRIES = 3
+"""Tries of the eligibility provider (one per try of the OpenRecall step) before the ladder runs without it."""
+
+
+def open_recall(request: OpenRecallRequest, ctx: TenantContext) -> OpenRecallResult:
+    """The Recall machine's first step: open the cycle (R2, R3, R7, R10), the staff's tasks (R4, R8) and the
+    coverage check (R9), one read-decide-write. Each part is idempotent, so a retried step redoes nothing: the
+    cycle opens once, the tasks have deterministic ids, the coverage is recorded again with the same answer."""
+    prepared = prepare_recall(request, ctx)
+    if not prepared.proceed:
+        return OpenRecallResult(cycle_id=prepared.cycle_id, outcome="stopped",  # the ladder's first look ends it
+                                next_contact_at=clock.to_aws_timestamp(clock.now()), detail=prepared.reason)
+    ref = RecallRef(execution_name=request.execution_name, patient_id=request.patient_id, cycle_id=prepared.cycle_id)
+    create_recall_tasks(ref, ctx)
+    try:
+        coverage = verify_insurance(ref, ctx).coverage
+    except TransientError:
+        if request.retry_count + 1 < ELIGIBILITY_TRIES:
+            raise  # the step's retry asks the provider again
+        ctx.metrics.count("EligibilityUnavailable")
+        coverage = None  # R9: the ladder runs; coverage is checked again before the visit
+    return OpenRecallResult(cycle_id=prepared.cycle_id, outcome="wait", next_contact_at=prepared.next_contact_at,
+                            detail=prepared.reason, coverage=coverage)
 
 
 def prepare_recall(request: PrepareRecallRequest, ctx: TenantContext) -> PrepareRecallResult:
@@ -219,10 +246,13 @@ def contact_patient(request: RecallRef, ctx: TenantContext) -> ContactResult:
         last_rung = cycle.step_index + 1 >= len(ladder)
         if last_rung:
             resurface_later(ctx, cycle, now)
+        next_at = next_contact_after(ladder, cycle.step_index + 1, now, now, clinic)
+        if not last_rung and next_at <= now:
+            continue  # the next rung is due at once (a staff task right after manual review): same invocation
         return ContactResult(
             cycle_id=cycle.cycle_id,
             outcome="finished" if last_rung else "wait",
-            next_contact_at=clock.to_aws_timestamp(next_contact_after(ladder, cycle.step_index + 1, now, now, clinic)),
+            next_contact_at=clock.to_aws_timestamp(next_at),
             step=action.step.step,
             channel=action.step.channel,
             detail=outcome.value,
