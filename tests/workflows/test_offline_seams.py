@@ -37,11 +37,23 @@ def _dynamo_answers():
     ddb = boto3.resource("dynamodb", region_name="us-east-1")
     ddb.meta.client.create_table(**dynamo_keys.table_definition("seams"))
     table = ddb.Table("seams")
+    def index_query(clinic):
+        return table.query(IndexName=dynamo_keys.DUE_INDEX, KeyConditionExpression=Key("due_pk").eq(clinic))["Items"]
+
+    early = []
     for n in range(30):
         table.put_item(Item={"pk": f"PATIENT#p{n % 3}", "sk": f"ITEM#{n:03d}", "n": n, "tags": ["a", "b"],
                              "nested": {"x": Decimal(n) / 2 if n % 2 else n}, "due_pk": "DUE#boston" if n % 4 else "DUE#madrid",
                              "due_sk": f"2026-11-{n % 28 + 1:02d}#p{n}"})
+        if n == 14:  # the index is read once before the rest is written: what follows keeps it current
+            early.append(index_query("DUE#boston"))
     client = ddb.meta.client
+    # an item moves between index partitions in place, another leaves the index, another is deleted
+    table.update_item(Key={"pk": "PATIENT#p1", "sk": "ITEM#001"}, UpdateExpression="SET due_pk = :m",
+                      ExpressionAttributeValues={":m": "DUE#madrid"})
+    table.update_item(Key={"pk": "PATIENT#p2", "sk": "ITEM#002"}, UpdateExpression="REMOVE due_pk, due_sk")
+    table.delete_item(Key={"pk": "PATIENT#p0", "sk": "ITEM#003"})
+    early.append(index_query("DUE#madrid"))
     client.transact_write_items(TransactItems=[
         {"Put": {"TableName": "seams", "Item": {"pk": "T#1", "sk": "A", "v": 1}, "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Update": {"TableName": "seams", "Key": {"pk": "PATIENT#p0", "sk": "ITEM#000"}, "UpdateExpression": "SET v = :v",
@@ -53,6 +65,8 @@ def _dynamo_answers():
             {"Delete": {"TableName": "seams", "Key": {"pk": "PATIENT#p1", "sk": "ITEM#001"}}},
             {"Update": {"TableName": "seams", "Key": {"pk": "PATIENT#p0", "sk": "ITEM#000"}, "UpdateExpression": "SET v = :v",
                         "ExpressionAttributeValues": {":v": 3}}},
+            {"Update": {"TableName": "seams", "Key": {"pk": "PATIENT#p1", "sk": "ITEM#005"},
+                        "UpdateExpression": "SET due_pk = :m", "ExpressionAttributeValues": {":m": "DUE#madrid"}}},
             {"Put": {"TableName": "seams", "Item": {"pk": "T#1", "sk": "A"}, "ConditionExpression": "attribute_not_exists(pk)"}}])
     except client.exceptions.TransactionCanceledException as exc:
         failed = [r.get("Code") for r in exc.response["CancellationReasons"]]
@@ -73,6 +87,8 @@ def _dynamo_answers():
                              KeyConditionExpression=Key("due_pk").eq("DUE#madrid"))["Count"],
         "scan": table.scan()["Items"],
         "failed": failed,
+        "early": early,
+        "madrid": index_query("DUE#madrid"),
     }
 
 

@@ -6,8 +6,10 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
 3. Lambda tasks go to the in-process handlers; other AWS clients are cached, not rebuilt per task.
 4. Starting and ending executions is counted, so the driver knows when everything is asleep.
 5. (Speed only) moto's DynamoDB Query walks (and our Scan sorted) the whole table: a Query is handed only
-   its partition's items (or, on an index, the items with that index key); a Scan sorts string keys by
-   their raw values, the same order as moto's slow DynamoType comparisons.
+   its partition's items, or, on an index, the items with that index key, kept in buckets per index key
+   value that every write keeps current (put, update, delete, a transaction's roll-back), so an index
+   Query costs what its partition holds, not the table; a Scan sorts string keys by their raw values, the
+   same order as moto's slow DynamoType comparisons.
 6. (Speed only) moto encodes every DynamoDB item response by walking botocore's shape model, about
    2 ms per call; item results are already in the wire format, so plain JSON gives the same body.
 7. (Speed only) The interpreter parses the ASL (ANTLR) on every execution and every JSONPath (ply) on
@@ -92,6 +94,28 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["asl_parse"] = AmazonStateLanguageParser.__dict__["parse"]
     _installed["json_path_parse"] = moto_json_path.parse
     _installed["transact"] = DynamoDBBackend.transact_write_items
+    _installed["table_put"] = MotoTable.put_item
+    _installed["table_delete"] = MotoTable.delete_item
+    _installed["backend_update"] = DynamoDBBackend.update_item
+
+    def table_put(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = _installed["table_put"](self, *args, **kwargs)
+        _buckets_for(self).reindex(self, item.hash_key, item.range_key)
+        return item
+
+    def table_delete(self: Any, hash_key: Any, range_key: Any = None) -> Any:
+        item = _installed["table_delete"](self, hash_key, range_key)
+        _buckets_for(self).reindex(self, hash_key, range_key)
+        return item
+
+    def backend_update(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return _installed["backend_update"](self, table_name, key, *args, **kwargs)
+        finally:  # updated in place (or created, or refused): its index keys are read again either way
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key:
+                _buckets_for(table).reindex(table, DynamoType(key[table.hash_key_attr]),
+                                            DynamoType(key[table.range_key_attr]) if table.range_key_attr else None)
 
     def transact(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         snapshots = []
@@ -111,6 +135,7 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
             except Exception:
                 for table, hash_value, range_value, item in reversed(snapshots):
                     _restore(table, hash_value, range_value, item)
+                    _buckets_for(table).reindex(table, hash_value, range_value)
                 raise
             finally:
                 moto_dynamodb_models.copy = copy
@@ -146,8 +171,7 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
                 return list(self.items.get(hash_key, {}).values())
             if index_name is not None and conditions and len(conditions) == 1:
                 name, value = conditions[0]
-                return [item for partition in self.items.values() for item in partition.values()
-                        if (found := item.attrs.get(name)) is not None and found.value == value.value]
+                return _buckets_for(self).items_with(self, name, value.value)
         items = [item for hash_set in self.items.values()
                  for item in (hash_set.values() if self.range_key_attr else [hash_set])]
         if all(item.hash_key.type == "S" and (item.range_key is None or item.range_key.type == "S") for item in items):
@@ -209,6 +233,9 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     ExecutionWorker.start = worker_start
     ExecutionWorker._execution_logic = worker_logic
     MotoTable.all_items = all_items
+    MotoTable.put_item = table_put
+    MotoTable.delete_item = table_delete
+    DynamoDBBackend.update_item = backend_update
     MotoTable.query = query
     DynamoDBBackend.transact_write_items = transact
     DynamoResult.execute_result = dynamo_result
@@ -261,6 +288,63 @@ class _TablesNotCopied:
     @staticmethod
     def deepcopy(value: Any, memo: Any = None) -> Any:
         return value if isinstance(value, MotoTable) else copy.deepcopy(value, memo)
+
+
+class _IndexBuckets:
+    """One table's items by the value of an index's partition attribute: value -> the items' keys. Built on
+    the first Query of that attribute (one walk), then kept current by every write. Keys are kept in dicts,
+    not sets: a deterministic order (string hashes vary by process), which Query then sorts by the index's
+    sort key."""
+
+    def __init__(self) -> None:
+        self.by_attribute: dict[str, dict[Any, dict[tuple, None]]] = {}
+        self.placed: dict[tuple, dict[str, Any]] = {}
+        self.lock = threading.RLock()
+
+    @staticmethod
+    def _item(table: Any, key: tuple) -> Any:
+        hash_value, range_value = key
+        if table.range_key_attr:
+            return table.items.get(hash_value, {}).get(range_value)
+        return table.items.get(hash_value)
+
+    def reindex(self, table: Any, hash_value: Any, range_value: Any) -> None:
+        if not self.by_attribute:
+            return
+        key = (hash_value, range_value if table.range_key_attr else None)
+        with self.lock:
+            for name, value in self.placed.pop(key, {}).items():
+                self.by_attribute[name].get(value, {}).pop(key, None)
+            item = self._item(table, key)
+            if item is not None:
+                self._place(key, item)
+
+    def _place(self, key: tuple, item: Any) -> None:
+        for name, bucket in self.by_attribute.items():
+            found = item.attrs.get(name)
+            if found is not None:
+                bucket.setdefault(found.value, {})[key] = None
+                self.placed.setdefault(key, {})[name] = found.value
+
+    def items_with(self, table: Any, name: str, value: Any) -> list:
+        with self.lock:
+            if name not in self.by_attribute:
+                self.by_attribute[name] = {}
+                for hash_value, partition in table.items.items():
+                    for range_value, item in (partition.items() if table.range_key_attr else [(None, partition)]):
+                        found = item.attrs.get(name)
+                        if found is not None:
+                            self.by_attribute[name].setdefault(found.value, {})[(hash_value, range_value)] = None
+                            self.placed.setdefault((hash_value, range_value), {})[name] = found.value
+            keys = list(self.by_attribute[name].get(value, ()))
+        return [item for key in keys if (item := self._item(table, key)) is not None]
+
+
+def _buckets_for(table: Any) -> _IndexBuckets:
+    buckets = table.__dict__.get("_revisit_buckets")
+    if buckets is None:
+        buckets = table.__dict__.setdefault("_revisit_buckets", _IndexBuckets())
+    return buckets
 
 
 def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
@@ -337,6 +421,9 @@ def uninstall() -> None:
     ExecutionWorker.start = _installed.pop("worker_start")
     ExecutionWorker._execution_logic = _installed.pop("worker_logic")
     MotoTable.all_items = _installed.pop("all_items")
+    MotoTable.put_item = _installed.pop("table_put")
+    MotoTable.delete_item = _installed.pop("table_delete")
+    DynamoDBBackend.update_item = _installed.pop("backend_update")
     MotoTable.query = _installed.pop("query")
     DynamoDBBackend.transact_write_items = _installed.pop("transact")
     DynamoResult.execute_result = _installed.pop("dynamo_result")
