@@ -33,7 +33,8 @@ class RevisitStack(Stack):
                                       ops_email=str(config.ops_email or config.admin_email))
         reports = Reports(self, "Reports", key=data.key,
                           bucket_name=topology.reports_bucket_name(tenant, self.account))
-        messaging = Messaging(self, "Messaging", sender_email=str(config.sender_email))
+        messaging = Messaging(self, "Messaging", sender_email=str(config.sender_email),
+                              configuration_set=config.ses_configuration_set)
         layers = [
             lambda_.LayerVersion(self, "RevisitLayer", code=lambda_.Code.from_asset(str(layer_dir)),
                                  compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
@@ -80,7 +81,7 @@ class RevisitStack(Stack):
         if config.lambda_reserved_concurrency is None:
             Validations.of(self).acknowledge(Acknowledgment(
                 id="HIPAA.Security::HIPAA.Security-LambdaConcurrency", reason="Reserving concurrency per function "
-                "would let only a few tenant stacks fit an account's quota (580 a stack at 20 each); the tenant "
+                "would let only a few tenant stacks fit an account's quota (540 a stack at 20 each); the tenant "
                 "file's lambda_reserved_concurrency reserves it where a chain wants it (docs/capacity.md)."))
         granular = ["Resource::*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
                     f"Resource::arn:aws:ses:{self.region}:{self._account_in_findings()}:identity/*",

@@ -68,6 +68,8 @@ class Workflows(Construct):
             if needs.email:
                 messaging.allow_email(role, simple=topology.SIMPLE_EMAIL in needs.email,
                                       mime=topology.MIME_EMAIL in needs.email)
+                if messaging.configuration_set:
+                    function.add_environment("SES_CONFIGURATION_SET", messaging.configuration_set)
             if needs.links != LinkUse.NONE:
                 links_key.grant(role, "kms:GenerateMac" if needs.links == LinkUse.SIGN else "kms:VerifyMac")
                 function.add_environment(topology.LINKS_ENVIRONMENT[0], links_key.key_id)

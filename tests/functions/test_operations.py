@@ -112,6 +112,8 @@ def deploy_fake(config, *, last_sweep="SUCCEEDED", version=__version__, sns_limi
                  ["Stacks"][0]["Outputs"] if o["OutputKey"] == "OpsTopicArn")
     client("sns").subscribe(TopicArn=topic, Protocol="email", Endpoint=str(config.ops_email))
     client("sns").set_sms_attributes(attributes={"MonthlySpendLimit": sns_limit})
+    if config.ses_configuration_set:
+        client("sesv2").create_configuration_set(ConfigurationSetName=config.ses_configuration_set)
     client("sesv2").create_email_identity(EmailIdentity="smilecircle.example.com")
     from moto.ses.models import ses_backends  # what AWS does once the DKIM records are published
     ses_backends[ACCOUNT][REGION].email_identities["smilecircle.example.com"].verified_for_sending_status = True
@@ -126,6 +128,7 @@ READY_SMS = {"numbers": [("US", "+18885550100")], "sender_ids": ["ES", "BG", "RU
 
 
 def test_a_ready_tenant_passes_every_item(aws, config):
+    config = config.model_copy(update={"ses_configuration_set": "revisit-demo-events"})
     deploy_fake(config)
     findings = examine(config, clients(sms=sms_account(**READY_SMS)), now=NOW)
     text, code = report(findings)
@@ -136,12 +139,14 @@ def test_a_ready_tenant_passes_every_item(aws, config):
                  "out of the SMS sandbox", "SMS origination identity for US", "SMS origination identity for ES",
                  "SMS origination identity for BG", "SMS origination identity for RU",
                  "SMS spend limit above the tenant's budget", "ops topic confirmed by a subscriber",
-                 "nightly schedule revisit-demo-nightly-recall-sweep", "last sweep"):
+                 "nightly schedule revisit-demo-nightly-recall-sweep", "last sweep",
+                 "SES configuration set revisit-demo-events"):
         assert f"ok       {item}" in text
     assert text.splitlines()[-1] == f"{len(findings)} ok, 0 missing, 0 blocking sending"
 
 
 def test_a_fresh_account_lists_every_missing_item_with_its_fix_and_fails(aws, config):
+    config = config.model_copy(update={"ses_configuration_set": "revisit-demo-events"})
     client("sesv2").create_email_identity(EmailIdentity="smilecircle.example.com")  # created, DNS not yet published
     findings = examine(config, clients(ses=ses_account(production=False),
                                        sms=sms_account(tier="SANDBOX", sender_ids=["ES"], limit=1)), now=NOW)
@@ -152,7 +157,8 @@ def test_a_fresh_account_lists_every_missing_item_with_its_fix_and_fails(aws, co
         "stack Revisit-demo deployed", "SES identity for recall@smilecircle.example.com", "out of the SES sandbox",
         "out of the SMS sandbox", "SMS origination identity for US", "SMS origination identity for BG",
         "SMS origination identity for RU", "SMS spend limit above the tenant's budget",
-        "ops topic confirmed by a subscriber", "schedules deployed", "last sweep"}
+        "ops topic confirmed by a subscriber", "schedules deployed", "last sweep",
+        "SES configuration set revisit-demo-events"}
     assert all(f.fix for f in missing.values())
     assert "make deploy TENANT=demo" in missing["stack Revisit-demo deployed"].fix
     assert "toll-free" in missing["SMS origination identity for US"].fix
@@ -269,6 +275,11 @@ def test_what_cannot_be_read_is_reported_not_raised_and_an_older_stack_is_told_t
     deploy_fake(config)
     client("cloudformation").update_stack(StackName="Revisit-demo", TemplateBody=json.dumps({
         "Resources": {"OpsAlerts": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"RevisitVersion": {"Value": "0.0.9"}}}))
+    spec = tenant_schedules(config)[0]  # and its nightly sweep was switched off: still found without the outputs
+    schedule = client("scheduler").get_schedule(Name=spec.name)
+    client("scheduler").update_schedule(Name=spec.name, ScheduleExpression=spec.expression, State="DISABLED",
+                                        ScheduleExpressionTimezone=spec.time_zone, FlexibleTimeWindow={"Mode": "OFF"},
+                                        Target=schedule["Target"])
     denied = client("pinpoint-sms-voice-v2")
     stub = Stub(denied)
     stub.add_client_error("describe_account_attributes", service_error_code="AccessDeniedException", http_status_code=403)
@@ -278,7 +289,35 @@ def test_what_cannot_be_read_is_reported_not_raised_and_an_older_stack_is_told_t
     assert code == 1
     assert "MISSING  SMS: readable: could not be read (AccessDeniedException)" in text
     assert "MISSING  stack output OpsTopicArn: the stack does not have it" in text
+    assert "MISSING  nightly schedule revisit-demo-nightly-recall-sweep: DISABLED" in text
     assert "ok       SES sending enabled" in text  # the rest is still checked
+
+
+def test_a_stack_that_cannot_be_read_is_not_reported_missing(aws, config):
+    from botocore.stub import Stubber as Stub
+
+    denied = client("cloudformation")
+    stub = Stub(denied)
+    stub.add_client_error("describe_stacks", service_error_code="AccessDenied", http_status_code=403)
+    stub.activate()
+    text, code = report(examine(config, Clients(**{**clients(sms=sms_account()).__dict__, "cloudformation": denied}),
+                               now=NOW))
+    assert code == 1 and "MISSING  stack: readable: could not be read (AccessDenied)" in text
+    assert "needs the stack" not in text and "deploy first" not in text
+
+
+def test_credentials_that_cannot_be_loaded_are_a_message_not_a_traceback(monkeypatch, tmp_path, config):
+    from revisit.operations.account import NotReady, tenant_account
+
+    profile = tmp_path / "config"
+    profile.write_text("[profile broken]\ncredential_process = /bin/false\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(profile))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "broken")
+    with pytest.raises(NotReady, match=r"could not be loaded|were refused"):
+        tenant_account(config)
 
 
 def test_the_doctor_refuses_credentials_of_another_account(aws, config, tmp_path, capsys):

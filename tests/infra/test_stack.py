@@ -340,3 +340,22 @@ def test_buckets_expire_old_versions_and_every_log_group_is_encrypted(templates)
     logs_statement = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
                       if "logs." in json.dumps(s.get("Principal", {}))]
     assert logs_statement and "kms:EncryptionContext:aws:logs:arn" in json.dumps(logs_statement[0]["Condition"])
+
+
+def test_a_tenants_ses_configuration_set_is_used_by_every_sender_and_allowed_for_them_only(tmp_path):
+    """SES authorizes a send on the configuration set too: the senders get it in their environment and policy."""
+    from revisit.config import load_tenant
+
+    tenant = tmp_path / "events.json"
+    tenant.write_text(load_tenant(DEMO_TENANT).model_copy(update={"ses_configuration_set": "demo-events"})
+                      .model_dump_json())
+    layer = tmp_path / "layer" / "python"
+    layer.mkdir(parents=True)
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), context=json.loads((ROOT / "cdk.json").read_text())["context"])
+    [stack] = build(app, [tenant], layer.parent, cdk.Environment(account="123456789012", region="eu-west-1"))
+    template = Template.from_stack(stack).to_json()
+    senders = [f for f in template["Resources"].values() if f["Type"] == "AWS::Lambda::Function"
+               and "SES_CONFIGURATION_SET" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    assert len(senders) >= 3 and {f["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"]
+                                  for f in senders} == {"demo-events"}
+    assert "arn:aws:ses:eu-west-1:123456789012:configuration-set/demo-events" in json.dumps(template)

@@ -380,6 +380,9 @@ class TenantConfig(Strict):
     lambda_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
     """Concurrency reserved for each of the tenant's functions; unset (the default) reserves none, so many
     tenants share an account's quota (docs/capacity.md)."""
+    ses_configuration_set: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    """The SES configuration set every email is sent with (its event destinations record deliveries, bounces
+    and complaints); the functions are allowed to use it and no other (docs/deploy.md, 'Email')."""
     sms_sender_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,11}$")] = "Revisit"
     sms_gsm_folding: bool = True
     """SMS text folded to GSM-7 look-alikes (á to a, curly quotes to straight): one segment, not three."""

@@ -19,14 +19,14 @@ def tenant_account(config: TenantConfig, session: Any = None, region: str | None
     """(session, region, account) for the tenant: the region given, else the tenant file's, else the
     profile's; the credentials' account must be the tenant file's when it names one."""
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+    from botocore.exceptions import BotoCoreError, ClientError
 
     wanted = config.deployment
     try:
         session = session or boto3.Session()
         credentials = session.get_credentials()
-    except ProfileNotFound as exc:
-        raise NotReady(f"{exc} ({CREDENTIALS_HELP})") from None
+    except BotoCoreError as exc:  # a missing profile, a failing credential_process...
+        raise NotReady(f"the AWS credentials could not be loaded: {exc} ({CREDENTIALS_HELP})") from None
     if credentials is None:
         where = f"account {wanted.account}" if wanted else "the tenant's account"
         raise NotReady(f"no AWS credentials: this needs credentials for {where} ({CREDENTIALS_HELP}). "

@@ -71,6 +71,9 @@ def examine(config: TenantConfig, clients: Clients, now: datetime | None = None)
         outputs, findings = None, [_unreadable("stack", exc)]
     findings += _guarded("SES", lambda: _ses(config, clients))
     findings += _guarded("SMS", lambda: _sms(config, clients))
+    if outputs is None and findings[0].item.endswith("readable"):
+        return findings  # the stack could not be read: nothing after it can be judged
+    findings += _guarded("schedules", lambda: _schedules(config, clients, deployed=outputs is not None))
     findings += _guarded("after the deploy", lambda: _after_deploy(config, clients, outputs, now))
     return findings
 
@@ -133,6 +136,17 @@ def _ses(config: TenantConfig, clients: Clients) -> Iterator[Finding]:
         yield Finding(f"SES identity for {sender}", bool(verified), detail,
                       "" if verified else "publish the identity's DKIM CNAME records; verification follows within "
                       "72 hours (docs/deploy.md, 'Email')", blocks_sending=not verified)
+    if config.ses_configuration_set:
+        name = config.ses_configuration_set
+        try:
+            clients.sesv2.get_configuration_set(ConfigurationSetName=name)
+            yield Finding(f"SES configuration set {name}", True, "exists")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "NotFoundException":
+                raise
+            yield Finding(f"SES configuration set {name}", False, "missing: every email would be refused",
+                          "create it with its event destinations, or remove ses_configuration_set from the tenant "
+                          "file (docs/deploy.md, 'Email')", blocks_sending=True)
     account = clients.ses_account.get_account()
     sending = bool(account.get("SendingEnabled"))
     yield Finding("SES sending enabled", sending, account.get("EnforcementStatus", ""),
@@ -205,25 +219,10 @@ def _origination_fix(country: str, config: TenantConfig) -> str:
     return f"request the sender ID {config.sms_sender_id} for {country} (docs/deploy.md, 'SMS')"
 
 
-def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str] | None,
-                  now: datetime) -> list[Finding]:
-    if outputs is None:
-        needs = "needs the stack"
-        return [Finding("ops topic confirmed by a subscriber", False, needs, "deploy first"),
-                Finding("schedules deployed", False, needs, "deploy first", blocks_sending=True),
-                Finding("last sweep", False, needs, "deploy first")]
+def _schedules(config: TenantConfig, clients: Clients, *, deployed: bool) -> list[Finding]:
+    if not deployed:
+        return [Finding("schedules deployed", False, "needs the stack", "deploy first", blocks_sending=True)]
     findings = []
-    missing = [key for key in ("OpsTopicArn", "NightlyStateMachineArn") if key not in outputs]
-    if missing:  # a stack of a Revisit before these outputs
-        return [Finding(f"stack output {key}", False, "the stack does not have it",
-                        f"make deploy TENANT={config.tenant_id} (a redeploy adds it)") for key in missing]
-    topic = outputs["OpsTopicArn"]
-    subscriptions = _pages(clients.sns.list_subscriptions_by_topic, "Subscriptions", TopicArn=topic)
-    confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
-    findings.append(Finding("ops topic confirmed by a subscriber", bool(confirmed),
-                            f"{len(confirmed)} confirmed of {len(subscriptions)}",
-                            "" if confirmed else f"confirm the email sent to {config.ops_email or config.admin_email} "
-                            "(or subscribe your paging tool to the OpsTopicArn output)"))
     for spec in tenant_schedules(config):
         try:
             schedule = clients.scheduler.get_schedule(Name=spec.name)
@@ -240,8 +239,26 @@ def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str
             f"{schedule.get('State')}, {schedule.get('ScheduleExpression')} {schedule.get('ScheduleExpressionTimezone')}",
             "" if right else f"expected ENABLED, {spec.expression} {spec.time_zone}: redeploy (make deploy "
             f"TENANT={config.tenant_id}) rather than edit it by hand", blocks_sending=not right and spec.every == "night"))
-    findings.append(_last_sweep(config, clients, outputs["NightlyStateMachineArn"], now))
     return findings
+
+
+def _after_deploy(config: TenantConfig, clients: Clients, outputs: dict[str, str] | None,
+                  now: datetime) -> list[Finding]:
+    if outputs is None:
+        needs = "needs the stack"
+        return [Finding("ops topic confirmed by a subscriber", False, needs, "deploy first"),
+                Finding("last sweep", False, needs, "deploy first")]
+    missing = [key for key in ("OpsTopicArn", "NightlyStateMachineArn") if key not in outputs]
+    if missing:  # a stack of a Revisit before these outputs
+        return [Finding(f"stack output {key}", False, "the stack does not have it",
+                        f"make deploy TENANT={config.tenant_id} (a redeploy adds it)") for key in missing]
+    topic = outputs["OpsTopicArn"]
+    subscriptions = _pages(clients.sns.list_subscriptions_by_topic, "Subscriptions", TopicArn=topic)
+    confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
+    return [Finding("ops topic confirmed by a subscriber", bool(confirmed), f"{len(confirmed)} confirmed of "
+                    f"{len(subscriptions)}", "" if confirmed else f"confirm the email sent to "
+                    f"{config.ops_email or config.admin_email} (or subscribe your paging tool to the OpsTopicArn output)"),
+            _last_sweep(config, clients, outputs["NightlyStateMachineArn"], now)]
 
 
 def _last_sweep(config: TenantConfig, clients: Clients, machine: str, now: datetime) -> Finding:
