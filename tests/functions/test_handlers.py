@@ -53,3 +53,21 @@ def test_logs_carry_the_execution_name_and_no_patient_data(stack):
     assert "recall-p-000001-20261130" in logged  # correlation id on every line
     for secret in ("Zebulon", "Quixote", "+16172229876", "zebulon.q@mail.example.com"):
         assert secret not in logged
+
+
+def test_a_tenants_ses_configuration_set_goes_with_every_email(tmp_path):
+    """Named in the tenant file, it is in the functions' environment (as the stack sets it) and on each send."""
+    from revisit import lambda_runtime
+    from revisit.config import load_tenant
+    from revisit.ports import EmailMessage
+
+    tenant = tmp_path / "events.json"
+    tenant.write_text(load_tenant(DEMO_TENANT).model_copy(update={"ses_configuration_set": "demo-events"})
+                      .model_dump_json())
+    with OfflineStack(tenant, START):
+        ctx = lambda_runtime.tenant_context()
+        sent = []
+        ses = ctx.notifier._inner._ses
+        ses.meta.events.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: sent.append(dict(params)))
+        ctx.notifier.send_email(EmailMessage("p@mail.example.com", "recall@smilecircle.example.com", "Hi", "t", "<p>t</p>"))
+    assert [p.get("ConfigurationSetName") for p in sent] == ["demo-events"]

@@ -128,6 +128,9 @@ class OfflineStack:
         ses = self.client("ses")
         ses.verify_domain_identity(Domain=str(self.config.sender_email).split("@", 1)[1])
         ses.verify_email_identity(EmailAddress=str(self.config.sender_email))
+        if self.config.ses_configuration_set:  # made by the operator on AWS (docs/deploy.md); the stack names it
+            self.client("sesv2").create_configuration_set(ConfigurationSetName=self.config.ses_configuration_set)
+            self._set_env({"SES_CONFIGURATION_SET": self.config.ses_configuration_set})
         tenant = self.config.tenant_id
         for folder in self.declared.functions:
             handler = load_handler(self.declared.handler_path(folder), f"revisit_functions.{folder}")
