@@ -12,10 +12,11 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 
 
 def pip_command(target: Path = TARGET) -> list[str]:
-    """Linux x86_64 wheels for the Lambda runtime's Python, whatever machine builds the layer."""
+    """Linux x86_64 wheels for the Lambda runtime's Python, whatever machine builds the layer, at the versions the
+    suite passed with (constraints.txt)."""
     return [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
             "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.14",
-            "--only-binary=:all:", "-r", str(ROOT / "layers" / "requirements.txt")]
+            "--only-binary=:all:", "-c", str(ROOT / "constraints.txt"), "-r", str(ROOT / "layers" / "requirements.txt")]
 
 
 def main() -> int:

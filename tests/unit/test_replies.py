@@ -24,7 +24,7 @@ def test_unstop_and_polite_start(text):
 
 
 @pytest.mark.parametrize("text", ["C", "c", "Yes", "YES!", "1", "Sí", "si", "confirmo", "ДА", "да", "Д",
-                                  "потвърждавам", "подтверждаю", "ok thanks"])
+                                  "потвърждавам", "идвам", "Да, идвам", "подтверждаю", "ok thanks"])
 def test_confirm_in_four_languages(text):
     assert classify(text) == Reply.CONFIRM
 

@@ -31,11 +31,11 @@ STOP_PHRASES = {("no", "mas"), ("no", "more"), ("opt", "out"), ("remove", "me"),
 """Stops said in more than one word (accents already dropped: 'no más' is 'no mas')."""
 START_WORDS = {"start", "unstop", "alta", "старт", "начало"}
 CONFIRM_WORDS = {"c", "y", "yes", "1", "ok", "confirm", "confirmed", "si", "confirmo", "vale",
-                 "да", "д", "потвърждавам", "подтверждаю", "ок"}
+                 "да", "д", "потвърждавам", "идвам", "подтверждаю", "ок"}
 DECLINE_WORDS = {"n", "no", "nope", "нет", "не", "н"}
 CONFIRM_PHRASES = {("yes", "i", "will", "come"), ("yes", "i", "ll", "be", "there"), ("yes", "confirmed"),
                    ("si", "confirmo"), ("si", "voy"), ("si", "alli", "estare"), ("да", "ще", "дойда"),
-                   ("да", "потвърждавам"), ("да", "приду"), ("да", "подтверждаю"), ("да", "буду")}
+                   ("да", "потвърждавам"), ("да", "идвам"), ("да", "приду"), ("да", "подтверждаю"), ("да", "буду")}
 DECLINE_PHRASES = {("no", "i", "can", "t", "come"), ("i", "can", "t", "come"), ("can", "t", "come"), ("no", "puedo"),
                    ("no", "puedo", "ir"), ("no", "voy"), ("не", "мога"), ("не", "мога", "да", "дойда"),
                    ("нет", "не", "приду"), ("не", "приду"), ("не", "смогу"), ("нет", "не", "смогу")}
