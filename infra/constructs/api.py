@@ -78,6 +78,16 @@ class Api(Construct):
                                "KMS HMAC signature is the credential (checked by the API function); no integrator "
                                "key can be asked of a patient's mail client."),
                 Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="The link's signature authorizes it."))
+        # X11: a patient's self-booking page, from the link in a recall message. The link's id (120 bits of the
+        # tenant key's HMAC) is the credential: the API function finds the link by it or shows 'not valid'.
+        booking_page = self.rest_api.root.add_resource("b").add_resource("{token}")
+        for method in ("GET", "POST"):
+            Validations.of(booking_page.add_method(method, authorization_type=apigateway.AuthorizationType.NONE,
+                                                   authorizer=None, api_key_required=False)).acknowledge(
+                Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason="A patient's self-booking link: its "
+                               "unguessable id is the credential (checked by the API function); a patient has no "
+                               "integrator key."),
+                Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="The link's id authorizes it."))
         self.rest_api.root.add_proxy(any_method=True)
         # The stage's execution log group, created here so it is encrypted with the tenant's key and kept a
         # year (API Gateway would create it unencrypted, kept forever).

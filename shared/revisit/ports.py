@@ -16,6 +16,7 @@ from revisit.models.entities import (
     Appointment,
     AppointmentStatus,
     BilledVisit,
+    BookingLink,
     Campaign,
     CampaignMember,
     Claim,
@@ -205,6 +206,18 @@ class StaffNoticeRepository(SendLedger[StaffNotice], Protocol):
     """Staff notices' send ledger: one row per kind and key (the night, the clinic, the recipient)."""
 
 
+class BookingLinkRepository(Protocol):
+    def issue(self, link: BookingLink) -> BookingLink:
+        """Creates the link or extends the cycle's existing one (its form key and booking kept)."""
+        ...
+
+    def get(self, link_id: str) -> BookingLink | None: ...
+
+    def booked(self, link: BookingLink, appointment_id: str) -> bool:
+        """False if a booking from this link was recorded first."""
+        ...
+
+
 class CredentialRepository(Protocol):
     def add(self, credential: IntegratorCredential) -> None: ...
 
@@ -353,6 +366,7 @@ class Repositories(Protocol):
     leads: LeadRepository
     campaigns: CampaignRepository
     visits: VisitRepository
+    booking_links: BookingLinkRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def render(language: Language | str, name: str, **context: object) -> str:
     template = env.get_template(f"{language.value}/{name}.j2")
     text = template.render(locale=LOCALES[language], long_date=_long_date(language), date_time=_date_time(language),
                            short_date_time=_short_date_time(language), short_date=_short_date(language),
-                           **context).strip()
+                           full_date=_full_date(language), time_of_day=_time_of_day(language), **context).strip()
     return ABBREVIATED_YEAR_THEN_STOP.sub(".", text)
 
 
@@ -87,6 +87,20 @@ def _date_time(language: Language):
     from babel.dates import format_date  # on the first render (cold start)
 
     return _with_time(language, lambda value: format_date(value.date(), format="full", locale=LOCALES[language]))
+
+
+def _full_date(language: Language):
+    """'Tuesday, December 1, 2026' (a page's day headings)."""
+    from babel.dates import format_date  # on the first render (cold start)
+
+    return lambda value: format_date(value, format="full", locale=LOCALES[language])
+
+
+def _time_of_day(language: Language):
+    """'9:30 AM', '9:30' (a page's times, already in the clinic's zone)."""
+    from babel.dates import format_time  # on the first render (cold start)
+
+    return lambda value: _plain_spaces(format_time(value, format="short", locale=LOCALES[language]))
 
 
 def _short_date_time(language: Language):

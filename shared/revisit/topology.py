@@ -345,7 +345,7 @@ TOPOLOGY = Topology(
     entry_points=(
         Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True,
                  starts=("appointment", "referral", "campaign", "visit"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
-                 templates=("unsubscribe_page", "lead_comment")),
+                 templates=("unsubscribe_page", "self_booking_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,
                  templates=("reply_received_sms",)),

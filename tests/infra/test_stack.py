@@ -121,9 +121,10 @@ def test_the_booking_api_has_an_authorizer_access_logs_throttling_and_a_usage_pl
     template.resource_count_is("AWS::ApiGateway::UsagePlan", 1)
     methods = template.find_resources("AWS::ApiGateway::Method")
     unauthenticated = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
-    assert sorted(m["Properties"]["HttpMethod"] for m in unauthenticated) == ["GET", "GET", "POST"]  # /health, unsubscribe
+    # /health, the unsubscribe link, the self-booking link (X11)
+    assert sorted(m["Properties"]["HttpMethod"] for m in unauthenticated) == ["GET", "GET", "GET", "POST", "POST"]
     paths = {r["Properties"]["PathPart"] for r in template.find_resources("AWS::ApiGateway::Resource").values()}
-    assert {"health", "unsubscribe", "{token}"} <= paths
+    assert {"health", "unsubscribe", "b", "{token}"} <= paths
 
 
 def test_only_the_senders_sign_links_and_only_the_api_checks_them(templates):

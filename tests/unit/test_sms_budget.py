@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from revisit.domain.sms import segment_budget, sms_segments
+from revisit.domain.sms import SMS_LINK_BASE_MAX, segment_budget, sms_segments
 from revisit.models.common import Language
 from revisit.models.tenant import INSTRUCTIONS_MAX, LABEL_MAX, SMS_NAME_MAX
 from revisit.rendering import render_sms, template_names
@@ -19,6 +19,8 @@ LONG_CLINIC_NAMES = {"en": "Bright Smile Dental Care", "es": "Clinica Dental Son
 LONG_INSTRUCTIONS = {"en": "Please arrive 15 minutes early. ", "es": "Llegue 15 minutos antes, gracias. ",
                      "bg": "Моля, елате 15 минути по-рано. ", "ru": "Приходите за 15 минут до приёма. "}
 SMS_TEMPLATES = [name for name in template_names() if name.endswith("_sms.txt")]
+LONGEST_LINK = "https://" + "b" * (SMS_LINK_BASE_MAX - len("https://")) + "/b/" + "x" * 20
+"""X11: the self-booking link from the longest public address a tenant may give for SMS links."""
 
 
 def test_the_long_names_are_as_long_as_a_clinic_may_have():
@@ -43,12 +45,13 @@ def worst_case(tenant, language: str) -> dict:
                 [rt.labels.get(language) or rt.labels["en"] for rt in tenant.recall_types]))] * len(tenant.recall_types),
                 language),
             "ask": True, "rebook": False, "moved": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
-            "instructions": instructions, "notice": "reminder", "unsubscribe_url": None, "treatment": "prosthesis"}
+            "instructions": instructions, "notice": "reminder", "unsubscribe_url": None, "treatment": "prosthesis",
+            "booking_url": None}
 
 
-def rendered_sizes(tenant, language: str, name: str):
+def rendered_sizes(tenant, language: str, name: str, link: str | None = None):
     """Every date of a year (the longest month and weekday names in the locale), overdue or not."""
-    values = worst_case(tenant, language)
+    values = worst_case(tenant, language) | {"booking_url": link}
     for n in range(0, 365, 1):
         day = date(2026, 1, 1) + timedelta(days=n)
         at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -62,9 +65,20 @@ def rendered_sizes(tenant, language: str, name: str):
 @pytest.mark.parametrize("name", SMS_TEMPLATES)
 def test_every_sms_template_stays_within_its_segment_budget(tenant, language, name):
     worst, text = max(rendered_sizes(tenant, language.value, name), key=lambda found: found[0].units)
-    budget = segment_budget(name.removesuffix(".txt"), worst.encoding)
+    budget = segment_budget(name.removesuffix(".txt"), worst.encoding, link=False)
     assert worst.segments <= budget, f"{language}/{name}: {worst.segments} {worst.encoding} segments " \
                                      f"({worst.units} units) over a budget of {budget}: {text!r}"
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_recall_sms_with_the_longest_booking_link_stays_within_one_segment_more(tenant, language):
+    """X6 and X11: the link replaces the phone clause; from the longest address allowed it costs one segment."""
+    worst, text = max(rendered_sizes(tenant, language.value, "recall_sms.txt", LONGEST_LINK),
+                      key=lambda found: found[0].units)
+    assert LONGEST_LINK in text
+    budget = segment_budget("recall_sms", worst.encoding)
+    assert budget == segment_budget("recall_sms", worst.encoding, link=False) + 1
+    assert worst.segments <= budget, f"{language}: {worst.segments} {worst.encoding} segments ({worst.units} units)"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

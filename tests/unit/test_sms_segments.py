@@ -35,7 +35,7 @@ def test_spanish_accents_fold_to_gsm7_so_the_sms_costs_fewer_segments():
     context = {"first_name": "José María", "clinic_name": "Sonrisa Círculo Madrid", "clinic_phone": "+34910000000",
                "due_for": "revisión y limpieza + radiografías de aleta", "due_date": __import__("datetime").date(2026, 11, 30),
                "last_name": "Núñez", "clinic_address": "", "suggested_date": __import__("datetime").date(2026, 12, 1),
-               "overdue": False, "rebook": False}
+               "overdue": False, "rebook": False, "booking_url": None}
     plain = render("es", "recall_sms.txt", **context)
     folded = render_sms("es", "recall_sms.txt", **context)
     assert (sms_segments(plain).encoding, sms_segments(plain).segments) == ("UCS-2", 3)

@@ -148,6 +148,11 @@ def sms_spend(month: str) -> dict[str, str]:
     return {PK: f"SMSSPEND#{month}", SK: "SMSSPEND"}
 
 
+def booking_link(link_id: str) -> dict[str, str]:
+    """A patient's self-booking link (X11): found by its id, the only thing its URL carries."""
+    return {PK: f"LINK#{link_id}", SK: "LINK"}
+
+
 def credential(key_id: str) -> dict[str, str]:
     return {PK: f"CREDENTIAL#{key_id}", SK: "CREDENTIAL"}
 

@@ -49,6 +49,7 @@ from revisit.api.models import (
     TimelineEntry,
     VisitView,
 )
+from revisit.api.self_booking import handle_self_booking, is_self_booking
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
 from revisit.domain.leads import CallOutcome as LeadOutcome
@@ -647,6 +648,8 @@ def openapi_document() -> str:
 def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[str, Any]:
     if is_unsubscribe(event):
         return handle_unsubscribe(event, tenant)
+    if is_self_booking(event):
+        return handle_self_booking(event, tenant)
     refused = _unsupported_body(event)
     if refused is not None:
         return refused

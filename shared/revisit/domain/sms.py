@@ -71,11 +71,18 @@ SEGMENT_BUDGET = {"GSM-7": 1, "UCS-2": 2}
 Cyrillic, where one holds only 70 characters."""
 
 
-def segment_budget(template: str, encoding: str) -> int:
-    """The same for every template: what varies (names, labels, instructions) has a length limit in the tenant
-    file that keeps the longest rendering within it (tests/unit/test_sms_budget.py)."""
-    del template
-    return SEGMENT_BUDGET[encoding]
+SMS_LINK_BASE_MAX = 32
+"""X6: an SMS carries the booking link only from a public address this short (a custom domain such as
+https://book.smilecircle.com, 28): the recall SMS then stays within one segment more than without."""
+LINKED_TEMPLATES = frozenset({"recall_sms"})
+"""X11: the SMS that may carry the patient's self-booking link, which costs one segment more."""
+
+
+def segment_budget(template: str, encoding: str, link: bool = True) -> int:
+    """The same for every template, plus one segment where it carries the booking link (a short custom
+    domain's: services/booking_links.py): what varies (names, labels, instructions, the link's address) has a
+    length limit in the tenant file that keeps the longest rendering within it (tests/unit/test_sms_budget.py)."""
+    return SEGMENT_BUDGET[encoding] + (1 if link and template in LINKED_TEMPLATES else 0)
 
 
 def sms_country(phone: str) -> str | None:

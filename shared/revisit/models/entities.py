@@ -360,6 +360,23 @@ class IdempotencyRecord(Record):
     appointment_id: str
 
 
+class BookingLink(Record):
+    """X11: a recall cycle's link to the patient's own booking page. Its id is the link's whole credential (the
+    first 120 bits of the tenant key's HMAC of the cycle): the URL names no patient and cannot be guessed."""
+
+    link_id: str
+    patient_id: Identifier
+    cycle_id: str
+    clinic_id: Identifier
+    appointment_type: Identifier
+    issued_at: AwareDatetime
+    valid_until: AwareDatetime
+    form_key: str
+    """The secret the page's form tokens are made with (CSRF), known only to this link's record."""
+    appointment_id: str | None = None
+    """Set once the patient books from the page: the link then shows that booking."""
+
+
 class IntegratorCredential(Record):
     """An integrator's API credential as stored: the SHA-256 of its secret, never the secret."""
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 from revisit.domain.reactivation import Treatment
+from revisit.domain.sms import SMS_LINK_BASE_MAX
 from revisit.models.common import Channel, Email, Identifier, Language, PhoneE164, PlainText, Role
 
 
@@ -362,6 +363,18 @@ class IntakeSettings(Strict):
     """I14: the hygienist's task to book the planned treatment falls due this many days after the visit."""
 
 
+class SelfSchedulingSettings(Strict):
+    """X11: the link in recall messages to the patient's own booking page."""
+
+    enabled: bool = True
+    in_sms: bool = True
+    """The link in the recall SMS too (one segment more: domain/sms.py); off, only the email carries it."""
+    link_days: int = Field(default=30, ge=1, le=90)
+    """A link opens its page for this many days after the last message that carried it."""
+    search_days: int = Field(default=14, ge=1, le=60)
+    """The page shows free times this many days at once (and a button for the next ones)."""
+
+
 class TenantConfig(Strict):
     tenant_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{2,19}$")]
     name: PlainText
@@ -410,6 +423,7 @@ class TenantConfig(Strict):
     billing: BillingSettings = BillingSettings()
     eligibility: EligibilitySettings = EligibilitySettings()
     intake: IntakeSettings = IntakeSettings()
+    self_scheduling: SelfSchedulingSettings = SelfSchedulingSettings()
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
 
@@ -419,6 +433,15 @@ class TenantConfig(Strict):
         if value is not None and value.scheme != "https":
             raise ValueError("must be an https:// address (links in patients' emails)")
         return value
+
+    @model_validator(mode="after")
+    def _sms_link_fits(self) -> TenantConfig:
+        scheduling, url = self.self_scheduling, str(self.public_api_url or "").rstrip("/")
+        if scheduling.enabled and scheduling.in_sms and len(url) > SMS_LINK_BASE_MAX:
+            raise ValueError(f"public_api_url: at most {SMS_LINK_BASE_MAX} characters for the booking link in recall "
+                             f"SMS (X6, one segment more), {len(url)} given; use a shorter domain or set "
+                             "self_scheduling.in_sms: false (then only emails carry it)")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> TenantConfig:
@@ -499,6 +522,10 @@ class TenantConfig(Strict):
             if at.appointment_type == appointment_type:
                 return at
         raise KeyError(appointment_type)
+
+    def recall_visit_type(self, recall_types: list[str]) -> AppointmentType | None:
+        """The visit booked for what is due: the first appointment type that satisfies any of it."""
+        return next((t for t in self.appointment_types if set(t.satisfies) & set(recall_types)), None)
 
     def refusal_label(self, reason: str, language: Language) -> str:
         return self.refusal_reason_labels.get(reason, {}).get(language) or reason.replace("-", " ")

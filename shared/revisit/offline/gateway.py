@@ -123,7 +123,7 @@ def _multi(query: str) -> dict[str, list[str]] | None:
 
 def is_public(path: str) -> bool:
     """The routes without the authorizer, as infra/constructs/api.py declares them."""
-    return path == "/health" or path.startswith("/unsubscribe/")
+    return path == "/health" or path.startswith(("/unsubscribe/", "/b/"))
 
 
 def _error(status: int, message: str) -> HttpResponse:

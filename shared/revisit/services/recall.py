@@ -49,6 +49,7 @@ from revisit.models.steps import (
 from revisit.models.tenant import LadderStep
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
+from revisit.services.booking_links import booking_url
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
 from revisit.services.patients import change_patient
@@ -317,6 +318,8 @@ def _deliver(ctx: TenantContext, cycle: RecallCycle, patient: Patient, step: Lad
     config = ctx.config
     if step.channel in (Channel.SMS, Channel.EMAIL):
         context = _message_context(ctx, cycle, patient, sms=step.channel == Channel.SMS)
+        context["booking_url"] = booking_url(ctx, cycle, sms=step.channel == Channel.SMS)  # X11
+        context["link_days"] = config.self_scheduling.link_days
         if step.channel == Channel.SMS:
             text = render_sms(patient.language, "recall_sms.txt", config.sms_gsm_folding, **context)
             segments = sms_segments(text)

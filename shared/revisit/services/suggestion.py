@@ -26,7 +26,7 @@ def suggested_visit_day(ctx: TenantContext, clinic_id: str, recall_types: list[s
     clinic = ctx.config.clinic(clinic_id)
     now = clock.now()
     earliest = suggest_visit_date(due, now.astimezone(ZoneInfo(clinic.time_zone)).date(), clinic, ctx.config.closure_days)
-    kind = next((t for t in ctx.config.appointment_types if set(t.satisfies) & set(recall_types)), None)
+    kind = ctx.config.recall_visit_type(recall_types)
     if kind is None:
         return earliest
     found = _found.setdefault(ctx.tables, {})

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
+from revisit.adapters.dynamo.booking_links import BookingLinkRepository
 from revisit.adapters.dynamo.campaigns import CampaignRepository
 from revisit.adapters.dynamo.credentials import CredentialRepository
 from revisit.adapters.dynamo.daily_counts import DailyCountRepository
@@ -40,3 +41,4 @@ class TenantTables:
         self.leads = LeadRepository(table)
         self.campaigns = CampaignRepository(table)
         self.visits = VisitRepository(table)
+        self.booking_links = BookingLinkRepository(table)

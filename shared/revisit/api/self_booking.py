@@ -1,0 +1,116 @@
+"""X11: the patient's booking page at the link in a recall message, without the integrator authorizer (the
+link is the credential). GET shows the free times (`?from=YYYY-MM-DD` for later ones) and changes nothing;
+POST books the chosen one. A POST from another site is refused (Origin, Sec-Fetch-Site) and the form carries
+a token only the link's record can make. The page names no patient; nothing of the request is logged."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from revisit.errors import InvalidRequest
+from revisit.rendering import render
+from revisit.services.booking_links import LINK_PATH
+from revisit.services.context import TenantContext
+from revisit.services.self_booking import BookingPage, PageState, book_from_page, open_page
+
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the link is the credential: never in another site's logs
+    "X-Robots-Tag": "noindex",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+}
+STATUS = {PageState.OPEN: 200, PageState.BOOKED: 200, PageState.CLOSED: 200, PageState.EXPIRED: 410,
+          PageState.INVALID: 404}
+FORM = "application/x-www-form-urlencoded"
+
+
+def is_self_booking(event: dict[str, Any]) -> bool:
+    return (event.get("path") or "").startswith(LINK_PATH)
+
+
+def handle_self_booking(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
+    token = event["path"][len(LINK_PATH):]
+    method = event.get("httpMethod")
+    if method not in ("GET", "HEAD", "POST"):
+        return {"statusCode": 405, "headers": HEADERS | {"Allow": "GET, POST"}, "body": "", "isBase64Encoded": False}
+    try:
+        if method == "POST":
+            _same_site(event, ctx)
+            form = _form(event)
+            page = book_from_page(ctx, token, _one(form, "slot"), _one(form, "form_token"))
+        else:
+            page = open_page(ctx, token, _from_day(event))
+    except InvalidRequest as refused:
+        return _error(ctx, refused)
+    return _response(ctx, STATUS[page.state], page)
+
+
+def _response(ctx: TenantContext, status: int, page: BookingPage, error: str | None = None) -> dict[str, Any]:
+    clinic = page.clinic
+    zone = ZoneInfo(clinic.time_zone) if clinic else UTC
+    visit = ctx.config.appointment_type(page.appointment_type).labels if page.appointment_type else {}
+    # Each time as the form sends it back (provider and instant) and as the patient reads it (clinic time).
+    days = [(day, [(f"{slot.provider_id}|{slot.starts_at.isoformat()}", slot.starts_at.astimezone(zone))
+                   for slot in slots]) for day, slots in page.days]
+    body = render(page.language, "self_booking_page.html", state=page.state.value, error=error, taken=page.taken,
+                  clinic_name=clinic.name if clinic else ctx.config.name, clinic_phone=clinic.phone if clinic else "",
+                  clinic_address=clinic.address if clinic else "",
+                  visit=visit.get(page.language) or visit.get(ctx.config.default_language) or "",
+                  days=days, next_from=page.next_from, form_token=page.form_token,
+                  booked_at=page.appointment.starts_at.astimezone(zone) if page.appointment else None)
+    return {"statusCode": status, "headers": HEADERS, "body": body, "isBase64Encoded": False}
+
+
+def _error(ctx: TenantContext, refused: InvalidRequest) -> dict[str, Any]:
+    """A refused form or query: 422 (403 for another site's POST), the field named, nothing changed."""
+    page = BookingPage(PageState.INVALID, ctx.config.default_language)
+    status = 403 if refused.field in ("Origin", "Sec-Fetch-Site") else 422
+    return _response(ctx, status, page, error=f"{refused.field}: {refused.message}")
+
+
+def _same_site(event: dict[str, Any], ctx: TenantContext) -> None:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
+        raise InvalidRequest("Sec-Fetch-Site", "a booking is made from the link's own page")
+    origin = headers.get("origin")
+    if origin and origin != "null" and ctx.public_url:
+        ours = urlsplit(ctx.public_url)
+        if origin.rstrip("/") != f"{ours.scheme}://{ours.netloc}":
+            raise InvalidRequest("Origin", "a booking is made from the link's own page")
+
+
+def _form(event: dict[str, Any]) -> dict[str, list[str]]:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if (headers.get("content-type") or "").split(";", 1)[0].strip().lower() != FORM:
+        raise InvalidRequest("Content-Type", f"the page's form is sent as {FORM}")
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    try:
+        return parse_qs(body, max_num_fields=10)
+    except ValueError:
+        raise InvalidRequest("body", "more fields than the page's form has") from None
+
+
+def _one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or []
+    if len(values) != 1 or not values[0] or len(values[0]) > 200:
+        raise InvalidRequest(name, "missing from the form")
+    return values[0]
+
+
+def _from_day(event: dict[str, Any]) -> date | None:
+    value = (event.get("queryStringParameters") or {}).get("from")
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest("from", "is not a date (YYYY-MM-DD)") from None

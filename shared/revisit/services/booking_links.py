@@ -1,0 +1,47 @@
+"""X11: the self-booking link in a recall message. One link per recall cycle: its id is the first 120 bits of
+the tenant key's HMAC of the cycle (KMS on AWS), so a retried or later message carries the same short link,
+the URL names no patient and no id can be guessed or forged. The link's item holds what the page needs and
+when the link stops opening it; each message that carries it extends that."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import timedelta
+
+from revisit import clock
+from revisit.domain.sms import SMS_LINK_BASE_MAX
+from revisit.models.entities import BookingLink, RecallCycle
+from revisit.services.context import TenantContext
+
+LINK_PATH = "/b/"
+LINK_ID_BYTES = 15
+"""120 bits: 20 URL-safe characters."""
+LINK_ID_LENGTH = 20
+
+
+def booking_url(ctx: TenantContext, cycle: RecallCycle, sms: bool = False) -> str | None:
+    """The cycle's link, issued or extended now; None where the tenant turned self-scheduling off, the
+    function has no signer or the tenant no public address, or no appointment type satisfies what is due.
+    For an SMS, also None unless the tenant wants it there and its address is short enough."""
+    settings = ctx.config.self_scheduling
+    kind = ctx.config.recall_visit_type(cycle.recall_types)
+    if not settings.enabled or ctx.links is None or not ctx.public_url or kind is None:
+        return None
+    if sms and not (settings.in_sms and len(ctx.public_url.rstrip("/")) <= SMS_LINK_BASE_MAX):
+        return None
+    mac = ctx.links.sign(f"book/{cycle.patient_id}/{cycle.cycle_id}".encode())
+    link_id = base64.urlsafe_b64encode(mac[:LINK_ID_BYTES]).decode()
+    now = clock.now()
+    ctx.tables.booking_links.issue(BookingLink(
+        link_id=link_id, patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, clinic_id=cycle.clinic_id,
+        appointment_type=kind.appointment_type, issued_at=now, valid_until=now + timedelta(days=settings.link_days),
+        form_key=secrets.token_urlsafe(24)))
+    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+
+
+def link_id_from(token: str) -> str | None:
+    """The id a URL's last part names, if it has a link id's shape (anything else is not looked up)."""
+    if len(token) != LINK_ID_LENGTH or not all(c.isascii() and (c.isalnum() or c in "-_") for c in token):
+        return None
+    return token

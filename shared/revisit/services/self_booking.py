@@ -1,0 +1,153 @@
+"""X11: the patient's own booking page, opened from the link in a recall message. It shows the free times of
+the patient's clinic for the visit that is due and books one through the booking service (the same slot locks
+and checks as the API: a time taken meanwhile says so and shows the next ones). The link is the credential;
+the form also carries a token only the link's record can make (CSRF). Once booked, the link shows the booking."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from revisit import clock
+from revisit.domain.availability import Slot
+from revisit.errors import InvalidRequest, NotFound, SlotTaken
+from revisit.models.entities import Appointment, AppointmentStatus, BookingLink, Patient
+from revisit.models.tenant import Clinic
+from revisit.services import booking
+from revisit.services.booking_links import link_id_from
+from revisit.services.context import TenantContext
+from revisit.services.patient_actions import open_cycle
+
+BOOKED_BY = "patient-link"
+"""Who booked, on the appointment: the patient, from their link."""
+
+
+class PageState(StrEnum):
+    OPEN = "open"
+    BOOKED = "booked"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    """The recall this link was for has ended (booked another way, declined, closed by the clinic)."""
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class BookingPage:
+    state: PageState
+    language: str
+    clinic: Clinic | None = None
+    appointment_type: str = ""
+    days: list[tuple[date, list[Slot]]] = field(default_factory=list)
+    """Free times per day in the clinic's time, one per start time (the first free provider's)."""
+    next_from: date | None = None
+    form_token: str = ""
+    appointment: Appointment | None = None
+    taken: bool = False
+    """The time the patient chose was booked by someone else a moment before."""
+
+
+def open_page(ctx: TenantContext, token: str, from_day: date | None = None) -> BookingPage:
+    found = _link(ctx, token)
+    if isinstance(found, BookingPage):
+        return found
+    link, patient = found
+    return _state(ctx, link, patient) or _slots_page(ctx, link, patient, from_day)
+
+
+def book_from_page(ctx: TenantContext, token: str, slot: str, form_token: str) -> BookingPage:
+    """Raises InvalidRequest naming the field for a form this page did not make (`form_token`) or a time that
+    is not one (`slot`); a time taken meanwhile is the page again with `taken` and the next free times."""
+    found = _link(ctx, token)
+    if isinstance(found, BookingPage):
+        return found
+    link, patient = found
+    if not hmac.compare_digest(form_token.encode(), _form_token(link).encode()):
+        raise InvalidRequest("form_token", "this form did not come from the link's page; open the link again")
+    ended = _state(ctx, link, patient)
+    if ended is not None:
+        return ended
+    provider_id, starts_at = _chosen(slot)
+    request = booking.BookingRequest(patient.patient_id, link.clinic_id, link.appointment_type, provider_id, starts_at)
+    try:
+        booked = booking.book(ctx, request, BOOKED_BY, idempotency_key=link.link_id)
+    except SlotTaken:
+        zone = ZoneInfo(ctx.config.clinic(link.clinic_id).time_zone)
+        return _slots_page(ctx, link, patient, starts_at.astimezone(zone).date(), taken=True)
+    except InvalidRequest as refused:
+        if refused.field != "Idempotency-Key":
+            raise
+        # Another tab of the same page booked another time first: that booking stands.
+        return _state(ctx, ctx.tables.booking_links.get(link.link_id) or link, patient) or _slots_page(
+            ctx, link, patient, None)
+    ctx.tables.booking_links.booked(link, booked.appointment.appointment_id)
+    return _page(ctx, PageState.BOOKED, link, patient, appointment=booked.appointment)
+
+
+def _link(ctx: TenantContext, token: str) -> tuple[BookingLink, Patient] | BookingPage:
+    invalid = BookingPage(PageState.INVALID, ctx.config.default_language)
+    link_id = link_id_from(token)
+    link = ctx.tables.booking_links.get(link_id) if link_id else None
+    if link is None:
+        return invalid
+    try:
+        patient = ctx.tables.patients.get(link.patient_id)
+    except NotFound:
+        return invalid
+    return link, patient
+
+
+def _state(ctx: TenantContext, link: BookingLink, patient: Patient) -> BookingPage | None:
+    """The page when the link no longer books: booked from it, expired, or its recall ended."""
+    if link.appointment_id is not None:
+        try:
+            appointment = ctx.tables.appointments.get(patient.patient_id, link.appointment_id)
+        except NotFound:
+            appointment = None
+        if appointment is not None and appointment.status == AppointmentStatus.BOOKED:
+            return _page(ctx, PageState.BOOKED, link, patient, appointment=appointment)
+        return _page(ctx, PageState.CLOSED, link, patient)
+    if clock.now() >= link.valid_until:
+        return _page(ctx, PageState.EXPIRED, link, patient)
+    cycle = open_cycle(ctx, patient.patient_id)
+    if cycle is None or cycle.cycle_id != link.cycle_id:
+        return _page(ctx, PageState.CLOSED, link, patient)
+    return None
+
+
+def _slots_page(ctx: TenantContext, link: BookingLink, patient: Patient, from_day: date | None,
+                taken: bool = False) -> BookingPage:
+    clinic = ctx.config.clinic(link.clinic_id)
+    today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
+    first = max(from_day or today, today)
+    last = first + timedelta(days=ctx.config.self_scheduling.search_days - 1)
+    found = booking.availability(ctx, clinic.clinic_id, link.appointment_type, first, last)
+    days: dict[date, dict[datetime, Slot]] = {}
+    zone = ZoneInfo(clinic.time_zone)
+    for slot in found.slots:  # in time order, then by provider: the first provider free at a time offers it
+        days.setdefault(slot.starts_at.astimezone(zone).date(), {}).setdefault(slot.starts_at, slot)
+    return _page(ctx, PageState.OPEN, link, patient, taken=taken, next_from=last + timedelta(days=1),
+                 days=[(day, list(times.values())) for day, times in sorted(days.items())])
+
+
+def _page(ctx: TenantContext, state: PageState, link: BookingLink, patient: Patient, **details) -> BookingPage:
+    return BookingPage(state, patient.language, ctx.config.clinic(link.clinic_id), link.appointment_type,
+                       form_token=_form_token(link) if state == PageState.OPEN else "", **details)
+
+
+def _form_token(link: BookingLink) -> str:
+    return hmac.new(link.form_key.encode(), f"book/{link.link_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _chosen(slot: str) -> tuple[str, datetime]:
+    provider_id, _, starts = slot.partition("|")
+    try:
+        starts_at = datetime.fromisoformat(starts)
+    except ValueError:
+        raise InvalidRequest("slot", "is not a time from the page") from None
+    if not provider_id or starts_at.tzinfo is None:
+        raise InvalidRequest("slot", "is not a time from the page")
+    return provider_id, starts_at
