@@ -15,6 +15,7 @@ DEMO_DAYS ?= 100
 NODE_TOOLS := node_modules/.installed
 # checkov pins an older boto3: it gets a virtualenv of its own.
 CHECKOV := .venv-checkov/bin/checkov
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint synth deploy bench fuzz clean
 
@@ -25,7 +26,7 @@ demo: $(VENV)/.installed
 # The suite records every AWS call the offline code makes (by function, state machine and schedule); then
 # tests/infra/test_iam_calls.py checks them against the synthesized roles (allowed, and no grant unused).
 AWS_CALLS := .aws-calls
-test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV)
+test: $(VENV)/.installed $(NODE_TOOLS) $(CHECKOV) $(CHROMIUM)
 	rm -rf $(AWS_CALLS)
 	REVISIT_RECORD_AWS_CALLS=$(CURDIR)/$(AWS_CALLS) $(PY) -m pytest -q -n 2
 	$(PY) -m pytest -q -p no:xdist tests/infra/test_iam_calls.py --aws-calls $(AWS_CALLS)
@@ -59,6 +60,11 @@ fuzz: $(VENV)/.installed
 $(NODE_TOOLS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright: no browser download.
+$(CHROMIUM):
+	command -v chromium >/dev/null || { $$(test "$$(id -u)" = 0 || echo sudo) apt-get update -qq && \
+		$$(test "$$(id -u)" = 0 || echo sudo) apt-get install -y -qq --no-install-recommends chromium; }
 
 $(CHECKOV):
 	test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov

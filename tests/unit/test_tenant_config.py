@@ -30,6 +30,10 @@ def broken(tmp_path, mutate):
     (lambda d: d["billing"]["findings"][0].update(procedures=["D9999"]), "billing", "unknown service codes ['D9999']"),
     (lambda d: d["billing"]["fee_schedules"][1].update(clinics=["madrid", "atlantis"]), "",
      "unknown clinics ['atlantis']"),
+    # X11 and X6: the booking link in recall SMS needs a short address (one segment more, not two)
+    (lambda d: d.update(public_api_url="https://appointments.smile-circle-dental.example"), "",
+     "public_api_url: at most 32 characters for the booking link in recall SMS"),
+    (lambda d: d.update(self_scheduling={"link_days": 0}), "self_scheduling.link_days", "greater than or equal to 1"),
 ])
 def test_bad_tenant_files_name_the_file_and_field(tmp_path, mutate, field, words):
     path = broken(tmp_path, mutate)
@@ -44,6 +48,12 @@ def test_cli_reports_bad_tenant_file_and_exits_2(tmp_path, capsys):
     path = broken(tmp_path, lambda d: d["clinics"][0].update(time_zone="Mars/Base"))
     assert main(["check-tenant", str(path)]) == 2
     assert "clinics[0].time_zone: unknown time zone 'Mars/Base'" in capsys.readouterr().err
+
+
+def test_a_long_public_address_is_fine_when_only_emails_carry_the_booking_link(tmp_path):
+    tenant = load_tenant(broken(tmp_path, lambda d: d.update(
+        public_api_url="https://appointments.smile-circle-dental.example", self_scheduling={"in_sms": False})))
+    assert tenant.self_scheduling.enabled and not tenant.self_scheduling.in_sms
 
 
 def test_demo_tenant_is_valid(capsys):

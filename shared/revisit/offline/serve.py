@@ -68,6 +68,7 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
             timeout = 15  # a client that promises a body and sends less gets a 408, not a hung thread
 
             def _handle(self, method: str) -> None:
+                headers: dict[str, str] = {}
                 try:
                     body = self._body()
                 except _BadRequest as bad:
@@ -78,13 +79,16 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                     path = urlsplit(self.path)
                     with lock:
                         try:
-                            status, content_type, payload = self._answer(method, path, body)
+                            status, content_type, payload, headers = self._answer(method, path, body)
                         except Exception as exc:  # a bug in the emulator: say so, keep serving
                             status, content_type, payload = 500, "application/json", json.dumps(
                                 {"status": 500, "error": f"offline server error: {type(exc).__name__}"})
                 data = payload.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                for name, value in headers.items():  # a page's security headers, as API Gateway passes them
+                    if name.lower() not in ("content-type", "content-length"):
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -107,14 +111,14 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                 except UnicodeDecodeError:
                     raise _BadRequest(400, "the body is not UTF-8", "body") from None
 
-            def _answer(self, method: str, path, body: str | None) -> tuple[int, str, str]:
+            def _answer(self, method: str, path, body: str | None) -> tuple[int, str, str, dict[str, str]]:
                 if path.path.startswith("/_local/"):
-                    return _local(method, path, body, stack, driver)
+                    return *_local(method, path, body, stack, driver), {}
                 if path.path == "/openapi.json":
-                    return 200, "application/json", openapi_document()
+                    return 200, "application/json", openapi_document(), {}
                 answer = gateway.request(method, self.path, body, dict(self.headers.items()))
                 driver.settle()  # the events it published reach their consumers now, as on AWS within seconds
-                return answer.status, answer.headers.get("Content-Type", "application/json"), answer.body
+                return answer.status, answer.headers.get("Content-Type", "application/json"), answer.body, answer.headers
 
         server = _Server(("127.0.0.1", port), Handler)
         gc.collect()

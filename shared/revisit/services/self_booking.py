@@ -24,6 +24,8 @@ from revisit.services.patient_actions import open_cycle
 
 BOOKED_BY = "patient-link"
 """Who booked, on the appointment: the patient, from their link."""
+DAYS_SHOWN, TIMES_PER_DAY = 5, 8
+"""The first days with free times, and times a day spread over it, that one page shows ('Later dates' for more)."""
 
 
 class PageState(StrEnum):
@@ -129,8 +131,18 @@ def _slots_page(ctx: TenantContext, link: BookingLink, patient: Patient, from_da
     zone = ZoneInfo(clinic.time_zone)
     for slot in found.slots:  # in time order, then by provider: the first provider free at a time offers it
         days.setdefault(slot.starts_at.astimezone(zone).date(), {}).setdefault(slot.starts_at, slot)
-    return _page(ctx, PageState.OPEN, link, patient, taken=taken, next_from=last + timedelta(days=1),
-                 days=[(day, list(times.values())) for day, times in sorted(days.items())])
+    shown = sorted(days.items())[:DAYS_SHOWN]
+    next_from = shown[-1][0] + timedelta(days=1) if len(shown) == DAYS_SHOWN else last + timedelta(days=1)
+    return _page(ctx, PageState.OPEN, link, patient, taken=taken, next_from=next_from,
+                 days=[(day, _spread(list(times.values()))) for day, times in shown])
+
+
+def _spread(times: list[Slot]) -> list[Slot]:
+    """At most TIMES_PER_DAY, from the first to the last of the day: a choice a phone screen can show."""
+    if len(times) <= TIMES_PER_DAY:
+        return times
+    step = (len(times) - 1) / (TIMES_PER_DAY - 1)
+    return [times[round(i * step)] for i in range(TIMES_PER_DAY)]
 
 
 def _page(ctx: TenantContext, state: PageState, link: BookingLink, patient: Patient, **details) -> BookingPage:
