@@ -299,7 +299,7 @@ SWEEP = Workflow("sweep", starts=("sweep_clinic",), waits_for=("sweep_clinic",),
 
 APPOINTMENT = Workflow("appointment", steps=(
     Function("send_appointment_notice", table=(GET, QUERY, PUT, UPDATE), sms=True,
-             email=(SIMPLE_EMAIL, MIME_EMAIL), templates=(
+             email=(SIMPLE_EMAIL, MIME_EMAIL), links=LinkUse.SIGN, templates=(
         "appointment_confirmation_sms", "appointment_reminder_sms", "appointment_instructions_sms",
         "appointment_missed_sms", "appointment_confirmation_email", "appointment_notice_email")),
 ))

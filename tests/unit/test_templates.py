@@ -18,7 +18,8 @@ CONTEXT = dict(first_name="Ana", last_name="Ruiz", clinic_name="Smile Circle", c
                attempts=3, next_call=date(2026, 12, 2), appointment_at=datetime(2026, 12, 3, 10, 0), reason_label="cost",
                wants_contact_later=False, lead_id="ord-1", registrar="Chris Dole", patient_id="p-000001",
                comment="Dr. Alice Moreno ordered a crown check by December 15, 2026.", treatment="prosthesis",
-               booking_url="https://book.example.org/b/AbCdEfGhIjKlMnOpQrSt", link_days=30, error=None, taken=False,
+               booking_url="https://book.example.org/b/AbCdEfGhIjKlMnOpQrSt", link_days=30,
+               manage_url="https://book.example.org/b/ZyXwVuTsRqPoNmLkJiHg", confirmed=False, error=None, taken=False,
                days=[(date(2026, 12, 1), [("hyg-1|2026-12-01T09:00:00-05:00", datetime(2026, 12, 1, 9, 0))])],
                next_from=date(2026, 12, 15), form_token="0" * 32, booked_at=datetime(2026, 12, 1, 9, 0))
 

@@ -135,3 +135,44 @@ def test_tampered_expired_cross_site_and_forged_forms_book_nothing(harness):
     assert expired.status == 410 and "expired" in expired.body and "+1617" in expired.body.replace(" ", "")
     assert post(gateway, path, slot, token).status == 410
     assert harness.ctx.tables.appointments.for_patient(patient.patient_id) == []
+
+
+def test_an_appointment_email_links_to_confirming_or_cancelling_it_online(harness):
+    """X11: the confirmation email's link; Confirm records the patient's answer, Cancel asks once more, then
+    cancels through the booking service (the calendar update and the recall loop follow, as for any cancel)."""
+    from email import message_from_bytes, policy
+
+    from revisit.models.entities import ConfirmationStatus
+
+    patient = make_patient(sms_consent=False)
+    harness.stack.tables.patients.save(patient)
+    booked = booking.book(harness.ctx, booking.BookingRequest(patient.patient_id, "boston", "recall", "boston-hyg-1",
+                                                              datetime.fromisoformat("2026-12-08T09:00:00-05:00")),
+                          "front-desk").appointment
+    harness.driver.settle()
+    harness.advance(1)
+    [email] = harness.emails()
+    raw = email.raw_data.encode() if isinstance(email.raw_data, str) else email.raw_data
+    parsed = message_from_bytes(raw, policy=policy.default)
+    [link] = set(LINK.findall(parsed.get_body(preferencelist=("plain",)).get_content()))
+    assert f'href="{link}"' in parsed.get_body(preferencelist=("html",)).get_content()
+    path = urlsplit(link).path
+    gateway = Gateway(harness.stack)
+
+    page = gateway.request("GET", path)
+    assert page.status == 200 and "Your appointment" in page.body and "Tuesday, December 8, 2026, 9:00 AM" in page.body
+    token = form_token(page.body)
+    confirmed = gateway.request("POST", path, f"form_token={token}&action=confirm", FORM)
+    assert confirmed.status == 200 and "your appointment is confirmed" in confirmed.body
+    stored = harness.ctx.tables.appointments.get(patient.patient_id, booked.appointment_id)
+    assert stored.confirmation == ConfirmationStatus.CONFIRMED and 'value="confirm"' not in confirmed.body
+
+    asked = gateway.request("POST", path, f"form_token={token}&action=cancel", FORM)  # a tap on Cancel
+    assert asked.status == 200 and "Cancel this appointment?" in asked.body
+    assert harness.ctx.tables.appointments.get(patient.patient_id, booked.appointment_id).status == AppointmentStatus.BOOKED
+    for _ in range(2):  # and a double tap on Yes
+        done = gateway.request("POST", path, f"form_token={token}&action=cancel-yes", FORM)
+        assert done.status == 200 and "Your appointment is cancelled" in done.body
+    stored = harness.ctx.tables.appointments.get(patient.patient_id, booked.appointment_id)
+    assert stored.status == AppointmentStatus.CANCELLED and "from the link" in (stored.cancel_reason or "")
+    assert gateway.request("POST", path, f"form_token={token}&action=delete", FORM).status == 422

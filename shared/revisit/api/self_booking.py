@@ -12,10 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from revisit.errors import InvalidRequest
+from revisit.models.entities import ConfirmationStatus
 from revisit.rendering import render
 from revisit.services.booking_links import LINK_PATH
 from revisit.services.context import TenantContext
-from revisit.services.self_booking import BookingPage, PageState, book_from_page, open_page
+from revisit.services.self_booking import BookingPage, PageState, open_page, submit
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -26,8 +27,8 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
 }
-STATUS = {PageState.OPEN: 200, PageState.BOOKED: 200, PageState.CLOSED: 200, PageState.EXPIRED: 410,
-          PageState.INVALID: 404}
+STATUS = {PageState.OPEN: 200, PageState.BOOKED: 200, PageState.MANAGE: 200, PageState.CANCELLED: 200,
+          PageState.CLOSED: 200, PageState.EXPIRED: 410, PageState.INVALID: 404}
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -43,8 +44,7 @@ def handle_self_booking(event: dict[str, Any], ctx: TenantContext) -> dict[str, 
     try:
         if method == "POST":
             _same_site(event, ctx)
-            form = _form(event)
-            page = book_from_page(ctx, token, _one(form, "slot"), _one(form, "form_token"))
+            page = submit(ctx, token, _form(event))
         else:
             page = open_page(ctx, token, _from_day(event))
     except InvalidRequest as refused:
@@ -59,12 +59,13 @@ def _response(ctx: TenantContext, status: int, page: BookingPage, error: str | N
     # Each time as the form sends it back (provider and instant) and as the patient reads it (clinic time).
     days = [(day, [(f"{slot.provider_id}|{slot.starts_at.isoformat()}", slot.starts_at.astimezone(zone))
                    for slot in slots]) for day, slots in page.days]
-    body = render(page.language, "self_booking_page.html", state=page.state.value, error=error, taken=page.taken,
+    body = render(page.language, "self_booking_page.html", state=page.state.value, error=error, notice=page.notice,
                   clinic_name=clinic.name if clinic else ctx.config.name, clinic_phone=clinic.phone if clinic else "",
                   clinic_address=clinic.address if clinic else "",
                   visit=visit.get(page.language) or visit.get(ctx.config.default_language) or "",
                   days=days, next_from=page.next_from, form_token=page.form_token,
-                  booked_at=page.appointment.starts_at.astimezone(zone) if page.appointment else None)
+                  booked_at=page.appointment.starts_at.astimezone(zone) if page.appointment else None,
+                  confirmed=bool(page.appointment and page.appointment.confirmation == ConfirmationStatus.CONFIRMED))
     return {"statusCode": status, "headers": HEADERS, "body": body, "isBase64Encoded": False}
 
 
@@ -86,7 +87,8 @@ def _same_site(event: dict[str, Any], ctx: TenantContext) -> None:
             raise InvalidRequest("Origin", "a booking is made from the link's own page")
 
 
-def _form(event: dict[str, Any]) -> dict[str, list[str]]:
+def _form(event: dict[str, Any]) -> dict[str, str]:
+    """The page's form fields, each given once; a field sent twice is refused by name."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     if (headers.get("content-type") or "").split(";", 1)[0].strip().lower() != FORM:
         raise InvalidRequest("Content-Type", f"the page's form is sent as {FORM}")
@@ -94,16 +96,13 @@ def _form(event: dict[str, Any]) -> dict[str, list[str]]:
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", "replace")
     try:
-        return parse_qs(body, max_num_fields=10)
+        fields = parse_qs(body, max_num_fields=10)
     except ValueError:
         raise InvalidRequest("body", "more fields than the page's form has") from None
-
-
-def _one(form: dict[str, list[str]], name: str) -> str:
-    values = form.get(name) or []
-    if len(values) != 1 or not values[0] or len(values[0]) > 200:
-        raise InvalidRequest(name, "missing from the form")
-    return values[0]
+    for name, values in fields.items():
+        if len(values) > 1:
+            raise InvalidRequest(name, "sent more than once")
+    return {name: values[0] for name, values in fields.items()}
 
 
 def _from_day(event: dict[str, Any]) -> date | None:

@@ -360,13 +360,22 @@ class IdempotencyRecord(Record):
     appointment_id: str
 
 
+class LinkPurpose(StrEnum):
+    BOOK = "book"
+    """A recall cycle's: the patient picks a time."""
+    APPOINTMENT = "appointment"
+    """An appointment's (its email notices): the patient confirms or cancels it."""
+
+
 class BookingLink(Record):
-    """X11: a recall cycle's link to the patient's own booking page. Its id is the link's whole credential (the
-    first 120 bits of the tenant key's HMAC of the cycle): the URL names no patient and cannot be guessed."""
+    """X11: a patient's link to their own booking page, for a recall cycle or an appointment. Its id is the
+    link's whole credential (the first 120 bits of the tenant key's HMAC of the cycle or appointment): the URL
+    names no patient and cannot be guessed."""
 
     link_id: str
+    purpose: LinkPurpose = LinkPurpose.BOOK
     patient_id: Identifier
-    cycle_id: str
+    cycle_id: str | None = None
     clinic_id: Identifier
     appointment_type: Identifier
     issued_at: AwareDatetime
@@ -374,7 +383,7 @@ class BookingLink(Record):
     form_key: str
     """The secret the page's form tokens are made with (CSRF), known only to this link's record."""
     appointment_id: str | None = None
-    """Set once the patient books from the page: the link then shows that booking."""
+    """The appointment it is for, or (a recall cycle's) the one the patient booked from the page."""
 
 
 class IntegratorCredential(Record):

@@ -40,6 +40,7 @@ from revisit.models.entities import (
 from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
+from revisit.services.booking_links import appointment_url
 from revisit.services.confirmation import record_confirmation
 from revisit.services.context import TenantContext
 from revisit.services.delivery import deliver_once
@@ -180,6 +181,8 @@ def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, not
         return ctx.notifier.send_sms(SmsMessage(patient.phone, text, ctx.config.sms_sender_id))
     assert patient.email is not None
     template = "appointment_confirmation_email" if notice == Notice.CONFIRMATION else "appointment_notice_email"
+    # X11: the confirmation and reminders link to confirming or cancelling online (SMS ask for a YES/NO reply)
+    context["manage_url"] = appointment_url(ctx, appointment) if notice in (Notice.CONFIRMATION, Notice.REMINDER) else None
     text = render(language, f"{template}.txt", **context)
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     if notice in (Notice.CONFIRMATION, Notice.CANCELLATION):

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from revisit import clock
 from revisit.domain.sms import SMS_LINK_BASE_MAX
-from revisit.models.entities import BookingLink, RecallCycle
+from revisit.models.entities import Appointment, BookingLink, LinkPurpose, RecallCycle
 from revisit.services.context import TenantContext
 
 LINK_PATH = "/b/"
@@ -30,14 +30,31 @@ def booking_url(ctx: TenantContext, cycle: RecallCycle, sms: bool = False) -> st
         return None
     if sms and not (settings.in_sms and len(ctx.public_url.rstrip("/")) <= SMS_LINK_BASE_MAX):
         return None
-    mac = ctx.links.sign(f"book/{cycle.patient_id}/{cycle.cycle_id}".encode())
-    link_id = base64.urlsafe_b64encode(mac[:LINK_ID_BYTES]).decode()
+    link_id = _link_id(ctx, f"book/{cycle.patient_id}/{cycle.cycle_id}")
     now = clock.now()
     ctx.tables.booking_links.issue(BookingLink(
         link_id=link_id, patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, clinic_id=cycle.clinic_id,
         appointment_type=kind.appointment_type, issued_at=now, valid_until=now + timedelta(days=settings.link_days),
         form_key=secrets.token_urlsafe(24)))
     return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+
+
+def appointment_url(ctx: TenantContext, appointment: Appointment) -> str | None:
+    """An appointment's link, for its email notices: the patient confirms or cancels it until it starts. None
+    where the tenant turned self-scheduling off or the function has no signer or the tenant no address."""
+    if not ctx.config.self_scheduling.enabled or ctx.links is None or not ctx.public_url:
+        return None
+    link_id = _link_id(ctx, f"appointment/{appointment.patient_id}/{appointment.appointment_id}")
+    ctx.tables.booking_links.issue(BookingLink(
+        link_id=link_id, purpose=LinkPurpose.APPOINTMENT, patient_id=appointment.patient_id,
+        clinic_id=appointment.clinic_id, appointment_type=appointment.appointment_type, issued_at=clock.now(),
+        valid_until=appointment.starts_at, form_key=secrets.token_urlsafe(24), appointment_id=appointment.appointment_id))
+    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+
+
+def _link_id(ctx: TenantContext, subject: str) -> str:
+    assert ctx.links is not None
+    return base64.urlsafe_b64encode(ctx.links.sign(subject.encode())[:LINK_ID_BYTES]).decode()
 
 
 def link_id_from(token: str) -> str | None:

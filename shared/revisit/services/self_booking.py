@@ -15,22 +15,35 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.availability import Slot
 from revisit.errors import InvalidRequest, NotFound, SlotTaken
-from revisit.models.entities import Appointment, AppointmentStatus, BookingLink, Patient
+from revisit.models.entities import (
+    Appointment,
+    AppointmentStatus,
+    BookingLink,
+    ConfirmationStatus,
+    LinkPurpose,
+    Patient,
+)
 from revisit.models.tenant import Clinic
 from revisit.services import booking
 from revisit.services.booking_links import link_id_from
+from revisit.services.confirmation import record_confirmation
 from revisit.services.context import TenantContext
 from revisit.services.patient_actions import open_cycle
 
 BOOKED_BY = "patient-link"
 """Who booked, on the appointment: the patient, from their link."""
+CANCELLED_FROM_LINK = "cancelled by the patient from the link in their message"
 DAYS_SHOWN, TIMES_PER_DAY = 5, 8
 """The first days with free times, and times a day spread over it, that one page shows ('Later dates' for more)."""
 
 
 class PageState(StrEnum):
     OPEN = "open"
+    """A recall cycle's link: free times to pick from."""
     BOOKED = "booked"
+    MANAGE = "manage"
+    """An appointment's link: its time, with Confirm and Cancel."""
+    CANCELLED = "cancelled"
     EXPIRED = "expired"
     CLOSED = "closed"
     """The recall this link was for has ended (booked another way, declined, closed by the clinic)."""
@@ -48,8 +61,9 @@ class BookingPage:
     next_from: date | None = None
     form_token: str = ""
     appointment: Appointment | None = None
-    taken: bool = False
-    """The time the patient chose was booked by someone else a moment before."""
+    notice: str | None = None
+    """What just happened: 'taken' (someone booked the chosen time a moment before), 'confirmed', 'ask-cancel'
+    (the patient tapped Cancel: the page asks them to say it once more)."""
 
 
 def open_page(ctx: TenantContext, token: str, from_day: date | None = None) -> BookingPage:
@@ -57,28 +71,33 @@ def open_page(ctx: TenantContext, token: str, from_day: date | None = None) -> B
     if isinstance(found, BookingPage):
         return found
     link, patient = found
+    if link.purpose == LinkPurpose.APPOINTMENT:
+        return _appointment_page(ctx, link, patient)
     return _state(ctx, link, patient) or _slots_page(ctx, link, patient, from_day)
 
 
-def book_from_page(ctx: TenantContext, token: str, slot: str, form_token: str) -> BookingPage:
-    """Raises InvalidRequest naming the field for a form this page did not make (`form_token`) or a time that
-    is not one (`slot`); a time taken meanwhile is the page again with `taken` and the next free times."""
+def submit(ctx: TenantContext, token: str, form: dict[str, str]) -> BookingPage:
+    """The page's form: a time to book (a recall cycle's link) or confirm / cancel (an appointment's). Raises
+    InvalidRequest naming the field for a form this page did not make (`form_token`) or a value it does not
+    offer (`slot`, `action`); a time taken meanwhile is the page again, saying so, with the next free times."""
     found = _link(ctx, token)
     if isinstance(found, BookingPage):
         return found
     link, patient = found
-    if not hmac.compare_digest(form_token.encode(), _form_token(link).encode()):
+    if not hmac.compare_digest(_field(form, "form_token").encode(), _form_token(link).encode()):
         raise InvalidRequest("form_token", "this form did not come from the link's page; open the link again")
+    if link.purpose == LinkPurpose.APPOINTMENT:
+        return _answer(ctx, link, patient, _field(form, "action"))
     ended = _state(ctx, link, patient)
     if ended is not None:
         return ended
-    provider_id, starts_at = _chosen(slot)
+    provider_id, starts_at = _chosen(_field(form, "slot"))
     request = booking.BookingRequest(patient.patient_id, link.clinic_id, link.appointment_type, provider_id, starts_at)
     try:
         booked = booking.book(ctx, request, BOOKED_BY, idempotency_key=link.link_id)
     except SlotTaken:
         zone = ZoneInfo(ctx.config.clinic(link.clinic_id).time_zone)
-        return _slots_page(ctx, link, patient, starts_at.astimezone(zone).date(), taken=True)
+        return _slots_page(ctx, link, patient, starts_at.astimezone(zone).date(), notice="taken")
     except InvalidRequest as refused:
         if refused.field != "Idempotency-Key":
             raise
@@ -87,6 +106,36 @@ def book_from_page(ctx: TenantContext, token: str, slot: str, form_token: str) -
             ctx, link, patient, None)
     ctx.tables.booking_links.booked(link, booked.appointment.appointment_id)
     return _page(ctx, PageState.BOOKED, link, patient, appointment=booked.appointment)
+
+
+def _appointment_page(ctx: TenantContext, link: BookingLink, patient: Patient, notice: str | None = None) -> BookingPage:
+    """An appointment's link: confirm or cancel it until it starts (moved, it follows the new time)."""
+    assert link.appointment_id is not None
+    try:
+        appointment = ctx.tables.appointments.get(patient.patient_id, link.appointment_id)
+    except NotFound:
+        return BookingPage(PageState.INVALID, ctx.config.default_language)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return _page(ctx, PageState.CANCELLED, link, patient, appointment=appointment)
+    if appointment.status != AppointmentStatus.BOOKED or clock.now() >= appointment.starts_at:
+        return _page(ctx, PageState.EXPIRED, link, patient)
+    return _page(ctx, PageState.MANAGE, link, patient, appointment=appointment, notice=notice)
+
+
+def _answer(ctx: TenantContext, link: BookingLink, patient: Patient, action: str) -> BookingPage:
+    if action not in ("confirm", "cancel", "cancel-yes"):
+        raise InvalidRequest("action", "is confirm, cancel or cancel-yes")
+    page = _appointment_page(ctx, link, patient)
+    if page.state != PageState.MANAGE or page.appointment is None:
+        return page  # cancelled already, passed, or not valid: a second tap changes nothing
+    if action == "confirm":
+        record_confirmation(ctx, page.appointment, answer=ConfirmationStatus.CONFIRMED)
+        return _appointment_page(ctx, link, patient, notice="confirmed")
+    if action == "cancel":  # a mistaken tap on a phone cancels nothing: the page asks once more
+        return _appointment_page(ctx, link, patient, notice="ask-cancel")
+    booking.change_status(ctx, patient.patient_id, page.appointment.appointment_id, AppointmentStatus.CANCELLED,
+                          CANCELLED_FROM_LINK)
+    return _appointment_page(ctx, link, patient)
 
 
 def _link(ctx: TenantContext, token: str) -> tuple[BookingLink, Patient] | BookingPage:
@@ -121,7 +170,7 @@ def _state(ctx: TenantContext, link: BookingLink, patient: Patient) -> BookingPa
 
 
 def _slots_page(ctx: TenantContext, link: BookingLink, patient: Patient, from_day: date | None,
-                taken: bool = False) -> BookingPage:
+                notice: str | None = None) -> BookingPage:
     clinic = ctx.config.clinic(link.clinic_id)
     today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
     first = max(from_day or today, today)
@@ -133,7 +182,7 @@ def _slots_page(ctx: TenantContext, link: BookingLink, patient: Patient, from_da
         days.setdefault(slot.starts_at.astimezone(zone).date(), {}).setdefault(slot.starts_at, slot)
     shown = sorted(days.items())[:DAYS_SHOWN]
     next_from = shown[-1][0] + timedelta(days=1) if len(shown) == DAYS_SHOWN else last + timedelta(days=1)
-    return _page(ctx, PageState.OPEN, link, patient, taken=taken, next_from=next_from,
+    return _page(ctx, PageState.OPEN, link, patient, notice=notice, next_from=next_from,
                  days=[(day, _spread(list(times.values()))) for day, times in shown])
 
 
@@ -147,11 +196,18 @@ def _spread(times: list[Slot]) -> list[Slot]:
 
 def _page(ctx: TenantContext, state: PageState, link: BookingLink, patient: Patient, **details) -> BookingPage:
     return BookingPage(state, patient.language, ctx.config.clinic(link.clinic_id), link.appointment_type,
-                       form_token=_form_token(link) if state == PageState.OPEN else "", **details)
+                       form_token=_form_token(link) if state in (PageState.OPEN, PageState.MANAGE) else "", **details)
 
 
 def _form_token(link: BookingLink) -> str:
     return hmac.new(link.form_key.encode(), f"book/{link.link_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _field(form: dict[str, str], name: str) -> str:
+    value = form.get(name) or ""
+    if not value or len(value) > 200:
+        raise InvalidRequest(name, "missing from the form")
+    return value
 
 
 def _chosen(slot: str) -> tuple[str, datetime]:

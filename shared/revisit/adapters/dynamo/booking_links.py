@@ -21,20 +21,20 @@ class BookingLinkRepository:
         self._table = table
 
     def issue(self, link: BookingLink) -> BookingLink:
-        """Creates the link, or extends the one a cycle already has (same id): its form key, first issue and
-        booking stay, so a page open on the patient's phone keeps working."""
+        """Creates the link, or extends the one a cycle or appointment already has (same id): its form key,
+        first issue and booking stay, so a page open on the patient's phone keeps working."""
         fields = to_item(link)
+        kept = {"issued_at", "form_key"}  # set once
+        names = {f"#{i}": name for i, name in enumerate(n for n in fields if n != "link_id")}
+        values = {f":{i}": fields[name] for i, name in enumerate(n for n in fields if n != "link_id")}
+        clauses = [f"#{i} = if_not_exists(#{i}, :{i})" if name in kept else f"#{i} = :{i}"
+                   for i, name in enumerate(n for n in fields if n != "link_id")]
+        names["#ttl"], values[":ttl"] = keys.TTL_ATTRIBUTE, int((link.valid_until + KEPT_AFTER_EXPIRY).timestamp())
         with translated_errors("booking link", link.link_id):
             stored = self._table.update_item(
                 Key=keys.booking_link(link.link_id), ReturnValues="ALL_NEW",
-                UpdateExpression="SET patient_id = :p, cycle_id = :c, clinic_id = :clinic, appointment_type = :t, "
-                                 "valid_until = :v, issued_at = if_not_exists(issued_at, :i), "
-                                 "form_key = if_not_exists(form_key, :k), #ttl = :ttl",
-                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues={
-                    ":p": fields["patient_id"], ":c": fields["cycle_id"], ":clinic": fields["clinic_id"],
-                    ":t": fields["appointment_type"], ":v": fields["valid_until"], ":i": fields["issued_at"],
-                    ":k": fields["form_key"], ":ttl": int((link.valid_until + KEPT_AFTER_EXPIRY).timestamp())})
+                UpdateExpression="SET " + ", ".join([*clauses, "#ttl = :ttl"]),
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
         return from_item(BookingLink, stored["Attributes"] | {"link_id": link.link_id})
 
     def get(self, link_id: str) -> BookingLink | None:
