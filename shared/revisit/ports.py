@@ -213,7 +213,7 @@ class BookingLinkRepository(Protocol):
 
     def get(self, link_id: str) -> BookingLink | None: ...
 
-    def booked(self, link: BookingLink, appointment_id: str) -> bool:
+    def booked(self, link: BookingLink, appointment: Appointment) -> bool:
         """False if a booking from this link was recorded first."""
         ...
 

@@ -4,7 +4,7 @@ books one through the booking service; the recall cycle ends Booked and the ladd
 time, a tampered or expired link, another site's form and a forged form token each get their answer."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 from urllib.parse import urlsplit
 
@@ -98,7 +98,7 @@ def test_a_time_taken_meanwhile_says_so_and_offers_the_next_ones(harness):
     booking.book(harness.ctx, booking.BookingRequest(other.patient_id, "boston", "recall", provider_id,
                                                      datetime.fromisoformat(starts)), "front-desk")
     answer = post(gateway, path, chosen, form_token(page.body))
-    assert answer.status == 200 and "someone booked that time a moment ago" in answer.body
+    assert answer.status == 200 and "that time is no longer free" in answer.body
     assert chosen not in times_on(answer.body) and times_on(answer.body)
     assert harness.ctx.tables.appointments.for_patient(patient.patient_id) == []
     assert harness.ctx.tables.cycles.get(patient.patient_id, "2026-11-30").status.is_open
@@ -126,8 +126,14 @@ def test_tampered_expired_cross_site_and_forged_forms_book_nothing(harness):
     assert fetched.status == 403
     not_a_time = post(gateway, path, "boston-hyg-1|tomorrow", token)
     assert not_a_time.status == 422 and "slot" in not_a_time.body
-    bad_day = gateway.request("GET", path + "?from=next-week")
-    assert bad_day.status == 422 and "from" in bad_day.body
+    for bad_day in ("next-week", "9999-12-31", "2027-03-01"):  # past the 90 days a link books in
+        answer = gateway.request("GET", path + f"?from={bad_day}")
+        assert answer.status == 422 and "from" in answer.body, bad_day
+    now = harness.stack.clock.now()
+    soon = (now + timedelta(minutes=75)).replace(minute=0 if now.minute < 45 else 15, second=0, microsecond=0)
+    assert now < soon < now + timedelta(hours=2)
+    too_soon = post(gateway, path, f"{slot.split('|')[0]}|{soon.isoformat()}", token)  # sooner than 2 hours
+    assert too_soon.status == 200 and "that time is no longer free" in too_soon.body
     assert harness.ctx.tables.appointments.for_patient(patient.patient_id) == []
 
     harness.advance(60)  # past 30 days after the ladder's last message, which extended the link
@@ -176,3 +182,20 @@ def test_an_appointment_email_links_to_confirming_or_cancelling_it_online(harnes
     stored = harness.ctx.tables.appointments.get(patient.patient_id, booked.appointment_id)
     assert stored.status == AppointmentStatus.CANCELLED and "from the link" in (stored.cancel_reason or "")
     assert gateway.request("POST", path, f"form_token={token}&action=delete", FORM).status == 422
+
+
+def test_error_pages_speak_the_patients_language_and_a_cancelled_booking_says_so(harness):
+    patient = make_patient("p-000003", clinic_id="sofia", language="bg", phone="+359888100200")
+    _, path, _ = link_in_recall_sms(harness, patient)
+    gateway = Gateway(harness.stack)
+    page = gateway.request("GET", path)
+    assert page.status == 200 and '<html lang="bg">' in page.body
+    forged = post(gateway, path, times_on(page.body)[0], "0" * 32)
+    assert forged.status == 422 and '<html lang="bg">' in forged.body and "form_token" in forged.body
+
+    assert "Часът ви е запазен" in post(gateway, path, times_on(page.body)[0], form_token(page.body)).body
+    [appointment] = harness.ctx.tables.appointments.for_patient(patient.patient_id)
+    booking.change_status(harness.ctx, patient.patient_id, appointment.appointment_id, AppointmentStatus.CANCELLED,
+                          "patient called")
+    again = gateway.request("GET", path)
+    assert again.status == 200 and "Часът ви е отменен" in again.body

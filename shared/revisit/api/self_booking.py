@@ -16,7 +16,7 @@ from revisit.models.entities import ConfirmationStatus
 from revisit.rendering import render
 from revisit.services.booking_links import LINK_PATH
 from revisit.services.context import TenantContext
-from revisit.services.self_booking import BookingPage, PageState, open_page, submit
+from revisit.services.self_booking import BookingPage, PageState, language_of, open_page, submit
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -39,7 +39,7 @@ def is_self_booking(event: dict[str, Any]) -> bool:
 def handle_self_booking(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
     token = event["path"][len(LINK_PATH):]
     method = event.get("httpMethod")
-    if method not in ("GET", "HEAD", "POST"):
+    if method not in ("GET", "POST"):  # what infra/constructs/api.py routes to it
         return {"statusCode": 405, "headers": HEADERS | {"Allow": "GET, POST"}, "body": "", "isBase64Encoded": False}
     try:
         if method == "POST":
@@ -48,35 +48,42 @@ def handle_self_booking(event: dict[str, Any], ctx: TenantContext) -> dict[str, 
         else:
             page = open_page(ctx, token, _from_day(event))
     except InvalidRequest as refused:
-        return _error(ctx, refused)
+        return _error(ctx, refused, language_of(ctx, token))
     return _response(ctx, STATUS[page.state], page)
 
 
 def _response(ctx: TenantContext, status: int, page: BookingPage, error: str | None = None) -> dict[str, Any]:
     clinic = page.clinic
     zone = ZoneInfo(clinic.time_zone) if clinic else UTC
+    language = page.language
     visit = ctx.config.appointment_type(page.appointment_type).labels if page.appointment_type else {}
+    # What is due, named as the recall message named it; an appointment's page names its visit.
+    due = [rt.labels.get(language) or rt.labels[ctx.config.default_language]
+           for rt in ctx.config.recall_types if rt.recall_type in page.recall_types]
     # Each time as the form sends it back (provider and instant) and as the patient reads it (clinic time).
     days = [(day, [(f"{slot.provider_id}|{slot.starts_at.isoformat()}", slot.starts_at.astimezone(zone))
                    for slot in slots]) for day, slots in page.days]
     body = render(page.language, "self_booking_page.html", state=page.state.value, error=error, notice=page.notice,
                   clinic_name=clinic.name if clinic else ctx.config.name, clinic_phone=clinic.phone if clinic else "",
                   clinic_address=clinic.address if clinic else "",
-                  visit=visit.get(page.language) or visit.get(ctx.config.default_language) or "",
+                  visit=" + ".join(due) or visit.get(language) or visit.get(ctx.config.default_language) or "",
                   days=days, next_from=page.next_from, form_token=page.form_token,
                   booked_at=page.appointment.starts_at.astimezone(zone) if page.appointment else None,
                   confirmed=bool(page.appointment and page.appointment.confirmation == ConfirmationStatus.CONFIRMED))
     return {"statusCode": status, "headers": HEADERS, "body": body, "isBase64Encoded": False}
 
 
-def _error(ctx: TenantContext, refused: InvalidRequest) -> dict[str, Any]:
-    """A refused form or query: 422 (403 for another site's POST), the field named, nothing changed."""
-    page = BookingPage(PageState.INVALID, ctx.config.default_language)
+def _error(ctx: TenantContext, refused: InvalidRequest, language: str) -> dict[str, Any]:
+    """A refused form or query: 422 (403 for another site's POST) in the link's language, the field named
+    (for whoever helps the patient on the phone), nothing changed."""
+    page = BookingPage(PageState.INVALID, language)
     status = 403 if refused.field in ("Origin", "Sec-Fetch-Site") else 422
     return _response(ctx, status, page, error=f"{refused.field}: {refused.message}")
 
 
 def _same_site(event: dict[str, Any], ctx: TenantContext) -> None:
+    """Browsers say where a POST comes from in Sec-Fetch-Site; Origin is 'null' from our own page (its
+    Referrer-Policy is no-referrer), so it refuses only a named other site. The form token does the rest."""
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         raise InvalidRequest("Sec-Fetch-Site", "a booking is made from the link's own page")

@@ -373,6 +373,8 @@ class SelfSchedulingSettings(Strict):
     """A link opens its page for this many days after the last message that carried it."""
     search_days: int = Field(default=14, ge=1, le=60)
     """The page shows free times this many days at once (and a button for the next ones)."""
+    window_days: int = Field(default=90, ge=14, le=365)
+    """How far ahead a patient may book from a link (the recall is for now, not for next year)."""
 
 
 class TenantConfig(Strict):
@@ -524,8 +526,11 @@ class TenantConfig(Strict):
         raise KeyError(appointment_type)
 
     def recall_visit_type(self, recall_types: list[str]) -> AppointmentType | None:
-        """The visit booked for what is due: the first appointment type that satisfies any of it."""
-        return next((t for t in self.appointment_types if set(t.satisfies) & set(recall_types)), None)
+        """The visit booked for what is due: the first appointment type that satisfies all of it, else the first
+        that satisfies any of it."""
+        due = set(recall_types)
+        return next((t for t in self.appointment_types if due <= set(t.satisfies)), None) or next(
+            (t for t in self.appointment_types if set(t.satisfies) & due), None)
 
     def refusal_label(self, reason: str, language: Language) -> str:
         return self.refusal_reason_labels.get(reason, {}).get(language) or reason.replace("-", " ")

@@ -33,6 +33,9 @@ from revisit.services.patient_actions import open_cycle
 BOOKED_BY = "patient-link"
 """Who booked, on the appointment: the patient, from their link."""
 CANCELLED_FROM_LINK = "cancelled by the patient from the link in their message"
+LEAD = timedelta(hours=2)
+"""No time sooner than this is offered or booked from a link: the clinic gets notice, and a time does not pass
+while the patient reads the page."""
 DAYS_SHOWN, TIMES_PER_DAY = 5, 8
 """The first days with free times, and times a day spread over it, that one page shows ('Later dates' for more)."""
 
@@ -62,11 +65,14 @@ class BookingPage:
     form_token: str = ""
     appointment: Appointment | None = None
     notice: str | None = None
-    """What just happened: 'taken' (someone booked the chosen time a moment before), 'confirmed', 'ask-cancel'
-    (the patient tapped Cancel: the page asks them to say it once more)."""
+    """What just happened: 'taken' (the chosen time is no longer free: booked by someone else a moment before, or
+    passed), 'confirmed', 'ask-cancel' (the patient tapped Cancel: the page asks them to say it once more)."""
+    recall_types: list[str] = field(default_factory=list)
+    """A recall cycle's link: what is due, named on the page as the message named it."""
 
 
 def open_page(ctx: TenantContext, token: str, from_day: date | None = None) -> BookingPage:
+    """Raises InvalidRequest('from') for a first day past the tenant's window."""
     found = _link(ctx, token)
     if isinstance(found, BookingPage):
         return found
@@ -92,19 +98,27 @@ def submit(ctx: TenantContext, token: str, form: dict[str, str]) -> BookingPage:
     if ended is not None:
         return ended
     provider_id, starts_at = _chosen(_field(form, "slot"))
+    zone = ZoneInfo(ctx.config.clinic(link.clinic_id).time_zone)
+
+    def gone() -> BookingPage:
+        """The page again from the chosen day, saying that time is no longer free."""
+        return _slots_page(ctx, link, patient, starts_at.astimezone(zone).date(), notice="taken")
+
+    if not _offerable(ctx, link, starts_at):  # sooner than the lead time (passed while the page was open)
+        return _slots_page(ctx, link, patient, None, notice="taken")
     request = booking.BookingRequest(patient.patient_id, link.clinic_id, link.appointment_type, provider_id, starts_at)
     try:
         booked = booking.book(ctx, request, BOOKED_BY, idempotency_key=link.link_id)
     except SlotTaken:
-        zone = ZoneInfo(ctx.config.clinic(link.clinic_id).time_zone)
-        return _slots_page(ctx, link, patient, starts_at.astimezone(zone).date(), notice="taken")
+        return gone()
     except InvalidRequest as refused:
-        if refused.field != "Idempotency-Key":
-            raise
-        # Another tab of the same page booked another time first: that booking stands.
-        return _state(ctx, ctx.tables.booking_links.get(link.link_id) or link, patient) or _slots_page(
-            ctx, link, patient, None)
-    ctx.tables.booking_links.booked(link, booked.appointment.appointment_id)
+        if refused.field == "Idempotency-Key":
+            # Another tab of the same page booked another time first: that booking stands.
+            return _state(ctx, ctx.tables.booking_links.get(link.link_id) or link, patient) or gone()
+        if refused.field in ("provider_id", "starts_at"):  # not a time this page offers (any more)
+            return gone()
+        raise
+    ctx.tables.booking_links.booked(link, booked.appointment)
     return _page(ctx, PageState.BOOKED, link, patient, appointment=booked.appointment)
 
 
@@ -138,6 +152,12 @@ def _answer(ctx: TenantContext, link: BookingLink, patient: Patient, action: str
     return _appointment_page(ctx, link, patient)
 
 
+def language_of(ctx: TenantContext, token: str) -> str:
+    """The language a link's pages are in (its patient's), for an error page; the tenant's for an unknown link."""
+    found = _link(ctx, token)
+    return found.language if isinstance(found, BookingPage) else found[1].language
+
+
 def _link(ctx: TenantContext, token: str) -> tuple[BookingLink, Patient] | BookingPage:
     invalid = BookingPage(PageState.INVALID, ctx.config.default_language)
     link_id = link_id_from(token)
@@ -160,6 +180,8 @@ def _state(ctx: TenantContext, link: BookingLink, patient: Patient) -> BookingPa
             appointment = None
         if appointment is not None and appointment.status == AppointmentStatus.BOOKED:
             return _page(ctx, PageState.BOOKED, link, patient, appointment=appointment)
+        if appointment is not None and appointment.status == AppointmentStatus.CANCELLED:
+            return _page(ctx, PageState.CANCELLED, link, patient, appointment=appointment)
         return _page(ctx, PageState.CLOSED, link, patient)
     if clock.now() >= link.valid_until:
         return _page(ctx, PageState.EXPIRED, link, patient)
@@ -172,18 +194,33 @@ def _state(ctx: TenantContext, link: BookingLink, patient: Patient) -> BookingPa
 def _slots_page(ctx: TenantContext, link: BookingLink, patient: Patient, from_day: date | None,
                 notice: str | None = None) -> BookingPage:
     clinic = ctx.config.clinic(link.clinic_id)
+    settings = ctx.config.self_scheduling
     today = clock.now().astimezone(ZoneInfo(clinic.time_zone)).date()
+    window_end = today + timedelta(days=settings.window_days)
+    if from_day is not None and from_day > window_end:
+        raise InvalidRequest("from", f"at most {settings.window_days} days ahead")
     first = max(from_day or today, today)
-    last = first + timedelta(days=ctx.config.self_scheduling.search_days - 1)
+    last = min(first + timedelta(days=settings.search_days - 1), window_end)
     found = booking.availability(ctx, clinic.clinic_id, link.appointment_type, first, last)
     days: dict[date, dict[datetime, Slot]] = {}
     zone = ZoneInfo(clinic.time_zone)
     for slot in found.slots:  # in time order, then by provider: the first provider free at a time offers it
-        days.setdefault(slot.starts_at.astimezone(zone).date(), {}).setdefault(slot.starts_at, slot)
+        if slot.starts_at >= clock.now() + LEAD:
+            days.setdefault(slot.starts_at.astimezone(zone).date(), {}).setdefault(slot.starts_at, slot)
     shown = sorted(days.items())[:DAYS_SHOWN]
     next_from = shown[-1][0] + timedelta(days=1) if len(shown) == DAYS_SHOWN else last + timedelta(days=1)
+    next_from = next_from if next_from <= window_end else None
+    cycle = ctx.tables.cycles.get(patient.patient_id, link.cycle_id) if link.cycle_id else None
     return _page(ctx, PageState.OPEN, link, patient, notice=notice, next_from=next_from,
+                 recall_types=cycle.recall_types if cycle else [],
                  days=[(day, _spread(list(times.values()))) for day, times in shown])
+
+
+def _offerable(ctx: TenantContext, link: BookingLink, starts_at: datetime) -> bool:
+    """Within what a link's page offers: after the lead time, within the tenant's window of days."""
+    today = clock.now().astimezone(ZoneInfo(ctx.config.clinic(link.clinic_id).time_zone)).date()
+    return clock.now() + LEAD <= starts_at and starts_at.date() <= today + timedelta(
+        days=ctx.config.self_scheduling.window_days + 1)
 
 
 def _spread(times: list[Slot]) -> list[Slot]:

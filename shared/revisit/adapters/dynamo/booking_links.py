@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Attr
 from revisit.adapters import dynamo_keys as keys
 from revisit.adapters.dynamo.items import from_item, to_item, translated_errors
 from revisit.errors import Conflict
-from revisit.models.entities import BookingLink
+from revisit.models.entities import Appointment, BookingLink
 
 KEPT_AFTER_EXPIRY = timedelta(days=30)
 """An expired link's item stays this long, so its page says 'expired' (with the clinic's phone), not 'unknown'."""
@@ -42,12 +42,16 @@ class BookingLinkRepository:
             item = self._table.get_item(Key=keys.booking_link(link_id), ConsistentRead=True).get("Item")
         return from_item(BookingLink, item | {"link_id": link_id}) if item else None
 
-    def booked(self, link: BookingLink, appointment_id: str) -> bool:
-        """Records the booking made from the page; False if another booking from it was recorded first."""
+    def booked(self, link: BookingLink, appointment: Appointment) -> bool:
+        """Records the booking made from the page (the link is kept until 30 days after the visit); False if
+        another booking from it was recorded first."""
+        kept_until = int((max(link.valid_until, appointment.starts_at) + KEPT_AFTER_EXPIRY).timestamp())
         try:
             with translated_errors("booking link", link.link_id):
-                self._table.update_item(Key=keys.booking_link(link.link_id), UpdateExpression="SET appointment_id = :a",
-                                        ExpressionAttributeValues={":a": appointment_id},
+                self._table.update_item(Key=keys.booking_link(link.link_id),
+                                        UpdateExpression="SET appointment_id = :a, #ttl = :ttl",
+                                        ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                                        ExpressionAttributeValues={":a": appointment.appointment_id, ":ttl": kept_until},
                                         ConditionExpression=Attr(keys.PK).exists() & Attr("appointment_id").not_exists())
         except Conflict:
             return False
