@@ -20,6 +20,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
 from infra.constructs.reports import Reports
 from infra.constructs.schedules import Schedules
+from infra.constructs.staff import StaffConsole
 from infra.constructs.workflows import Workflows
 
 
@@ -58,6 +59,7 @@ class RevisitStack(Stack):
                 if needs.links == topology.LinkUse.SIGN:
                     workflows.functions[folder].add_environment(topology.LINKS_ENVIRONMENT[1], stage_url)
 
+        console = StaffConsole(self, "Staff", tenant_id=tenant, rest_api=api.rest_api, access_logs=reports.access_logs)
         [nightly] = [w.name for w in declared.workflows if w.nightly]
         dashboard = OpsDashboard(self, "Ops", tenant_id=tenant, nightly=nightly, machines=workflows.machines,
                                  rest_api=api.rest_api, observability=observability,
@@ -74,6 +76,15 @@ class RevisitStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="the booking API's stage")
         CfnOutput(self, "InboundSmsTopicArn", value=api.inbound_sms.topic_arn,
                   description="two-way SMS: each phone number's replies go here (docs/deploy.md, 'SMS')")
+        CfnOutput(self, "ConsoleUrl", value=f"https://{console.distribution.distribution_domain_name}/",
+                  description="the staff console (sign-in with the tenant's user pool)")
+        CfnOutput(self, "StaffUserPoolId", value=console.user_pool.user_pool_id,
+                  description="add staff here: user name = staff_id of the tenant file, group = its role")
+        CfnOutput(self, "ConsoleBucketName", value=console.site.bucket_name,
+                  description="the console's files (revisit deploy uploads them)")
+        CfnOutput(self, "ConsoleDistributionId", value=console.distribution.distribution_id)
+        CfnOutput(self, "StaffConsoleClientId", value=console.client.user_pool_client_id,
+                  description="the console's app client (config.json)")
         CfnOutput(self, "UsagePlanId", value=api.usage_plan.usage_plan_id,
                   description="revisit integrator issue ... --usage-plan-id <this>")
 

@@ -27,7 +27,7 @@ def main() -> int:
         for path in [*TARGET.glob(provided), *TARGET.glob(f"{provided}-*.dist-info")]:
             shutil.rmtree(path)
     shutil.copytree(ROOT / "shared" / "revisit", TARGET / "revisit",
-                    ignore=shutil.ignore_patterns("offline", "operations", "__pycache__", "cli.py"))
+                    ignore=shutil.ignore_patterns("offline", "operations", "console", "__pycache__", "cli.py"))
     print(f"layer built in {TARGET.parent}")
     return 0
 

@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--tenant", type=Path, required=True, help="the tenant file")
     deploy.add_argument("--yes", action="store_true", help="do not ask before IAM or security-group changes")
 
+    publish = commands.add_parser("publish-console", help="upload the staff console's files to a deployed "
+                                  "tenant's site (the last step of revisit deploy)")
+    publish.add_argument("--tenant", type=Path, required=True, help="the tenant file")
+
     doctor = commands.add_parser("doctor", help="check a deployed tenant: each item ok or missing, with the fix "
                                  "(exit 1 when something blocks sending)")
     doctor.add_argument("--tenant", type=Path, required=True, help="the tenant file")
@@ -97,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return _deploy(args)
         if args.command == "doctor":
             return _doctor(args)
+        if args.command == "publish-console":
+            return _publish_console(args)
         if args.command == "openapi":
             from revisit.api.app import openapi_document
 
@@ -368,6 +374,27 @@ def _deploy(args: argparse.Namespace) -> int:
     except DeployRefused as exc:
         print(f"revisit deploy: {exc}", file=sys.stderr)
         return 2
+
+
+def _publish_console(args: argparse.Namespace) -> int:
+    import time
+
+    from revisit.config import load_tenant
+    from revisit.operations.account import NotReady, tenant_account
+    from revisit.operations.console import NotDeployed, publish, stack_outputs
+    from revisit.operations.doctor import stack_name
+
+    config = load_tenant(args.tenant)
+    try:
+        session, region, _ = tenant_account(config)
+        outputs = stack_outputs(session.client("cloudformation", region_name=region), stack_name(config))
+        keys = publish(outputs, region, session.client("s3", region_name=region),
+                       session.client("cloudfront", region_name=region), f"revisit-{int(time.time())}")
+    except (NotReady, NotDeployed) as exc:
+        print(f"revisit publish-console: {exc}", file=sys.stderr)
+        return 2
+    print(f"console published: {', '.join(keys)}; {outputs.get('ConsoleUrl', '')}")
+    return 0
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -57,3 +57,7 @@ class IdempotencyKeyReused(RevisitError):
     def __init__(self, record: object) -> None:
         super().__init__("Idempotency-Key already used")
         self.record = record
+
+
+class NotAllowed(RevisitError):
+    """A staff member asked for what their role or clinic does not see (the API answers 403)."""

@@ -33,6 +33,7 @@ from revisit.models.entities import (
     Patient,
     Payment,
     RecallCycle,
+    RecordView,
     StaffNotice,
     StaffTask,
     TaskStatus,
@@ -218,6 +219,14 @@ class BookingLinkRepository(Protocol):
         ...
 
 
+class AuditRepository(Protocol):
+    def record(self, view: RecordView) -> None: ...
+
+    def on(self, day: date, limit: int = 1000) -> list[RecordView]:
+        """A UTC day's views of patients' records, oldest first."""
+        ...
+
+
 class CredentialRepository(Protocol):
     def add(self, credential: IntegratorCredential) -> None: ...
 
@@ -367,6 +376,7 @@ class Repositories(Protocol):
     campaigns: CampaignRepository
     visits: VisitRepository
     booking_links: BookingLinkRepository
+    audit: AuditRepository
 
 
 # --- outside services ------------------------------------------------------------------------------

@@ -18,16 +18,6 @@ SCREENS = ROOT / "out" / "screens"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make test` installs the Debian package")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
 def accessibility_problems(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 

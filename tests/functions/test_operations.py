@@ -233,8 +233,10 @@ def test_deploy_builds_synthesizes_with_cdk_nag_diffs_and_deploys_that_tenant_on
         return Done()
 
     assert deploying.deploy(DEMO_TENANT, config, boto3.Session(), run=run, say=said.append) == 0
-    steps = [" ".join(c[1:4]) if c[0] == "npx" else c[-1].rsplit("/", 1)[-1] for c, _, _ in ran]
-    assert steps == ["build_layer.py", "--no-install cdk synth", "--no-install cdk diff", "--no-install cdk deploy"]
+    steps = [" ".join(c[1:4]) if c[0] == "npx" else (c[3] if "-m" in c else c[-1].rsplit("/", 1)[-1])
+             for c, _, _ in ran]
+    assert steps == ["build_layer.py", "--no-install cdk synth", "--no-install cdk diff", "--no-install cdk deploy",
+                     "publish-console"]
     assert {(a, r) for _, a, r in ran} == {(ACCOUNT, REGION)}
     synth, deploy_command = ran[1][0], ran[3][0]
     assert "nag=true" in synth and f"tenants={DEMO_TENANT}" in synth and synth[-1] == "Revisit-demo"
@@ -327,3 +329,29 @@ def test_the_doctor_refuses_credentials_of_another_account(aws, config, tmp_path
     assert cli.main(["doctor", "--tenant", str(tenant_file)]) == 2
     assert "credentials are for account 123456789012; tenant demo deploys to 210987654321" in capsys.readouterr().err
     assert cli.main(["sweep", "--night", "2026-11-23", "--tenant", str(tenant_file)]) == 2
+
+
+def test_publish_console_uploads_the_files_and_its_config_then_invalidates_the_cache(aws):
+    """Issue 15: the console's files reach the stack's site bucket with their types, config.json names the
+    region's Cognito endpoint and the stack's app client, and CloudFront is told to drop what it cached."""
+    import json as jsonlib
+
+    from revisit.operations.console import NotDeployed, publish
+
+    s3, cloudfront = client("s3"), client("cloudfront")
+    s3.create_bucket(Bucket="revisit-demo-console", CreateBucketConfiguration={"LocationConstraint": REGION})
+    distribution = cloudfront.create_distribution(DistributionConfig={
+        "CallerReference": "x", "Comment": "", "Enabled": True, "Origins": {"Quantity": 1, "Items": [
+            {"Id": "site", "DomainName": "revisit-demo-console.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https",
+                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]["Id"]
+    outputs = {"ConsoleBucketName": "revisit-demo-console", "ConsoleDistributionId": distribution,
+               "StaffConsoleClientId": "abc123client"}
+    assert publish(outputs, REGION, s3, cloudfront, "ref-1") == ["index.html", "console.js", "console.css", "config.json"]
+    assert s3.head_object(Bucket="revisit-demo-console", Key="console.js")["ContentType"].startswith("text/javascript")
+    config = jsonlib.loads(s3.get_object(Bucket="revisit-demo-console", Key="config.json")["Body"].read())
+    assert config == {"cognito": {"endpoint": f"https://cognito-idp.{REGION}.amazonaws.com/", "clientId": "abc123client"},
+                      "apiBase": ""}
+    assert cloudfront.list_invalidations(DistributionId=distribution)["InvalidationList"]["Quantity"] == 1
+    with pytest.raises(NotDeployed, match="ConsoleDistributionId"):
+        publish({"ConsoleBucketName": "b"}, REGION, s3, cloudfront, "ref-2")

@@ -111,8 +111,13 @@ def test_cdk_nag_aws_solutions_and_hipaa_have_no_unacknowledged_findings(tmp_pat
 
 def test_the_booking_api_has_an_authorizer_access_logs_throttling_and_a_usage_plan(templates):
     template = templates["Revisit-demo"]
-    template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
+    # the integrators' Lambda authorizer, and the staff user pool's for /staff (issue 15)
+    template.resource_count_is("AWS::ApiGateway::Authorizer", 2)
     template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "REQUEST", "AuthorizerResultTtlInSeconds": 300})
+    template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS"})
+    staff = [m for m in template.find_resources("AWS::ApiGateway::Method").values()
+             if m["Properties"]["AuthorizationType"] == "COGNITO_USER_POOLS"]
+    assert [m["Properties"]["HttpMethod"] for m in staff] == ["ANY"]
     template.has_resource_properties("AWS::ApiGateway::RestApi", {"ApiKeySourceType": "AUTHORIZER"})
     stage = next(iter(template.find_resources("AWS::ApiGateway::Stage").values()))["Properties"]
     assert "AccessLogSetting" in stage and stage["TracingEnabled"] is True
@@ -311,6 +316,10 @@ CHECKOV_ACCEPTED = {
     "CKV_AWS_18": "The access-log bucket itself: logging the bucket that receives the access logs is recursive.",
     "CKV_AWS_120": "API caching: responses carry patient data and availability must never be stale.",
     "CKV_AWS_59": "GET /health is the open liveness probe; every other route has the authorizer.",
+    "CKV_AWS_68": "WAF on the console's distribution is a per-account decision (a web ACL per chain costs monthly); "
+                  "every route behind it requires a Cognito sign-in (cdk-nag CFR2 acknowledged likewise).",
+    "CKV_AWS_174": "The console's distribution on its default *.cloudfront.net certificate, where CloudFront allows "
+                   "TLS 1.0; a chain's custom domain sets TLS 1.2 (cdk-nag CFR4 acknowledged likewise).",
 }
 
 
@@ -362,3 +371,25 @@ def test_a_tenants_ses_configuration_set_is_used_by_every_sender_and_allowed_for
     assert len(senders) >= 3 and {f["Properties"]["Environment"]["Variables"]["SES_CONFIGURATION_SET"]
                                   for f in senders} == {"demo-events"}
     assert "arn:aws:ses:eu-west-1:123456789012:configuration-set/demo-events" in json.dumps(template)
+
+
+def test_the_staff_console_has_a_user_pool_with_a_group_per_role_and_a_private_site(templates):
+    """Issue 15: the pool admits no self sign-up; each role is a group; the site's bucket is private (read by
+    CloudFront's origin access control) and its pages come with a strict content security policy."""
+    from revisit.models.common import Role
+
+    template = templates["Revisit-demo"]
+    template.has_resource_properties("AWS::Cognito::UserPool", {
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True}, "DeletionProtection": "ACTIVE"})
+    groups = {g["Properties"]["GroupName"] for g in template.find_resources("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {role.value for role in Role}
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False,
+                                                                      "PreventUserExistenceErrors": "ENABLED"})
+    template.resource_count_is("AWS::CloudFront::OriginAccessControl", 1)
+    [policy] = template.find_resources("AWS::CloudFront::ResponseHeadersPolicy").values()
+    csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    text = json.dumps(csp["ContentSecurityPolicy"])
+    assert "script-src 'self'" in text and "unsafe-inline" not in text and "https://cognito-idp." in text
+    [distribution] = template.find_resources("AWS::CloudFront::Distribution").values()
+    behaviors = distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    assert [b["PathPattern"] for b in behaviors] == ["/staff/*"]

@@ -148,6 +148,16 @@ def sms_spend(month: str) -> dict[str, str]:
     return {PK: f"SMSSPEND#{month}", SK: "SMSSPEND"}
 
 
+def record_view(day: date, at: datetime, staff_id: str, patient_id: str, view_id: str) -> dict[str, str]:
+    """The audit log of record views, a partition per (UTC) day, in time order: an administrator reads a day.
+    `view_id` keeps two views in the same second apart."""
+    return {PK: record_views_partition(day), SK: f"{_utc(at)}#{staff_id}#{patient_id}#{view_id}"}
+
+
+def record_views_partition(day: date) -> str:
+    return f"AUDIT#{day.isoformat()}"
+
+
 def booking_link(link_id: str) -> dict[str, str]:
     """A patient's self-booking link (X11): found by its id, the only thing its URL carries."""
     return {PK: f"LINK#{link_id}", SK: "LINK"}

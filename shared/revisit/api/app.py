@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
@@ -39,6 +39,7 @@ from revisit.api.models import (
     NewPayment,
     NewVisit,
     Observation,
+    PathId,
     PatientChanges,
     PatientHistory,
     PatientView,
@@ -50,6 +51,7 @@ from revisit.api.models import (
     VisitView,
 )
 from revisit.api.self_booking import handle_self_booking, is_self_booking
+from revisit.api.staff import staff
 from revisit.api.unsubscribe import handle_unsubscribe, is_unsubscribe
 from revisit.domain.insurance import most_recent_policy
 from revisit.domain.leads import CallOutcome as LeadOutcome
@@ -73,7 +75,6 @@ from revisit.services import booking, confirmation, intake, patient_actions, rea
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 
-PathId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 """Every id in a path: a bad one is a 422 naming it, never a lookup (DynamoDB refuses keys over 2,048 bytes)."""
 JSON = "application/json"
 
@@ -595,7 +596,7 @@ def build_resolver() -> APIGatewayRestResolver:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (patients, availability, appointments, tasks, leads, campaigns, visits):
+    for router in (patients, availability, appointments, tasks, leads, campaigns, visits, staff):
         app.include_router(router)
 
     def problem(status: int, error: str, field: str | None = None) -> Response:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from revisit.models.common import Channel, Email, Identifier, Language, MessageKind, PhoneE164, PlainText
@@ -23,6 +24,9 @@ from revisit.models.entities import (
     RecallStatus,
     VisitLine,
 )
+
+PathId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+"""An id in a path: letters, digits and a few separators (anything else is a 422 naming it)."""
 
 
 class Body(BaseModel):
@@ -185,6 +189,13 @@ class CallOutcome(Body):
     """Required when the result is `declined`: one of the tenant's refusal reasons."""
     staff_id: Identifier | None = None
     """Who called (a staff member of the tenant file): the monthly recall-call report counts per caller (R26)."""
+
+
+class StaffBooking(Body):
+    """The console's booking for a call task's patient (the clinic and visit come from the task)."""
+
+    provider_id: Identifier
+    starts_at: AwareDatetime
 
 
 class CycleView(BaseModel):

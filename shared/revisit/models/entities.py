@@ -360,6 +360,17 @@ class IdempotencyRecord(Record):
     appointment_id: str
 
 
+class RecordView(Record):
+    """Issue 15: one view of a patient's record in the staff console (who, which patient, when, what part)."""
+
+    staff_id: Identifier
+    role: str
+    patient_id: Identifier
+    at: AwareDatetime
+    part: str
+    """'timeline' or 'clinical': what the screen showed."""
+
+
 class LinkPurpose(StrEnum):
     BOOK = "book"
     """A recall cycle's: the patient picks a time."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from revisit.offline.cognito import verified_claims
 from revisit.offline.stack import ACCOUNT, REGION, OfflineStack
 from revisit.topology import function_name
 
@@ -48,7 +49,13 @@ class Gateway:
         if text is not None:
             headers.setdefault("Content-Type", "application/json")
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{self.api_id}/{self.stage}/{method.upper()}{parts.path}"
-        if not is_public(parts.path):
+        if is_staff(parts.path):  # the Cognito user-pool authorizer: the tenant's pool signed this ID token
+            claims = verified_claims(_header(headers, "Authorization"), self.stack.staff_pool) \
+                if self.stack.staff_pool else None
+            if claims is None:
+                return _error(401, "Unauthorized")
+            context = {"claims": claims}
+        elif not is_public(parts.path):
             decision = self._authorize(headers, method_arn)
             if isinstance(decision, HttpResponse):
                 return decision
@@ -119,6 +126,15 @@ def _multi(query: str) -> dict[str, list[str]] | None:
     for key, value in parse_qsl(query):
         values.setdefault(key, []).append(value)
     return values or None
+
+
+def is_staff(path: str) -> bool:
+    """The console's routes, behind the staff user pool's authorizer (infra/constructs/api.py)."""
+    return path.startswith("/staff/")
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
 def is_public(path: str) -> bool:

@@ -200,6 +200,8 @@ def roles_of(template: dict[str, Any], region: str, account: str) -> Roles:
     role_principals: dict[str, str] = {}
     for resource in resources.values():
         properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and "FunctionName" not in properties:
+            continue  # a CDK provider's function (the console's file deployment), not one of Revisit's
         if resource["Type"] == "AWS::Lambda::Function":
             role_principals[properties["Role"]["Fn::GetAtt"][0]] = function_principal(resolve(properties["FunctionName"]))
         elif resource["Type"] == "AWS::StepFunctions::StateMachine":

@@ -19,7 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from revisit.api.app import openapi_document
 from revisit.api.auth import CredentialStore
+from revisit.console_site import console_config
 from revisit.lambda_runtime import tenant_context
+from revisit.offline.cognito import cognito_endpoint, demo_password
+from revisit.offline.console import console_file
 from revisit.offline.driver import Driver
 from revisit.offline.gateway import Gateway
 from revisit.offline.local_routes import LocalError, deliver_inbound_sms, rerun_sweep
@@ -112,8 +115,15 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
                     raise _BadRequest(400, "the body is not UTF-8", "body") from None
 
             def _answer(self, method: str, path, body: str | None) -> tuple[int, str, str, dict[str, str]]:
+                if path.path == "/_local/cognito":  # the Cognito endpoint the console signs in at
+                    if method != "POST":
+                        return 405, "application/json", json.dumps({"__type": "UnknownOperationException"}), {}
+                    status, answer = cognito_endpoint(stack.client("cognito-idp"), self.headers.get("X-Amz-Target"), body)
+                    return status, "application/x-amz-json-1.1", json.dumps(answer), {}
                 if path.path.startswith("/_local/"):
                     return *_local(method, path, body, stack, driver), {}
+                if path.path == "/console" or path.path.startswith("/console/"):
+                    return console_file(path.path, console_config("/_local/cognito", stack.staff_pool.client_id, ""))
                 if path.path == "/openapi.json":
                     return 200, "application/json", openapi_document(), {}
                 answer = gateway.request(method, self.path, body, dict(self.headers.items()))
@@ -128,14 +138,23 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
               f"  credential: Authorization: Bearer {token}\n"
               f"  OpenAPI: /openapi.json   outbox: /_local/outbox (/_local/outbox.json)   "
               f"clock: /_local/clock (POST ?days=1 to advance)\n"
-              f"  a patient's reply: POST /_local/sms/inbound {{\"from\", \"text\"}}   "
-              f"a night's sweep again: POST /_local/sweep {{\"night\": \"YYYY-MM-DD\"}}")
+              f"  staff console: http://127.0.0.1:{server.server_port}/console/  sign in as "
+              + ", ".join(f"{m.staff_id} / {demo_password(m.staff_id)} ({m.role.value})" for m in _console_users(stack.config))
+              + "\n"
+              "  a patient's reply: POST /_local/sms/inbound {\"from\", \"text\"}   "
+              "a night's sweep again: POST /_local/sweep {\"night\": \"YYYY-MM-DD\"}")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
+
+
+def _console_users(config) -> list:
+    """One demo user per role the console shows something different to."""
+    wanted = ("boston-front-desk", "boston-hygienist", "boston-reg-1", "chain-admin")
+    return [m for m in config.staff if m.staff_id in wanted]
 
 
 def _local(method: str, path, body: str | None, stack: OfflineStack, driver: Driver) -> tuple[int, str, str]:

@@ -20,6 +20,7 @@ from revisit.adapters.dynamo import TenantTables
 from revisit.config import load_tenant
 from revisit.models.tenant import TenantConfig
 from revisit.offline import aws_calls, seams
+from revisit.offline.cognito import StaffPool, create_staff_pool
 from revisit.offline.lambda_dispatch import InProcessLambda, load_handler
 from revisit.offline.virtual_time import VirtualClock
 from revisit.schedules import ScheduleSpec, tenant_schedules
@@ -49,6 +50,7 @@ class OfflineStack:
     clock: VirtualClock = field(init=False)
     lambdas: InProcessLambda = field(init=False)
     state_machine_arns: dict[str, str] = field(default_factory=dict)
+    staff_pool: StaffPool | None = None
     _mock: Any = None
     _previous_clock: Any = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
@@ -131,6 +133,9 @@ class OfflineStack:
         if self.config.ses_configuration_set:  # made by the operator on AWS (docs/deploy.md); the stack names it
             self.client("sesv2").create_configuration_set(ConfigurationSetName=self.config.ses_configuration_set)
             self._set_env({"SES_CONFIGURATION_SET": self.config.ses_configuration_set})
+        # Staff sign-in (issue 15): the tenant's user pool, a user per staff member of the tenant file.
+        self.staff_pool = create_staff_pool(self.client("cognito-idp"), self.config,
+                                            topology.resource_name(self.config.tenant_id, "staff"))
         tenant = self.config.tenant_id
         for folder in self.declared.functions:
             handler = load_handler(self.declared.handler_path(folder), f"revisit_functions.{folder}")

@@ -40,6 +40,7 @@ def commands(tenant_file: Path, config: TenantConfig, *, approve: bool) -> list[
         [*cdk, "synth", *context, "--quiet", stack],
         [*cdk, "diff", *context, stack],
         [*cdk, "deploy", *context, stack, "--require-approval", "never" if approve else "broadening"],
+        [sys.executable, "-m", "revisit.cli", "publish-console", "--tenant", str(tenant_file)],
     ]
 
 

@@ -1,0 +1,162 @@
+"""The staff console's API (issue 15), under /staff: on AWS behind API Gateway's Cognito user-pool authorizer
+(the tenant's pool; offline the gateway checks the same ID token against moto's pool). The claims name the
+staff member (user name = staff id) and their group (= role); services/staff_console.py decides what each role
+and clinic sees. Bearer tokens, not cookies: a page of another site cannot make the browser send them, so
+there is no cross-site request to forge. Not in the integrators' OpenAPI document."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from revisit import clock
+from revisit.api.models import CallOutcome, PathId, StaffBooking
+from revisit.errors import InvalidRequest, NotAllowed
+from revisit.models.entities import CycleStatus
+from revisit.models.tenant import StaffMember
+from revisit.services import patient_actions, staff_console
+from revisit.services.context import TenantContext
+
+staff = APIGatewayRouter()
+NO_STORE = {"Cache-Control": "no-store"}  # patients' data: never in a browser's or proxy's cache
+
+
+def _context() -> TenantContext:
+    return staff.context["tenant"]
+
+
+def _member() -> StaffMember:
+    authorizer = (staff.current_event.request_context.authorizer.raw_event or {}) \
+        if staff.current_event.request_context else {}
+    claims = authorizer.get("claims") or {}
+    username = claims.get("cognito:username")
+    if not username:
+        raise ServiceError(401, "no signed-in staff member")
+    groups = claims.get("cognito:groups") or ""
+    names = groups if isinstance(groups, list) else groups.strip("[]").replace(",", " ").split()
+    try:
+        return staff_console.staff_member(_context(), username, names)
+    except NotAllowed as refused:
+        raise ServiceError(403, str(refused)) from None
+
+
+def _answer(body: Any, status: int = 200) -> Response:
+    return Response(status, "application/json", body, headers=NO_STORE)
+
+
+def _allowed(call, *args):
+    try:
+        return call(*args)
+    except NotAllowed as refused:
+        raise ServiceError(403, str(refused)) from None
+
+
+@staff.get("/staff/me", include_in_schema=False)
+def me():
+    member = _member()
+    from revisit.domain.staff_access import VIEWS
+
+    return _answer({"staff_id": member.staff_id, "name": member.name, "role": member.role.value,
+                    "clinic_id": member.clinic_id, "clinics": staff_console.clinics_of(_context(), member),
+                    "views": sorted(v.value for v in VIEWS[member.role]),
+                    "refusal_reasons": _context().config.refusal_reasons})
+
+
+@staff.get("/staff/clinics/<clinic_id>/queue", include_in_schema=False)
+def queue(clinic_id: PathId):
+    tasks = _allowed(staff_console.queue, _context(), _member(), clinic_id)
+    return _answer([t.model_dump(mode="json") for t in tasks])
+
+
+@staff.post("/staff/tasks/<task_id>/call-outcome", include_in_schema=False)
+def call_outcome(task_id: PathId, body: CallOutcome):
+    ctx, member = _context(), _member()
+    staff_console.task_for(ctx, member, task_id)
+    try:
+        patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason, member.staff_id)
+    except ValueError as exc:
+        raise InvalidRequest("reason", str(exc).split(": ", 1)[-1]) from None
+    return _answer(ctx.tables.tasks.get(task_id).model_dump(mode="json"))
+
+
+@staff.get("/staff/tasks/<task_id>/slots", include_in_schema=False)
+def task_slots(task_id: PathId):
+    """A call's 'booked' goes straight to the patient's free times (their clinic, the visit due)."""
+    ctx = _context()
+    kind, slots = staff_console.task_slots(ctx, _member(), task_id)
+    zone = ZoneInfo(ctx.config.clinic(ctx.tables.tasks.get(task_id).clinic_id).time_zone)
+    return _answer({"appointment_type": kind, "slots": [
+        {"provider_id": s.provider_id, "starts_at": s.starts_at.isoformat(),
+         "local": s.starts_at.astimezone(zone).strftime("%a %d %b %H:%M")} for s in slots[:200]]})
+
+
+@staff.post("/staff/tasks/<task_id>/booking", include_in_schema=False)
+def book_for_task(task_id: PathId):
+    # Validated here rather than as a route parameter: the integrators' OpenAPI document keeps out staff models.
+    body = StaffBooking.model_validate(staff.current_event.json_body or {})
+    appointment = staff_console.book_for_task(_context(), _member(), task_id, body.provider_id, body.starts_at)
+    return _answer(appointment.model_dump(mode="json"), 201)
+
+
+@staff.get("/staff/clinics/<clinic_id>/recalls", include_in_schema=False)
+def recalls(clinic_id: PathId,
+            recall_type: Annotated[str | None, Query(max_length=40)] = None,
+            status: Annotated[CycleStatus | None, Query()] = None,
+            rung: Annotated[int | None, Query(ge=0, le=20)] = None,
+            min_days_overdue: Annotated[int | None, Query(ge=-3650, le=3650)] = None,
+            format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"):
+    filters = staff_console.RecallFilters(recall_type, status, rung, min_days_overdue)
+    rows = _allowed(staff_console.recall_list, _context(), _member(), clinic_id, filters)
+    if format == "csv":
+        day = clock.now().date().isoformat()
+        return Response(200, "text/csv; charset=utf-8", staff_console.recall_csv(rows), headers=NO_STORE | {
+            "Content-Disposition": f'attachment; filename="recalls-{clinic_id}-{day}.csv"'})
+    return _answer([dataclasses.asdict(r) | {"recall_due_date": r.recall_due_date.isoformat()} for r in rows])
+
+
+@staff.get("/staff/patients/<patient_id>/timeline", include_in_schema=False)
+def timeline(patient_id: PathId):
+    found = _allowed(staff_console.timeline, _context(), _member(), patient_id)
+    return _answer({
+        "patient": found.patient.model_dump(mode="json", include={
+            "patient_id", "clinic_id", "first_name", "last_name", "language", "phone", "email", "sms_consent",
+            "email_consent", "opted_out", "unsubscribed", "status", "recall_status", "last_visit",
+            "next_appointment_at"}),
+        "appointments": [a.model_dump(mode="json") for a in found.appointments],
+        "contacts": [c.model_dump(mode="json") for c in found.contacts],
+        "cycles": [c.model_dump(mode="json") for c in found.cycles],
+        "executions": [{"workflow": e.workflow, "name": e.name, "console_url": _console_url(e)}
+                       for e in found.executions],
+        "clinical": found.clinical,
+        "visits": [v.model_dump(mode="json") for v in found.visits],
+        "treatment_plans": [p.model_dump(mode="json") for p in found.plans]})
+
+
+@staff.get("/staff/audit", include_in_schema=False)
+def audit(day: Annotated[date | None, Query()] = None):
+    day = day or clock.now().date()  # the one clock's day (offline, virtual time), not the browser's
+    views = _allowed(staff_console.audit_day, _context(), _member(), day)
+    return _answer({"day": day.isoformat(), "views": [v.model_dump(mode="json") for v in views]})
+
+
+def _console_url(execution: staff_console.Execution) -> str | None:
+    """The execution in the Step Functions console (its ARN from the stack's appointment machine's)."""
+    import os
+
+    from revisit.topology import APPOINTMENT, state_machine_environment, state_machine_name
+
+    known = os.environ.get(state_machine_environment(APPOINTMENT.name), "")
+    parts = known.split(":")
+    if len(parts) < 7:
+        return None
+    region, account = parts[3], parts[4]
+    machine = state_machine_name(_context().config.tenant_id, execution.workflow)
+    arn = f"arn:aws:states:{region}:{account}:execution:{machine}:{execution.name}"
+    return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"

@@ -1,0 +1,276 @@
+// The staff console (issue 15): plain JavaScript, no build step. Signs in at the tenant's Cognito user pool
+// (config.json names its endpoint and app client), then calls the API's /staff routes with the ID token.
+// Data is put on the page with textContent only (never as HTML). A session ends after 15 minutes without a
+// click or a key; the token itself lasts an hour.
+"use strict";
+
+const IDLE_MINUTES = 15;
+const state = { config: null, token: null, me: null, lastActive: Date.now() };
+
+const CALL_RESULTS = ["no_answer", "call_back", "booked", "declined", "wrong_number"];
+const RESULT_LABELS = { no_answer: "No answer", call_back: "Call back later", booked: "Booked",
+                        declined: "Declined", wrong_number: "Wrong number" };
+const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", audit: "Audit log" };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+  }
+  return node;
+}
+
+function show(...nodes) {
+  const view = document.getElementById("view");
+  view.replaceChildren(...nodes);
+  const heading = view.querySelector("h1");
+  if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "";
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(state.config.apiBase + path, {
+    ...options,
+    headers: { Authorization: state.token, ...(options.body ? { "Content-Type": "application/json" } : {}) },
+  });
+  if (response.status === 401) { signOut("Your session has ended: sign in again."); throw new Error("signed out"); }
+  return response;
+}
+
+async function json(path, options) {
+  const response = await api(path, options);
+  const body = response.headers.get("Content-Type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new Error(body?.error || `the server answered ${response.status}`);
+  return body;
+}
+
+// --- sign-in ------------------------------------------------------------------------------------
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const { endpoint, clientId } = state.config.cognito;
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.1",
+               "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth" },
+    body: JSON.stringify({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: clientId,
+                           AuthParameters: { USERNAME: form.username.value, PASSWORD: form.password.value } }),
+  });
+  const answer = await response.json();
+  form.password.value = "";
+  if (!response.ok || !answer.AuthenticationResult) {
+    message(answer.__type === "NotAuthorizedException" ? "Wrong user name or password." :
+            (answer.ChallengeName ? "This account must set a new password first: ask your administrator." :
+             "Sign-in failed: try again."));
+    return;
+  }
+  state.token = answer.AuthenticationResult.IdToken;
+  sessionStorage.setItem("revisit-token", state.token);
+  await start();
+}
+
+function message(text) {
+  const box = document.getElementById("sign-in-message");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function signOut(reason) {
+  state.token = null;
+  state.me = null;
+  sessionStorage.removeItem("revisit-token");
+  document.getElementById("nav").hidden = true;
+  document.getElementById("sign-out").hidden = true;
+  document.getElementById("who").textContent = "";
+  document.getElementById("view").replaceChildren();
+  document.getElementById("sign-in").hidden = false;
+  message(reason || "");
+  document.getElementById("username").focus();
+}
+
+function touched() {
+  if (state.token && Date.now() - state.lastActive > IDLE_MINUTES * 60000) signOut("You were away for a while: sign in again.");
+  state.lastActive = Date.now();
+}
+
+// --- navigation ---------------------------------------------------------------------------------
+async function start() {
+  state.me = await json("/staff/me");
+  document.getElementById("sign-in").hidden = true;
+  document.getElementById("who").textContent = `${state.me.name} · ${state.me.role.replace("_", " ")}` +
+    (state.me.clinic_id ? ` · ${state.me.clinic_id}` : "");
+  document.getElementById("sign-out").hidden = false;
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(...Object.keys(VIEW_LABELS).filter((v) => state.me.views.includes(v)).map((view) =>
+    el("button", { type: "button", "data-view": view, onclick: () => { location.hash = view; } }, VIEW_LABELS[view])));
+  nav.hidden = false;
+  if (!location.hash || location.hash === "#") location.hash = "queue"; else route();
+}
+
+function route() {
+  if (!state.me) return;
+  const [view, id] = location.hash.slice(1).split("/");
+  for (const button of document.querySelectorAll("#nav button")) {
+    button.toggleAttribute("aria-current", button.dataset.view === view);
+    if (button.dataset.view === view) button.setAttribute("aria-current", "page");
+  }
+  const views = { queue: queueView, recalls: recallsView, audit: auditView, patient: () => patientView(decodeURIComponent(id || "")) };
+  (views[view] || queueView)().catch((error) => show(el("h1", {}, "Something went wrong"), el("p", { class: "notice" }, error.message)));
+}
+
+function clinicPicker(id, onchange) {
+  const select = el("select", { id, onchange }, state.me.clinics.map((c) => el("option", { value: c }, c)));
+  return [el("label", { for: id }, "Clinic"), select];
+}
+
+// --- the work queue ------------------------------------------------------------------------------
+async function queueView() {
+  const clinic = document.getElementById("queue-clinic")?.value || state.me.clinic_id || state.me.clinics[0];
+  const tasks = await json(`/staff/clinics/${encodeURIComponent(clinic)}/queue`);
+  const picker = clinicPicker("queue-clinic", () => queueView());
+  picker[1].value = clinic;
+  const rows = tasks.map((task) => el("tr", {},
+    el("td", {}, when(task.due_at)), el("td", {}, task.priority), el("td", {}, task.title),
+    el("td", {}, task.patient_id ? el("a", { href: `#patient/${encodeURIComponent(task.patient_id)}` }, task.patient_id) : ""),
+    el("td", {}, el("button", { type: "button", onclick: (e) => callForm(task, e.target.closest("tr")) }, "Record call"))));
+  show(el("h1", {}, `Work queue: ${state.me.role.replace("_", " ")}`), el("form", { onsubmit: (e) => e.preventDefault() }, picker),
+       tasks.length ? el("table", {}, el("caption", { class: "muted" }, `${tasks.length} open tasks, the day's first`),
+         el("thead", {}, el("tr", {}, ["Due", "Priority", "Task", "Patient", ""].map((h) => el("th", { scope: "col" }, h)))),
+         el("tbody", {}, rows)) : el("p", {}, "Nothing to do: the queue is empty."));
+}
+
+function callForm(task, row) {
+  const id = `call-${task.task_id}`;
+  const result = el("select", { id: `${id}-result`, name: "result" }, CALL_RESULTS.map((r) => el("option", { value: r }, RESULT_LABELS[r])));
+  const reason = el("select", { id: `${id}-reason`, name: "reason" }, el("option", { value: "" }, "(no reason)"),
+    state.me.refusal_reasons.map((r) => el("option", { value: r }, r.replaceAll("-", " "))));
+  const status = el("p", { role: "status" });
+  const form = el("form", { "aria-label": `Call outcome for ${task.patient_id || task.task_id}`, onsubmit: async (event) => {
+    event.preventDefault();
+    if (result.value === "booked") { await slotsFor(task, form, status); return; }
+    try {
+      await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/call-outcome`, { method: "POST",
+        body: JSON.stringify({ result: result.value, ...(reason.value ? { reason: reason.value } : {}) }) });
+      status.className = "ok"; status.textContent = "Recorded."; setTimeout(queueView, 800);
+    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+  } }, el("div", {}, el("label", { for: result.id }, "Result"), result),
+       el("div", {}, el("label", { for: reason.id }, "Reason (declined)"), reason),
+       el("button", { type: "submit", class: "primary" }, "Save"), status);
+  row.after(el("tr", {}, el("td", { colspan: "5" }, form)));
+  result.focus();
+}
+
+async function slotsFor(task, form, status) {
+  const found = await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/slots`);
+  const choice = el("select", { id: `slot-${task.task_id}`, name: "slot" }, found.slots.map((s) =>
+    el("option", { value: `${s.provider_id}|${s.starts_at}` }, `${s.local} · ${s.provider_id}`)));
+  const book = el("button", { type: "button", class: "primary", onclick: async () => {
+    const [provider_id, starts_at] = choice.value.split("|");
+    try {
+      await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/booking`, { method: "POST", body: JSON.stringify({ provider_id, starts_at }) });
+      status.className = "ok"; status.textContent = "Booked, and the call recorded."; setTimeout(queueView, 800);
+    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+  } }, "Book this time");
+  form.append(el("div", {}, el("label", { for: choice.id }, `Free times (${found.appointment_type})`), choice), book);
+  choice.focus();
+}
+
+// --- the recall list -----------------------------------------------------------------------------
+async function recallsView(event) {
+  event?.preventDefault?.();
+  const form = document.getElementById("recall-filters");
+  const values = form ? Object.fromEntries(new FormData(form)) : { clinic: state.me.clinic_id || state.me.clinics[0] };
+  const query = new URLSearchParams(Object.entries(values).filter(([k, v]) => v && k !== "clinic"));
+  const clinic = values.clinic || state.me.clinics[0];
+  const rows = await json(`/staff/clinics/${encodeURIComponent(clinic)}/recalls?${query}`);
+  const picker = clinicPicker("recall-clinic", null);
+  picker[1].name = "clinic"; picker[1].value = clinic;
+  const field = (name, label, input) => el("div", {}, el("label", { for: `recall-${name}` }, label), input);
+  const filters = el("form", { id: "recall-filters", onsubmit: recallsView }, el("div", {}, picker),
+    field("recall_type", "Recall type", el("input", { id: "recall-recall_type", name: "recall_type", value: values.recall_type || "", size: "10" })),
+    field("status", "Status", el("select", { id: "recall-status", name: "status" }, ["", "Pending", "Contacted", "ManualReview"].map((s) =>
+      el("option", { value: s, selected: s === (values.status || "") }, s || "any")))),
+    field("rung", "Rung", el("input", { id: "recall-rung", name: "rung", type: "number", min: "0", max: "20", value: values.rung || "" })),
+    field("min_days_overdue", "Days overdue, at least", el("input", { id: "recall-min_days_overdue", name: "min_days_overdue", type: "number", value: values.min_days_overdue || "" })),
+    el("button", { type: "submit", class: "primary" }, "Filter"),
+    el("button", { type: "button", onclick: () => exportCsv(clinic, query) }, "Export CSV"));
+  show(el("h1", {}, `Recall list: ${clinic}`), filters,
+       el("table", {}, el("caption", { class: "muted" }, `${rows.length} patients due or overdue, most overdue first`),
+         el("thead", {}, el("tr", {}, ["Patient", "Due", "Days overdue", "For", "Status", "Rung", "Last contact", "Next"].map((h) => el("th", { scope: "col" }, h)))),
+         el("tbody", {}, rows.map((r) => el("tr", {},
+           el("td", {}, el("a", { href: `#patient/${encodeURIComponent(r.patient_id)}` }, `${r.patient_name} (${r.patient_id})`)),
+           el("td", {}, r.recall_due_date), el("td", {}, String(r.days_overdue)), el("td", {}, r.recall_types.join(", ")),
+           el("td", {}, r.status), el("td", {}, String(r.rung)), el("td", {}, `${r.last_channel || ""} ${when(r.last_contact_at)}`),
+           el("td", {}, when(r.next_contact_at)))))));
+}
+
+async function exportCsv(clinic, query) {
+  const response = await api(`/staff/clinics/${encodeURIComponent(clinic)}/recalls?${query}&format=csv`);
+  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `recalls-${clinic}.csv` });
+  document.body.append(link); link.click(); link.remove();
+}
+
+// --- a patient's timeline ------------------------------------------------------------------------
+async function patientView(patientId) {
+  const t = await json(`/staff/patients/${encodeURIComponent(patientId)}/timeline`);
+  const p = t.patient;
+  const table = (caption, headers, rows) => rows.length ? el("table", {}, el("caption", { class: "muted" }, caption),
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows)) : el("p", { class: "muted" }, `${caption}: none.`);
+  show(el("h1", {}, `${p.first_name} ${p.last_name} (${p.patient_id})`),
+    el("p", {}, `${p.clinic_id} · ${p.language} · ${p.phone || "no phone"} · ${p.email || "no email"} · SMS ${p.sms_consent ? "yes" : "no"}, email ${p.email_consent ? "yes" : "no"}` +
+      `${p.opted_out ? " · opted out" : ""}${p.unsubscribed?.length ? ` · no ${p.unsubscribed.join(", ")} messages` : ""} · recall: ${p.recall_status || "none"}`),
+    el("h2", {}, "Appointments"),
+    table("Appointments", ["When", "Visit", "Provider", "Status", "Confirmation", "Booked by"], t.appointments.map((a) => el("tr", {},
+      el("td", {}, when(a.starts_at)), el("td", {}, a.appointment_type), el("td", {}, a.provider_id), el("td", {}, a.status),
+      el("td", {}, a.confirmation || ""), el("td", {}, a.booked_by)))),
+    el("h2", {}, "Messages, calls and replies"),
+    table("Contacts", ["When", "Channel", "Step", "Outcome", "Detail", "Message id"], t.contacts.map((c) => el("tr", {},
+      el("td", {}, when(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome), el("td", {}, c.detail || ""),
+      el("td", {}, c.message_id || c.task_id || "")))),
+    el("h2", {}, "Recall cycles"),
+    table("Recall cycles", ["Due", "For", "Status", "Opened", "Closed", "Why"], t.cycles.map((c) => el("tr", {},
+      el("td", {}, c.recall_due_date), el("td", {}, c.recall_types.join(", ")), el("td", {}, c.status), el("td", {}, when(c.opened_at)),
+      el("td", {}, when(c.closed_at)), el("td", {}, c.close_reason || "")))),
+    el("h2", {}, "Workflow executions"),
+    el("ul", {}, t.executions.map((x) => el("li", {}, x.console_url ? el("a", { href: x.console_url, target: "_blank", rel: "noopener noreferrer" },
+      `${x.workflow}: ${x.name}`) : `${x.workflow}: ${x.name}`))),
+    t.clinical ? [el("h2", {}, "Clinical record"),
+      table("Visits", ["Visit", "Findings", "Notes"], t.visits.map((v) => el("tr", {}, el("td", {}, v.appointment_id),
+        el("td", {}, (v.findings || []).map((f) => f.finding || JSON.stringify(f)).join("; ")), el("td", {}, v.notes || "")))),
+      table("Treatment plans", ["Plan", "Status"], t.treatment_plans.map((pl) => el("tr", {}, el("td", {}, pl.plan_id || ""), el("td", {}, pl.status || ""))))] : []);
+}
+
+// --- the audit log --------------------------------------------------------------------------------
+async function auditView(event) {
+  event?.preventDefault?.();
+  const asked = document.getElementById("audit-day")?.value;
+  const found = await json(`/staff/audit${asked ? `?day=${encodeURIComponent(asked)}` : ""}`);
+  const day = found.day, views = found.views;
+  show(el("h1", {}, "Audit log: who viewed which patient"),
+    el("form", { onsubmit: auditView }, el("div", {}, el("label", { for: "audit-day" }, "Day (UTC)"),
+      el("input", { id: "audit-day", type: "date", value: day })), el("button", { type: "submit", class: "primary" }, "Show")),
+    el("table", {}, el("caption", { class: "muted" }, `${views.length} views`),
+      el("thead", {}, el("tr", {}, ["When", "Staff", "Role", "Patient", "Part"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, views.map((v) => el("tr", {}, el("td", {}, when(v.at)), el("td", {}, v.staff_id), el("td", {}, v.role),
+        el("td", {}, v.patient_id), el("td", {}, v.part))))));
+}
+
+// --- start ---------------------------------------------------------------------------------------
+document.addEventListener("DOMContentLoaded", async () => {
+  state.config = await (await fetch("config.json")).json();
+  document.getElementById("sign-in-form").addEventListener("submit", signIn);
+  document.getElementById("sign-out").addEventListener("click", () => signOut("Signed out."));
+  for (const kind of ["click", "keydown"]) document.addEventListener(kind, touched, true);
+  setInterval(touched, 60000);
+  window.addEventListener("hashchange", route);
+  state.token = sessionStorage.getItem("revisit-token");
+  if (state.token) start().catch(() => signOut("")); else signOut("");
+});

@@ -1,0 +1,42 @@
+"""Who on the clinic's staff sees what in the console (issue 15): each role what its work needs and nothing
+more. A staff member of one clinic sees only that clinic; one of the whole chain (no clinic) sees every clinic.
+The API enforces this on every staff route; the console only hides what the API would refuse."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from revisit.models.common import Role
+
+
+class View(StrEnum):
+    QUEUE = "queue"
+    """The role's open work: calls to make, reviews, follow-ups."""
+    RECALLS = "recalls"
+    """The clinic's recall list: who is due or overdue and where each stands on the ladder."""
+    TIMELINE = "timeline"
+    """A patient's appointments, messages as sent, replies, consents and recall cycles."""
+    CLINICAL = "clinical"
+    """A patient's clinical record: visit notes, findings, treatment plans."""
+    AUDIT = "audit"
+    """Who viewed which patient's record, when."""
+
+
+VIEWS: dict[Role, frozenset[View]] = {
+    Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE}),
+    Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL}),
+    Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL}),
+    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.AUDIT}),
+    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.AUDIT}),
+    Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE}),
+    Role.REGISTRAR: frozenset({View.QUEUE, View.TIMELINE}),
+}
+"""A registrar books and calls: no clinical notes, no recall list. Only administrators read the audit log."""
+
+
+def may(role: Role, view: View) -> bool:
+    return view in VIEWS[role]
+
+
+def sees_clinic(own_clinic: str | None, clinic_id: str) -> bool:
+    return own_clinic is None or own_clinic == clinic_id

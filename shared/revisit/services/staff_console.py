@@ -1,0 +1,212 @@
+"""The staff console's reads and writes (issue 15): who the signed-in staff member is, their role's work queue,
+the clinic's recall list, a patient's timeline (written to the audit log), the audit log itself. Every function
+takes the staff member and refuses what their role or clinic does not see (domain/staff_access.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from revisit import clock
+from revisit.domain.staff_access import View, may, sees_clinic
+from revisit.errors import NotAllowed, NotFound
+from revisit.models.entities import (
+    Appointment,
+    CallResult,
+    CommunicationAttempt,
+    CycleStatus,
+    Patient,
+    RecallCycle,
+    RecordView,
+    StaffTask,
+    TreatmentPlan,
+    Visit,
+)
+from revisit.models.tenant import StaffMember
+from revisit.services import booking, patient_actions
+from revisit.services.appointment_notices import execution_name as notices_execution_name
+from revisit.services.context import TenantContext
+
+
+def staff_member(ctx: TenantContext, username: str | None, groups: list[str]) -> StaffMember:
+    """The tenant file's staff member a sign-in is for: the user pool's user name is the staff id, and the
+    user's group must be the role the tenant file gives them (a user moved to another role is refused until
+    both agree)."""
+    member = next((m for m in ctx.config.staff if m.staff_id == username), None)
+    if member is None or member.role.value not in groups:
+        raise NotAllowed("no staff member of this tenant with that role")
+    return member
+
+
+def require(member: StaffMember, view: View, clinic_id: str | None = None) -> None:
+    if not may(member.role, view):
+        raise NotAllowed(f"a {member.role.value} does not see {view.value}")
+    if clinic_id is not None and not sees_clinic(member.clinic_id, clinic_id):
+        raise NotAllowed(f"{member.staff_id} works at {member.clinic_id}, not {clinic_id}")
+
+
+def clinics_of(ctx: TenantContext, member: StaffMember) -> list[str]:
+    return [c.clinic_id for c in ctx.config.clinics if sees_clinic(member.clinic_id, c.clinic_id)]
+
+
+def queue(ctx: TenantContext, member: StaffMember, clinic_id: str) -> list[StaffTask]:
+    """The role's open tasks at the clinic, the day's first; within a day the likeliest to book first (R25)."""
+    require(member, View.QUEUE, clinic_id)
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
+    tasks = [t for t in ctx.tables.tasks.open_queue(clinic_id, member.role.value, 200)
+             if t.assignee in (None, member.staff_id)]
+    return sorted(tasks, key=lambda t: (t.due_at.astimezone(zone).date(),
+                                        -(t.retention_score if t.retention_score is not None else 50), t.due_at))
+
+
+def task_for(ctx: TenantContext, member: StaffMember, task_id: str) -> StaffTask:
+    """A task the staff member may act on: their role's, at their clinic (not found otherwise)."""
+    task = ctx.tables.tasks.get(task_id)
+    if task.role != member.role or not sees_clinic(member.clinic_id, task.clinic_id) \
+            or task.assignee not in (None, member.staff_id):
+        raise NotFound("task", task_id)
+    return task
+
+
+@dataclass(frozen=True)
+class RecallFilters:
+    recall_type: str | None = None
+    status: CycleStatus | None = None
+    rung: int | None = None
+    min_days_overdue: int | None = None
+
+
+@dataclass(frozen=True)
+class RecallRow:
+    patient_id: str
+    patient_name: str
+    recall_due_date: date
+    days_overdue: int
+    recall_types: list[str]
+    status: str
+    rung: int
+    last_channel: str | None
+    last_contact_at: str | None
+    next_contact_at: str | None
+
+
+def recall_list(ctx: TenantContext, member: StaffMember, clinic_id: str, filters: RecallFilters) -> list[RecallRow]:
+    """The clinic's open recall cycles (the open-cycle index: no scan), most overdue first."""
+    require(member, View.RECALLS, clinic_id)
+    today = clock.now().astimezone(ZoneInfo(ctx.config.clinic(clinic_id).time_zone)).date()
+    rows = [_row(cycle, today) for cycle in ctx.tables.cycles.open_cycles(clinic_id)
+            if (filters.recall_type is None or filters.recall_type in cycle.recall_types)
+            and (filters.status is None or cycle.status == filters.status)
+            and (filters.rung is None or cycle.step_index == filters.rung)
+            and (filters.min_days_overdue is None or (today - cycle.recall_due_date).days >= filters.min_days_overdue)]
+    return sorted(rows, key=lambda r: (-r.days_overdue, r.patient_id))
+
+
+def _row(cycle: RecallCycle, today: date) -> RecallRow:
+    return RecallRow(cycle.patient_id, cycle.patient_name, cycle.recall_due_date, (today - cycle.recall_due_date).days,
+                     cycle.recall_types, cycle.status.value, cycle.step_index,
+                     cycle.last_channel.value if cycle.last_channel else None,
+                     cycle.last_contact_at.isoformat() if cycle.last_contact_at else None,
+                     cycle.next_contact_at.isoformat() if cycle.next_contact_at else None)
+
+
+def recall_csv(rows: list[RecallRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["patient_id", "patient_name", "recall_due_date", "days_overdue", "recall_types", "status",
+                     "rung", "last_channel", "last_contact_at", "next_contact_at"])
+    for r in rows:
+        writer.writerow([r.patient_id, _safe(r.patient_name), r.recall_due_date.isoformat(), r.days_overdue,
+                         " ".join(r.recall_types), r.status, r.rung, r.last_channel or "", r.last_contact_at or "",
+                         r.next_contact_at or ""])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet would run as a formula starts with a quote instead (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+@dataclass(frozen=True)
+class Execution:
+    workflow: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    patient: Patient
+    appointments: list[Appointment]
+    contacts: list[CommunicationAttempt]
+    cycles: list[RecallCycle]
+    executions: list[Execution]
+    clinical: bool
+    """Whether this staff member sees the clinical record (the two lists below are empty otherwise)."""
+    visits: list[Visit] = field(default_factory=list)
+    plans: list[TreatmentPlan] = field(default_factory=list)
+
+
+def timeline(ctx: TenantContext, member: StaffMember, patient_id: str) -> Timeline:
+    """Everything the clinic has done with a patient, newest first; each view is written to the audit log."""
+    require(member, View.TIMELINE)
+    patient = ctx.tables.patients.get(patient_id)
+    if not sees_clinic(member.clinic_id, patient.clinic_id):
+        raise NotFound("patient", patient_id)
+    clinical = may(member.role, View.CLINICAL)
+    ctx.tables.audit.record(RecordView(staff_id=member.staff_id, role=member.role.value, patient_id=patient_id,
+                                       at=clock.now(), part="clinical" if clinical else "timeline"))
+    appointments = sorted(ctx.tables.appointments.for_patient(patient_id), key=lambda a: a.starts_at, reverse=True)
+    cycles = sorted(ctx.tables.cycles.for_patient(patient_id), key=lambda c: c.opened_at, reverse=True)
+    executions = [Execution("recall", c.execution_name) for c in cycles] + [
+        Execution("appointment", notices_execution_name(a)) for a in appointments]
+    return Timeline(
+        patient, appointments, sorted(ctx.tables.attempts.for_patient(patient_id), key=lambda a: a.at, reverse=True),
+        cycles, executions, clinical,
+        visits=ctx.tables.visits.visits_for(patient_id) if clinical else [],
+        plans=ctx.tables.visits.plans_for(patient_id) if clinical else [])
+
+
+def audit_day(ctx: TenantContext, member: StaffMember, day: date) -> list[RecordView]:
+    require(member, View.AUDIT)
+    views = ctx.tables.audit.on(day)
+    if member.clinic_id is None:
+        return views
+    clinic_patients = {v.patient_id for v in views if ctx.tables.patients.get(v.patient_id).clinic_id == member.clinic_id}
+    return [v for v in views if v.patient_id in clinic_patients]
+
+
+def task_slots(ctx: TenantContext, member: StaffMember, task_id: str, days: int = 14) -> tuple[str, list]:
+    """A recall call's 'booked': the free times of the patient's clinic for the visit due, from now on."""
+    task = task_for(ctx, member, task_id)
+    kind = _visit_for(ctx, task)
+    zone = ZoneInfo(ctx.config.clinic(task.clinic_id).time_zone)
+    today = clock.now().astimezone(zone).date()
+    found = booking.availability(ctx, task.clinic_id, kind, today, today + timedelta(days=days - 1))
+    return kind, [s for s in found.slots if s.starts_at > clock.now()]
+
+
+def book_for_task(ctx: TenantContext, member: StaffMember, task_id: str, provider_id: str, starts_at) -> Appointment:
+    """Books the chosen time for the task's patient (the booking service's checks and slot locks; the task id
+    as idempotency key, so a double click books once) and records the call as booked by this staff member."""
+    task = task_for(ctx, member, task_id)
+    if task.patient_id is None:
+        raise NotFound("task patient", task_id)
+    booked = booking.book(ctx, booking.BookingRequest(task.patient_id, task.clinic_id, _visit_for(ctx, task),
+                                                      provider_id, starts_at), member.staff_id,
+                          idempotency_key=f"task-{task_id}")
+    patient_actions.record_call_outcome(ctx, task_id, CallResult.BOOKED, None, member.staff_id)
+    return booked.appointment
+
+
+def _visit_for(ctx: TenantContext, task: StaffTask) -> str:
+    due: list[str] = []
+    if task.patient_id and task.cycle_id:
+        try:
+            due = ctx.tables.cycles.get(task.patient_id, task.cycle_id).recall_types
+        except NotFound:
+            due = []
+    kind = ctx.config.recall_visit_type(due) if due else None
+    return (kind or ctx.config.appointment_types[0]).appointment_type

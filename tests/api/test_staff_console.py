@@ -1,0 +1,140 @@
+"""Issue 15, the staff console's API: sign-in on the tenant's user pool (moto's Cognito), the ID token checked as
+API Gateway's Cognito authorizer checks it, and each role seeing what its work needs and nothing more: a
+registrar no clinical record and no recall list, a front desk only its clinic, only administrators the audit
+log; every view of a patient's record in the audit log; a call recorded from the queue."""
+
+import json
+
+import pytest
+from revisit.offline.cognito import cognito_endpoint, demo_password
+from revisit.services import recall
+
+
+def sign_in(api, staff_id):
+    pool = api.stack.staff_pool
+    answer = api.stack.client("cognito-idp").initiate_auth(
+        ClientId=pool.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": staff_id, "PASSWORD": demo_password(staff_id)})
+    return answer["AuthenticationResult"]["IdToken"]
+
+
+def as_staff(api, staff_id, method, url, body=None):
+    return api.gateway.request(method, url, body, {"Authorization": sign_in(api, staff_id)})
+
+
+@pytest.fixture
+def overdue_patient(api):
+    """p-000001 at Boston with an open recall cycle whose call task is in the front desk's queue."""
+    from revisit.models.steps import OpenRecallRequest
+
+    patient = api.ctx.tables.patients.get("p-000001")
+    recall.open_recall(OpenRecallRequest(patient_id=patient.patient_id, clinic_id=patient.clinic_id,
+                                         recall_due_date="2026-11-20", execution_name="recall-p-000001-20261120"),
+                       api.ctx)
+    return api.ctx.tables.patients.get("p-000001")
+
+
+def test_no_token_a_forged_one_or_an_integrators_key_gets_401(api):
+    assert api.gateway.request("GET", "/staff/me").status == 401
+    token = sign_in(api, "boston-front-desk")
+    header, payload, signature = token.split(".")
+    forged = api.gateway.request("GET", "/staff/me", headers={"Authorization": f"{header}.{payload}.{signature[:-4]}AAAA"})
+    assert forged.status == 401
+    assert api.call("GET", "/staff/me").status == 401  # the integrator's credential is not a staff sign-in
+
+
+def test_wrong_password_is_refused_in_cognitos_own_words(api):
+    request = {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": api.stack.staff_pool.client_id,
+               "AuthParameters": {"USERNAME": "boston-front-desk", "PASSWORD": "guess"}}
+    status, answer = cognito_endpoint(api.stack.client("cognito-idp"), "AWSCognitoIdentityProviderService.InitiateAuth",
+                                      json.dumps(request))
+    assert status == 400 and answer["__type"] == "NotAuthorizedException"
+    status, _ = cognito_endpoint(api.stack.client("cognito-idp"), "AWSCognitoIdentityProviderService.AdminCreateUser", "{}")
+    assert status == 400
+
+
+@pytest.mark.parametrize(("staff_id", "views"), [
+    ("boston-front-desk", ["queue", "recalls", "timeline"]),
+    ("boston-hygienist", ["clinical", "queue", "recalls", "timeline"]),
+    ("boston-reg-1", ["queue", "timeline"]),
+    ("chain-admin", ["audit", "queue", "recalls", "timeline"]),
+])
+def test_each_role_is_told_its_views(api, staff_id, views):
+    me = as_staff(api, staff_id, "GET", "/staff/me")
+    assert me.status == 200 and me.json()["views"] == views and me.headers["Cache-Control"] == "no-store"
+
+
+def test_each_role_sees_what_its_work_needs_and_nothing_more(api, overdue_patient):
+    pid = overdue_patient.patient_id
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls").status == 200
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/madrid/recalls").status == 403  # not their clinic
+    assert as_staff(api, "boston-reg-1", "GET", "/staff/clinics/boston/recalls").status == 403  # not a registrar's
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/audit").status == 403
+    assert as_staff(api, "madrid-reg-1", "GET", f"/staff/patients/{pid}/timeline").status == 404  # another clinic's
+
+    registrar = as_staff(api, "boston-reg-1", "GET", f"/staff/patients/{pid}/timeline").json()
+    hygienist = as_staff(api, "boston-hygienist", "GET", f"/staff/patients/{pid}/timeline").json()
+    assert registrar["clinical"] is False and registrar["visits"] == [] and registrar["treatment_plans"] == []
+    assert hygienist["clinical"] is True and registrar["cycles"] and registrar["executions"]
+    assert hygienist["executions"][0]["console_url"].startswith("https://us-east-1.console.aws.amazon.com/states/")
+
+    audit = as_staff(api, "chain-admin", "GET", "/staff/audit")
+    assert audit.status == 200
+    assert sorted((v["staff_id"], v["patient_id"], v["part"]) for v in audit.json()["views"]) == [
+        ("boston-hygienist", pid, "clinical"), ("boston-reg-1", pid, "timeline")]
+
+
+def test_the_recall_list_filters_and_exports_csv(api, overdue_patient):
+    rows = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls?min_days_overdue=3").json()
+    assert [r["patient_id"] for r in rows] == [overdue_patient.patient_id] and rows[0]["days_overdue"] >= 3
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls?recall_type=pano").json() == []
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls?rung=7").json() == []
+    csv = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls?format=csv")
+    assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert csv.body.splitlines()[0].startswith("patient_id,patient_name,recall_due_date,days_overdue")
+    assert overdue_patient.patient_id in csv.body
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/recalls?rung=x").status == 422
+
+
+def test_a_front_desk_call_recorded_from_the_queue(api, overdue_patient):
+    from revisit import clock
+    from revisit.models.common import Role
+    from revisit.models.entities import StaffTask, TaskKind, TaskPriority
+
+    api.ctx.tables.tasks.create(StaffTask(
+        task_id="t-call-1", kind=TaskKind.RECALL_CALL, role=Role.FRONT_DESK, clinic_id="boston",
+        priority=TaskPriority.HIGH, title="Call patient p-000001", due_at=clock.now(), created_at=clock.now(),
+        patient_id=overdue_patient.patient_id, cycle_id=overdue_patient.recall_cycle_id or "2026-11-20"))
+    queue = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/queue").json()
+    assert "t-call-1" in [t["task_id"] for t in queue]
+    assert as_staff(api, "boston-hygienist", "POST", "/staff/tasks/t-call-1/call-outcome",
+                    {"result": "no_answer"}).status == 404  # another role's task
+    missing = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-1/call-outcome", {"result": "declined"})
+    assert missing.status == 422 and missing.json()["field"] == "reason"
+    done = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-1/call-outcome",
+                    {"result": "declined", "reason": "cost"})
+    assert done.status == 200 and done.json()["status"] == "done" and done.json()["reason"] == "cost"
+    assert "t-call-1" not in [t["task_id"] for t in as_staff(api, "boston-front-desk", "GET",
+                                                                "/staff/clinics/boston/queue").json()]
+
+
+def test_booked_goes_straight_to_the_patients_free_times_and_books_once(api, overdue_patient):
+    from revisit import clock
+    from revisit.models.common import Role
+    from revisit.models.entities import StaffTask, TaskKind, TaskPriority
+
+    api.ctx.tables.tasks.create(StaffTask(
+        task_id="t-call-2", kind=TaskKind.RECALL_CALL, role=Role.FRONT_DESK, clinic_id="boston",
+        priority=TaskPriority.HIGH, title="Call patient p-000001", due_at=clock.now(), created_at=clock.now(),
+        patient_id=overdue_patient.patient_id, cycle_id=overdue_patient.recall_cycle_id))
+    found = as_staff(api, "boston-front-desk", "GET", "/staff/tasks/t-call-2/slots").json()
+    assert found["appointment_type"] == "recall" and found["slots"]
+    slot = found["slots"][0]
+    bad = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-2/booking", {"provider_id": slot["provider_id"]})
+    assert bad.status == 422 and bad.json()["field"] == "starts_at"
+    booked = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-2/booking",
+                      {"provider_id": slot["provider_id"], "starts_at": slot["starts_at"]})
+    assert booked.status == 201 and booked.json()["booked_by"] == "boston-front-desk"
+    task = api.ctx.tables.tasks.get("t-call-2")
+    assert task.status.value == "done" and task.result.value == "booked"
+    assert len(api.ctx.tables.appointments.for_patient(overdue_patient.patient_id)) == 1

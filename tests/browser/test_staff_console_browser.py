@@ -1,0 +1,116 @@
+"""Issue 15 in a real browser: `revisit serve`, Chromium driven by Playwright. Staff sign in per role at the
+user pool (moto's Cognito, through the console's own sign-in form) and each sees its views and not the others;
+the front desk records a call from its queue; the audit log shows who viewed a record; a wrong password is
+refused. axe checks every page (no serious or critical violations); screenshots go to out/screens/."""
+
+import json
+import re
+
+import pytest
+
+from tests.api.test_serve import http, serving
+from tests.browser.test_self_booking_browser import CHROMIUM, accessibility_problems, screenshot
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make test` installs the Debian package")
+
+
+@pytest.fixture(scope="module")
+def console():
+    """`revisit serve` after two weeks of nights: the ladder has put calls in the front desk's queue."""
+    with serving(patients=120) as (port, _):
+        base = f"http://127.0.0.1:{port}"
+        assert http("POST", f"{base}/_local/clock?days=15")[0] == 200
+        yield base
+
+
+def sign_in(page, base, staff_id, password=None):
+    page.goto(f"{base}/console/")
+    page.get_by_label("User name").fill(staff_id)
+    page.get_by_label("Password").fill(password or f"Revisit-{staff_id}-2026")
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize(("staff_id", "sees", "does_not_see"), [
+    ("boston-front-desk", ["Work queue", "Recall list"], ["Audit log"]),
+    ("boston-reg-1", ["Work queue"], ["Recall list", "Audit log"]),
+    ("chain-admin", ["Work queue", "Recall list", "Audit log"], []),
+])
+def test_each_role_signs_in_and_sees_only_its_views(browser, console, staff_id, sees, does_not_see):
+    page = browser.new_page()
+    sign_in(page, console, staff_id)
+    page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    nav = page.get_by_role("navigation", name="Views")
+    for name in sees:
+        assert nav.get_by_role("button", name=name).is_visible()
+    for name in does_not_see:
+        assert nav.get_by_role("button", name=name).count() == 0
+    assert accessibility_problems(page) == []
+    screenshot(page, f"console-queue-{staff_id}")
+    page.close()
+
+
+def test_a_wrong_password_is_refused(browser, console):
+    page = browser.new_page()
+    sign_in(page, console, "boston-front-desk", "not-the-password")
+    assert page.get_by_role("alert").inner_text() == "Wrong user name or password."
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-sign-in-refused")
+    page.close()
+
+
+def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_audited(browser, console):
+    page = browser.new_page()
+    sign_in(page, console, "boston-front-desk")
+    page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    rows = page.locator("tbody tr")
+    assert rows.count() > 0, "the front desk's queue is empty after two weeks of nights"
+    before = rows.count()
+    first = rows.first
+    patient_id = first.locator("td").nth(3).inner_text()
+    first.get_by_role("button", name="Record call").click()
+    page.get_by_label("Result").select_option("declined")
+    page.get_by_label("Reason (declined)").select_option("cost")
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-record-call")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("status").filter(has_text="Recorded.").wait_for()
+    page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    for _ in range(50):  # the queue reloads without the task (the page's CSP allows no evaluated script)
+        if page.locator("tbody tr").count() < before:
+            break
+        page.wait_for_timeout(100)
+    assert page.locator("tbody tr").count() < before
+
+    page.goto(f"{console}/console/#patient/{patient_id}")
+    page.get_by_role("heading", name="Messages, calls and replies").wait_for()
+    assert "declined" in page.inner_text("main").lower() or "cost" in page.inner_text("main")
+    assert page.get_by_role("heading", name="Clinical record").count() == 0  # a front desk reads no clinical notes
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-patient-timeline")
+
+    page.get_by_role("button", name="Recall list").click()
+    page.get_by_role("heading", name=re.compile("^Recall list")).wait_for()
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-recall-list")
+    page.close()
+
+    admin = browser.new_page()
+    sign_in(admin, console, "chain-admin")
+    admin.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    admin.get_by_role("button", name="Audit log").click()
+    admin.get_by_role("heading", name=re.compile("^Audit log")).wait_for()
+    audit = admin.inner_text("main")
+    assert "boston-front-desk" in audit and patient_id in audit
+    assert accessibility_problems(admin) == []
+    screenshot(admin, "console-audit-log")
+    admin.close()
+
+
+def test_the_console_is_served_with_a_strict_content_security_policy(console):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{console}/console/", timeout=10) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    status, body = http("GET", f"{console}/console/config.json")
+    assert status == 200 and json.loads(body)["cognito"]["endpoint"] == "/_local/cognito"
