@@ -54,10 +54,10 @@ def test_wrong_password_is_refused_in_cognitos_own_words(api):
 
 
 @pytest.mark.parametrize(("staff_id", "views"), [
-    ("boston-front-desk", ["queue", "recalls", "timeline"]),
-    ("boston-hygienist", ["clinical", "queue", "recalls", "timeline"]),
-    ("boston-reg-1", ["queue", "timeline"]),
-    ("chain-admin", ["audit", "queue", "recalls", "timeline"]),
+    ("boston-front-desk", ["queue", "recalls", "schedule", "timeline"]),
+    ("boston-hygienist", ["clinical", "queue", "recalls", "schedule", "timeline"]),
+    ("boston-reg-1", ["queue", "schedule", "timeline"]),
+    ("chain-admin", ["audit", "queue", "recalls", "schedule", "timeline"]),
 ])
 def test_each_role_is_told_its_views(api, staff_id, views):
     me = as_staff(api, staff_id, "GET", "/staff/me")
@@ -138,3 +138,34 @@ def test_booked_goes_straight_to_the_patients_free_times_and_books_once(api, ove
     task = api.ctx.tables.tasks.get("t-call-2")
     assert task.status.value == "done" and task.result.value == "booked"
     assert len(api.ctx.tables.appointments.for_patient(overdue_patient.patient_id)) == 1
+
+
+def test_the_schedule_shows_each_providers_day_with_confirmations_and_changes_go_through_the_booking_service(api):
+    from datetime import datetime
+
+    from revisit.services import booking
+
+    booked = booking.book(api.ctx, booking.BookingRequest("p-000001", "boston", "recall", "boston-hyg-1",
+                                                          datetime.fromisoformat("2026-12-01T09:00:00-05:00")),
+                          "front-desk").appointment
+    day = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/schedule?day=2026-12-01").json()
+    assert day["time_zone"] == "America/New_York"
+    [hygienist] = [p for p in day["providers"] if p["provider_id"] == "boston-hyg-1"]
+    assert [(a["appointment_id"], a["confirmation"]) for a in hygienist["appointments"]] == [
+        (booked.appointment_id, "unconfirmed")]
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/madrid/schedule").status == 403
+    path = f"/staff/patients/p-000001/appointments/{booked.appointment_id}"
+    assert as_staff(api, "madrid-reg-1", "POST", f"{path}/cancel", {}).status == 404  # another clinic's
+
+    confirmed = as_staff(api, "boston-front-desk", "POST", f"{path}/confirmation", {"status": "confirmed"})
+    assert confirmed.status == 200 and confirmed.json()["confirmation"] == "confirmed"
+    free = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/availability?appointment_type=recall&day=2026-12-02")
+    target = free.json()[3]
+    moved = as_staff(api, "boston-front-desk", "POST", f"{path}/reschedule", target)
+    assert moved.status == 200 and moved.json()["starts_at"].startswith("2026-12-02")
+    assert moved.json()["confirmation"] == "unconfirmed"  # a new time is confirmed again
+    assert as_staff(api, "boston-front-desk", "POST", f"{path}/reschedule", {"starts_at": "soon"}).status == 422
+    cancelled = as_staff(api, "boston-front-desk", "POST", f"{path}/cancel", {"reason": "patient called"})
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    assert "boston-front-desk" in cancelled.json()["cancel_reason"]
+    assert as_staff(api, "boston-front-desk", "POST", f"{path}/delete", {}).status == 404

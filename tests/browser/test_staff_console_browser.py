@@ -92,6 +92,13 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
     page.get_by_role("heading", name=re.compile("^Recall list")).wait_for()
     assert accessibility_problems(page) == []
     screenshot(page, "console-recall-list")
+
+    page.get_by_role("button", name="Schedule").click()
+    page.get_by_role("heading", name=re.compile("^Schedule: boston")).wait_for()
+    screenshot(page, "console-schedule")
+    assert page.get_by_role("heading", name="Jordan Lee RDH").count() == 1  # a section per provider
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-schedule")
     page.close()
 
     admin = browser.new_page()
@@ -114,3 +121,17 @@ def test_the_console_is_served_with_a_strict_content_security_policy(console):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
     status, body = http("GET", f"{console}/console/config.json")
     assert status == 200 and json.loads(body)["cognito"]["endpoint"] == "/_local/cognito"
+
+
+def test_a_hygienist_reads_the_clinical_record_a_registrar_does_not(browser, console):
+    for staff_id, clinical in (("boston-hygienist", 1), ("boston-reg-1", 0)):
+        page = browser.new_page()
+        sign_in(page, console, staff_id)
+        page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+        page.goto(f"{console}/console/#patient/p-000012")
+        page.get_by_role("heading", name="Recall cycles").wait_for()
+        assert page.get_by_role("heading", name="Clinical record").count() == clinical
+        assert "[object" not in page.inner_text("main")
+        assert accessibility_problems(page) == []
+        screenshot(page, f"console-timeline-{staff_id}")
+        page.close()

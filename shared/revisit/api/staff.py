@@ -17,11 +17,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from revisit import clock
-from revisit.api.models import CallOutcome, PathId, StaffBooking
-from revisit.errors import InvalidRequest, NotAllowed
-from revisit.models.entities import CycleStatus
+from revisit.api.models import CallOutcome, Cancellation, ConfirmationAnswer, Move, PathId, StaffBooking
+from revisit.domain.staff_access import View
+from revisit.errors import InvalidRequest, NotAllowed, NotFound
+from revisit.models.entities import AppointmentStatus, ConfirmationStatus, CycleStatus
 from revisit.models.tenant import StaffMember
-from revisit.services import patient_actions, staff_console
+from revisit.services import booking, confirmation, patient_actions, staff_console
 from revisit.services.context import TenantContext
 
 staff = APIGatewayRouter()
@@ -63,8 +64,11 @@ def me():
     member = _member()
     from revisit.domain.staff_access import VIEWS
 
+    zones = {c.clinic_id: c.time_zone for c in _context().config.clinics}
     return _answer({"staff_id": member.staff_id, "name": member.name, "role": member.role.value,
                     "clinic_id": member.clinic_id, "clinics": staff_console.clinics_of(_context(), member),
+                    "time_zones": {c: zones[c] for c in staff_console.clinics_of(_context(), member)},
+                    "appointment_types": [t.appointment_type for t in _context().config.appointment_types],
                     "views": sorted(v.value for v in VIEWS[member.role]),
                     "refusal_reasons": _context().config.refusal_reasons})
 
@@ -137,6 +141,53 @@ def timeline(patient_id: PathId):
         "clinical": found.clinical,
         "visits": [v.model_dump(mode="json") for v in found.visits],
         "treatment_plans": [p.model_dump(mode="json") for p in found.plans]})
+
+
+@staff.get("/staff/clinics/<clinic_id>/schedule", include_in_schema=False)
+def schedule(clinic_id: PathId, day: Annotated[date | None, Query()] = None):
+    ctx = _context()
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone) if clinic_id in {c.clinic_id for c in ctx.config.clinics} \
+        else None
+    if zone is None:
+        raise NotFound("clinic", clinic_id)
+    day = day or clock.now().astimezone(zone).date()  # the clinic's today, on the one clock
+    found = _allowed(staff_console.schedule, ctx, _member(), clinic_id, day)
+    return _answer({"clinic_id": clinic_id, "day": day.isoformat(), "time_zone": str(zone), "providers": [
+        {"provider_id": p.provider_id, "name": p.name, "appointments": [a.model_dump(mode="json") for a in p.appointments]}
+        for p in found]})
+
+
+@staff.post("/staff/patients/<patient_id>/appointments/<appointment_id>/<action>", include_in_schema=False)
+def change_appointment(patient_id: PathId, appointment_id: PathId, action: PathId):
+    """From the schedule: `confirmation` (the patient said so on the phone), `reschedule`, `cancel`."""
+    ctx, member = _context(), _member()
+    _allowed(staff_console.appointment_for, ctx, member, patient_id, appointment_id)
+    body = staff.current_event.json_body or {}
+    if action == "confirmation":
+        answer = ConfirmationAnswer.model_validate(body)
+        changed = confirmation.set_by_staff(ctx, patient_id, appointment_id, ConfirmationStatus(answer.status))
+    elif action == "reschedule":
+        moving = Move.model_validate(body)
+        changed = booking.reschedule(ctx, patient_id, appointment_id, moving.starts_at, moving.provider_id)
+    elif action == "cancel":
+        cancelling = Cancellation.model_validate(body)
+        changed = booking.change_status(ctx, patient_id, appointment_id, AppointmentStatus.CANCELLED,
+                                        f"{cancelling.reason} (by {member.staff_id})" if cancelling.reason
+                                        else f"by {member.staff_id}")
+    else:
+        raise NotFound("action", action)
+    return _answer(changed.model_dump(mode="json"))
+
+
+@staff.get("/staff/clinics/<clinic_id>/availability", include_in_schema=False)
+def free_times(clinic_id: PathId, appointment_type: Annotated[str, Query(min_length=1, max_length=40)],
+               day: Annotated[date, Query()]):
+    """Free times for moving an appointment: one day at a time, as the schedule shows days."""
+    ctx, member = _context(), _member()
+    _allowed(staff_console.require, member, View.SCHEDULE, clinic_id)
+    found = booking.availability(ctx, clinic_id, appointment_type, day, day)
+    return _answer([{"provider_id": s.provider_id, "starts_at": s.starts_at.isoformat()} for s in found.slots
+                    if s.starts_at > clock.now()])
 
 
 @staff.get("/staff/audit", include_in_schema=False)

@@ -10,7 +10,7 @@ const state = { config: null, token: null, me: null, lastActive: Date.now() };
 const CALL_RESULTS = ["no_answer", "call_back", "booked", "declined", "wrong_number"];
 const RESULT_LABELS = { no_answer: "No answer", call_back: "Call back later", booked: "Booked",
                         declined: "Declined", wrong_number: "Wrong number" };
-const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", audit: "Audit log" };
+const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", schedule: "Schedule", audit: "Audit log" };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -27,13 +27,22 @@ function el(tag, attrs = {}, ...children) {
 
 function show(...nodes) {
   const view = document.getElementById("view");
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...nodes.flat().filter((node) => node !== ""));
   const heading = view.querySelector("h1");
   if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
 }
 
-function when(iso) {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "";
+function zoneOf(clinic) {
+  return state.me?.time_zones?.[clinic] || state.me?.time_zones?.[state.me?.clinic_id] || undefined;
+}
+
+// Times as the clinic reads them: in its own time zone, whatever the computer's.
+function when(iso, clinic) {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short", timeZone: zoneOf(clinic) }) : "";
+}
+
+function clock(iso, clinic) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: zoneOf(clinic) });
 }
 
 async function api(path, options = {}) {
@@ -122,7 +131,8 @@ function route() {
     button.toggleAttribute("aria-current", button.dataset.view === view);
     if (button.dataset.view === view) button.setAttribute("aria-current", "page");
   }
-  const views = { queue: queueView, recalls: recallsView, audit: auditView, patient: () => patientView(decodeURIComponent(id || "")) };
+  const views = { queue: queueView, recalls: recallsView, schedule: scheduleView, audit: auditView,
+                  patient: () => patientView(decodeURIComponent(id || "")) };
   (views[view] || queueView)().catch((error) => show(el("h1", {}, "Something went wrong"), el("p", { class: "notice" }, error.message)));
 }
 
@@ -138,7 +148,7 @@ async function queueView() {
   const picker = clinicPicker("queue-clinic", () => queueView());
   picker[1].value = clinic;
   const rows = tasks.map((task) => el("tr", {},
-    el("td", {}, when(task.due_at)), el("td", {}, task.priority), el("td", {}, task.title),
+    el("td", {}, when(task.due_at, clinic)), el("td", {}, task.priority), el("td", {}, task.title),
     el("td", {}, task.patient_id ? el("a", { href: `#patient/${encodeURIComponent(task.patient_id)}` }, task.patient_id) : ""),
     el("td", {}, el("button", { type: "button", onclick: (e) => callForm(task, e.target.closest("tr")) }, "Record call"))));
   show(el("h1", {}, `Work queue: ${state.me.role.replace("_", " ")}`), el("form", { onsubmit: (e) => e.preventDefault() }, picker),
@@ -208,8 +218,8 @@ async function recallsView(event) {
          el("tbody", {}, rows.map((r) => el("tr", {},
            el("td", {}, el("a", { href: `#patient/${encodeURIComponent(r.patient_id)}` }, `${r.patient_name} (${r.patient_id})`)),
            el("td", {}, r.recall_due_date), el("td", {}, String(r.days_overdue)), el("td", {}, r.recall_types.join(", ")),
-           el("td", {}, r.status), el("td", {}, String(r.rung)), el("td", {}, `${r.last_channel || ""} ${when(r.last_contact_at)}`),
-           el("td", {}, when(r.next_contact_at)))))));
+           el("td", {}, r.status), el("td", {}, String(r.rung)), el("td", {}, `${r.last_channel || ""} ${when(r.last_contact_at, clinic)}`),
+           el("td", {}, when(r.next_contact_at, clinic)))))));
 }
 
 async function exportCsv(clinic, query) {
@@ -222,6 +232,7 @@ async function exportCsv(clinic, query) {
 async function patientView(patientId) {
   const t = await json(`/staff/patients/${encodeURIComponent(patientId)}/timeline`);
   const p = t.patient;
+  const at = (iso) => when(iso, p.clinic_id);
   const table = (caption, headers, rows) => rows.length ? el("table", {}, el("caption", { class: "muted" }, caption),
     el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows)) : el("p", { class: "muted" }, `${caption}: none.`);
   show(el("h1", {}, `${p.first_name} ${p.last_name} (${p.patient_id})`),
@@ -229,16 +240,16 @@ async function patientView(patientId) {
       `${p.opted_out ? " · opted out" : ""}${p.unsubscribed?.length ? ` · no ${p.unsubscribed.join(", ")} messages` : ""} · recall: ${p.recall_status || "none"}`),
     el("h2", {}, "Appointments"),
     table("Appointments", ["When", "Visit", "Provider", "Status", "Confirmation", "Booked by"], t.appointments.map((a) => el("tr", {},
-      el("td", {}, when(a.starts_at)), el("td", {}, a.appointment_type), el("td", {}, a.provider_id), el("td", {}, a.status),
+      el("td", {}, at(a.starts_at)), el("td", {}, a.appointment_type), el("td", {}, a.provider_id), el("td", {}, a.status),
       el("td", {}, a.confirmation || ""), el("td", {}, a.booked_by)))),
     el("h2", {}, "Messages, calls and replies"),
     table("Contacts", ["When", "Channel", "Step", "Outcome", "Detail", "Message id"], t.contacts.map((c) => el("tr", {},
-      el("td", {}, when(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome), el("td", {}, c.detail || ""),
+      el("td", {}, at(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome), el("td", {}, c.detail || ""),
       el("td", {}, c.message_id || c.task_id || "")))),
     el("h2", {}, "Recall cycles"),
     table("Recall cycles", ["Due", "For", "Status", "Opened", "Closed", "Why"], t.cycles.map((c) => el("tr", {},
-      el("td", {}, c.recall_due_date), el("td", {}, c.recall_types.join(", ")), el("td", {}, c.status), el("td", {}, when(c.opened_at)),
-      el("td", {}, when(c.closed_at)), el("td", {}, c.close_reason || "")))),
+      el("td", {}, c.recall_due_date), el("td", {}, c.recall_types.join(", ")), el("td", {}, c.status), el("td", {}, at(c.opened_at)),
+      el("td", {}, at(c.closed_at)), el("td", {}, c.close_reason || "")))),
     el("h2", {}, "Workflow executions"),
     el("ul", {}, t.executions.map((x) => el("li", {}, x.console_url ? el("a", { href: x.console_url, target: "_blank", rel: "noopener noreferrer" },
       `${x.workflow}: ${x.name}`) : `${x.workflow}: ${x.name}`))),
@@ -246,6 +257,58 @@ async function patientView(patientId) {
       table("Visits", ["Visit", "Findings", "Notes"], t.visits.map((v) => el("tr", {}, el("td", {}, v.appointment_id),
         el("td", {}, (v.findings || []).map((f) => f.finding || JSON.stringify(f)).join("; ")), el("td", {}, v.notes || "")))),
       table("Treatment plans", ["Plan", "Status"], t.treatment_plans.map((pl) => el("tr", {}, el("td", {}, pl.plan_id || ""), el("td", {}, pl.status || ""))))] : []);
+}
+
+// --- the schedule ---------------------------------------------------------------------------------
+async function scheduleView(event) {
+  event?.preventDefault?.();
+  const clinic = document.getElementById("schedule-clinic")?.value || state.me.clinic_id || state.me.clinics[0];
+  const asked = document.getElementById("schedule-day")?.value;
+  const found = await json(`/staff/clinics/${encodeURIComponent(clinic)}/schedule${asked ? `?day=${asked}` : ""}`);
+  const picker = clinicPicker("schedule-clinic", null);
+  picker[1].value = clinic;
+  const sections = found.providers.map((provider, index) => el("section", { "aria-labelledby": `provider-${index}` },
+    el("h2", { id: `provider-${index}` }, provider.name),
+    provider.appointments.length ? el("table", {},
+      el("thead", {}, el("tr", {}, ["Time", "Patient", "Visit", "Status", "Confirmation", ""].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, provider.appointments.map((a) => el("tr", {},
+        el("td", {}, `${clock(a.starts_at, clinic)}–${clock(a.ends_at, clinic)}`),
+        el("td", {}, el("a", { href: `#patient/${encodeURIComponent(a.patient_id)}` }, a.patient_id)),
+        el("td", {}, a.appointment_type), el("td", {}, a.status), el("td", {}, a.confirmation || ""),
+        el("td", {}, a.status === "booked" ? appointmentActions(a, clinic, found.day) : ""))))) :
+      el("p", { class: "muted" }, "Nothing booked.")));
+  show(el("h1", {}, `Schedule: ${clinic}, ${found.day}`),
+    el("form", { onsubmit: scheduleView }, el("div", {}, picker),
+      el("div", {}, el("label", { for: "schedule-day" }, "Day"), el("input", { id: "schedule-day", type: "date", value: found.day })),
+      el("button", { type: "submit", class: "primary" }, "Show")), sections);
+}
+
+function appointmentActions(a, clinic, day) {
+  const path = `/staff/patients/${encodeURIComponent(a.patient_id)}/appointments/${encodeURIComponent(a.appointment_id)}`;
+  const status = el("span", { role: "status" });
+  const act = async (action, body) => {
+    try { await json(`${path}/${action}`, { method: "POST", body: JSON.stringify(body) }); await scheduleView(); }
+    catch (error) { status.className = "notice"; status.textContent = error.message; }
+  };
+  const box = el("div", {});
+  const confirm = a.confirmation !== "confirmed" ?
+    el("button", { type: "button", onclick: () => act("confirmation", { status: "confirmed" }) }, "Confirmed by phone") : "";
+  const move = el("button", { type: "button", onclick: async () => {
+    const times = await json(`/staff/clinics/${encodeURIComponent(clinic)}/availability?appointment_type=${encodeURIComponent(a.appointment_type)}&day=${day}`);
+    const choice = el("select", { id: `move-${a.appointment_id}`, "aria-label": "New time" },
+      times.map((t) => el("option", { value: `${t.provider_id}|${t.starts_at}` }, `${clock(t.starts_at, clinic)} · ${t.provider_id}`)));
+    box.replaceChildren(choice, el("button", { type: "button", onclick: () => {
+      const [provider_id, starts_at] = choice.value.split("|"); act("reschedule", { provider_id, starts_at });
+    } }, "Move here"), status);
+    choice.focus();
+  } }, "Move");
+  const cancel = el("button", { type: "button", onclick: () => {
+    box.replaceChildren(el("span", {}, "Cancel this appointment? "),
+      el("button", { type: "button", onclick: () => act("cancel", { reason: "cancelled at the front desk" }) }, "Yes, cancel"),
+      el("button", { type: "button", onclick: () => scheduleView() }, "No"), status);
+  } }, "Cancel");
+  box.append(confirm, move, cancel, status);
+  return box;
 }
 
 // --- the audit log --------------------------------------------------------------------------------

@@ -18,18 +18,20 @@ class View(StrEnum):
     """A patient's appointments, messages as sent, replies, consents and recall cycles."""
     CLINICAL = "clinical"
     """A patient's clinical record: visit notes, findings, treatment plans."""
+    SCHEDULE = "schedule"
+    """The clinic's day per provider, with each appointment's confirmation (X7): confirm, move, cancel."""
     AUDIT = "audit"
     """Who viewed which patient's record, when."""
 
 
 VIEWS: dict[Role, frozenset[View]] = {
-    Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE}),
-    Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL}),
-    Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL}),
-    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.AUDIT}),
-    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.AUDIT}),
-    Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE}),
-    Role.REGISTRAR: frozenset({View.QUEUE, View.TIMELINE}),
+    Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE}),
+    Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE}),
+    Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE}),
+    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.AUDIT}),
+    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.AUDIT}),
+    Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE}),
+    Role.REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE}),
 }
 """A registrar books and calls: no clinical notes, no recall list. Only administrators read the audit log."""
 

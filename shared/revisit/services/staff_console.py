@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
@@ -210,3 +210,31 @@ def _visit_for(ctx: TenantContext, task: StaffTask) -> str:
             due = []
     kind = ctx.config.recall_visit_type(due) if due else None
     return (kind or ctx.config.appointment_types[0]).appointment_type
+
+
+@dataclass(frozen=True)
+class ProviderDay:
+    provider_id: str
+    name: str
+    appointments: list[Appointment]
+
+
+def schedule(ctx: TenantContext, member: StaffMember, clinic_id: str, day: date) -> list[ProviderDay]:
+    """The clinic's local day per provider (the schedule index: one query per provider), booked and cancelled
+    appointments by time, each with its confirmation status (X7)."""
+    require(member, View.SCHEDULE, clinic_id)
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
+    first = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    providers = [p for p in ctx.config.providers if p.clinic_id == clinic_id]
+    found = ctx.tables.appointments.on_day([p.provider_id for p in providers], first, first + timedelta(days=1))
+    return [ProviderDay(p.provider_id, p.name, sorted((a for a in found if a.provider_id == p.provider_id),
+                                                      key=lambda a: a.starts_at)) for p in providers]
+
+
+def appointment_for(ctx: TenantContext, member: StaffMember, patient_id: str, appointment_id: str) -> Appointment:
+    """An appointment the staff member may change: at a clinic they see, by a role that sees the schedule."""
+    require(member, View.SCHEDULE)
+    appointment = ctx.tables.appointments.get(patient_id, appointment_id)
+    if not sees_clinic(member.clinic_id, appointment.clinic_id):
+        raise NotFound("appointment", appointment_id)
+    return appointment
