@@ -705,6 +705,12 @@ class FakeReports:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = (body, content_type)
 
+    def keys(self, prefix: str = "reports/", limit: int = 1000) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))[:limit]
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        return self.objects.get(key)
+
 
 @dataclass
 class FakeMetrics:

@@ -63,6 +63,12 @@ class Workflows(Construct):
                 role.add_to_principal_policy(iam.PolicyStatement(
                     actions=["s3:PutObject"], resources=[reports.arn_for_objects(f"{topology.REPORTS_PREFIX}*")]))
                 key.grant(role, "kms:GenerateDataKey")
+            if needs.reads_reports:  # the console's report pages: lists and reads under reports/ only
+                role.add_to_principal_policy(iam.PolicyStatement(
+                    actions=["s3:GetObject"], resources=[reports.arn_for_objects(f"{topology.REPORTS_PREFIX}*")]))
+                role.add_to_principal_policy(iam.PolicyStatement(
+                    actions=["s3:ListBucket"], resources=[reports.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{topology.REPORTS_PREFIX}*"]}}))
             if needs.sms:
                 messaging.allow_sms(role)
             if needs.email:

@@ -422,6 +422,12 @@ class LinkSigner(Protocol):
 class ReportStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 
+    def keys(self, prefix: str = "reports/", limit: int = 1000) -> list[str]: ...
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        """A report's bytes and content type, or None."""
+        ...
+
 
 class EligibilityProvider(Protocol):
     """R9/I16: is this patient covered for this visit? A clearinghouse on a real deployment."""

@@ -53,6 +53,8 @@ class Function:
     email: tuple[str, ...] = ()
     """The forms its emails take (SIMPLE_EMAIL, MIME_EMAIL); empty: it sends none."""
     reports: bool = False
+    reads_reports: bool = False
+    """Lists and reads the reports (the staff console's report pages)."""
     events: bool = False
     """Puts events on the tenant's bus."""
     starts: tuple[str, ...] = ()
@@ -343,7 +345,7 @@ TOPOLOGY = Topology(
     workflows=(RECALL, SWEEP_CLINIC, SWEEP, APPOINTMENT, REFERRAL, MONTHLY_REPORTS, REACTIVATION, CAMPAIGN,
                INTAKE, VISIT, DAILY_REPORTS),
     entry_points=(
-        Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True,
+        Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True, reads_reports=True,
                  starts=("appointment", "referral", "campaign", "visit"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
                  templates=("unsubscribe_page", "self_booking_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),

@@ -57,7 +57,7 @@ def test_wrong_password_is_refused_in_cognitos_own_words(api):
     ("boston-front-desk", ["queue", "recalls", "schedule", "timeline"]),
     ("boston-hygienist", ["clinical", "queue", "recalls", "schedule", "timeline"]),
     ("boston-reg-1", ["queue", "schedule", "timeline"]),
-    ("chain-admin", ["audit", "queue", "recalls", "schedule", "timeline"]),
+    ("chain-admin", ["audit", "queue", "recalls", "reports", "schedule", "timeline"]),
 ])
 def test_each_role_is_told_its_views(api, staff_id, views):
     me = as_staff(api, staff_id, "GET", "/staff/me")
@@ -169,3 +169,15 @@ def test_the_schedule_shows_each_providers_day_with_confirmations_and_changes_go
     assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
     assert "boston-front-desk" in cancelled.json()["cancel_reason"]
     assert as_staff(api, "boston-front-desk", "POST", f"{path}/delete", {}).status == 404
+
+
+def test_reports_are_listed_and_read_by_who_manages_and_nobody_reads_outside_reports(api):
+    api.ctx.reports.put("reports/recall-daily/2026-11-23.html", b"<h1>Recall</h1>", "text/html; charset=utf-8")
+    api.ctx.reports.put("reports/recall-daily/2026-11-23.csv", b"a,b", "text/csv")
+    listed = as_staff(api, "chain-admin", "GET", "/staff/reports")
+    assert listed.status == 200 and listed.json()["recall-daily"] == ["reports/recall-daily/2026-11-23.html"]
+    page = as_staff(api, "chain-admin", "GET", "/staff/report?key=reports/recall-daily/2026-11-23.html")
+    assert page.status == 200 and page.body == "<h1>Recall</h1>" and page.headers["Cache-Control"] == "no-store"
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/reports").status == 403
+    for key in ("reports/../secrets", "reports/other/x.html", "tenant.yaml"):
+        assert as_staff(api, "chain-admin", "GET", f"/staff/report?key={key}").status in (404, 422), key

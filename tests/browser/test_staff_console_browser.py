@@ -135,3 +135,24 @@ def test_a_hygienist_reads_the_clinical_record_a_registrar_does_not(browser, con
         assert accessibility_problems(page) == []
         screenshot(page, f"console-timeline-{staff_id}")
         page.close()
+
+
+def test_an_administrator_reads_the_reports_as_pages_a_front_desk_cannot(browser, console):
+    page = browser.new_page()
+    sign_in(page, console, "chain-admin")
+    page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    page.get_by_role("button", name="Reports").click()
+    page.get_by_role("heading", name="Recall, daily").wait_for()
+    first = page.locator("ul.reports button").first
+    first.click()
+    frame = page.frame_locator("iframe#report")
+    frame.locator("h1").first.wait_for()
+    assert "recall" in frame.locator("body").inner_text().lower()
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-reports")
+    page.close()
+    front_desk = browser.new_page()
+    sign_in(front_desk, console, "boston-front-desk")
+    front_desk.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    assert front_desk.get_by_role("navigation", name="Views").get_by_role("button", name="Reports").count() == 0
+    front_desk.close()

@@ -190,6 +190,19 @@ def free_times(clinic_id: PathId, appointment_type: Annotated[str, Query(min_len
                     if s.starts_at > clock.now()])
 
 
+@staff.get("/staff/reports", include_in_schema=False)
+def reports():
+    return _answer(_allowed(staff_console.report_keys, _context(), _member()))
+
+
+@staff.get("/staff/report", include_in_schema=False)
+def report(key: Annotated[str, Query(min_length=9, max_length=200, pattern=r"^reports/[A-Za-z0-9/_.-]+$")]):
+    """One report as the scheduled job wrote it (a self-contained HTML page), in the console's frame."""
+    body, content_type = _allowed(staff_console.report, _context(), _member(), key)
+    return Response(200, content_type, body.decode("utf-8"), headers=NO_STORE | {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"})
+
+
 @staff.get("/staff/audit", include_in_schema=False)
 def audit(day: Annotated[date | None, Query()] = None):
     day = day or clock.now().date()  # the one clock's day (offline, virtual time), not the browser's

@@ -10,7 +10,10 @@ const state = { config: null, token: null, me: null, lastActive: Date.now() };
 const CALL_RESULTS = ["no_answer", "call_back", "booked", "declined", "wrong_number"];
 const RESULT_LABELS = { no_answer: "No answer", call_back: "Call back later", booked: "Booked",
                         declined: "Declined", wrong_number: "Wrong number" };
-const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", schedule: "Schedule", audit: "Audit log" };
+const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", schedule: "Schedule", reports: "Reports",
+                      audit: "Audit log" };
+const REPORT_LABELS = { "recall-daily": "Recall, daily", "intake-daily": "New patients, daily",
+                        "referral-monthly": "Referral follow-up, monthly", "management-monthly": "Management, monthly" };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -19,7 +22,7 @@ function el(tag, attrs = {}, ...children) {
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
     else node.setAttribute(name, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
   }
   return node;
@@ -27,7 +30,7 @@ function el(tag, attrs = {}, ...children) {
 
 function show(...nodes) {
   const view = document.getElementById("view");
-  view.replaceChildren(...nodes.flat().filter((node) => node !== ""));
+  view.replaceChildren(...nodes.flat(Infinity).filter((node) => node !== ""));
   const heading = view.querySelector("h1");
   if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
 }
@@ -131,7 +134,7 @@ function route() {
     button.toggleAttribute("aria-current", button.dataset.view === view);
     if (button.dataset.view === view) button.setAttribute("aria-current", "page");
   }
-  const views = { queue: queueView, recalls: recallsView, schedule: scheduleView, audit: auditView,
+  const views = { queue: queueView, recalls: recallsView, schedule: scheduleView, reports: reportsView, audit: auditView,
                   patient: () => patientView(decodeURIComponent(id || "")) };
   (views[view] || queueView)().catch((error) => show(el("h1", {}, "Something went wrong"), el("p", { class: "notice" }, error.message)));
 }
@@ -309,6 +312,25 @@ function appointmentActions(a, clinic, day) {
   } }, "Cancel");
   box.append(confirm, move, cancel, status);
   return box;
+}
+
+// --- the reports ----------------------------------------------------------------------------------
+async function reportsView() {
+  const kinds = await json("/staff/reports");
+  const frame = el("iframe", { id: "report", title: "Report", sandbox: "", hidden: true });
+  const open = async (key) => {
+    const response = await api(`/staff/report?key=${encodeURIComponent(key)}`);
+    if (!response.ok) return;
+    frame.srcdoc = await response.text();  // sandboxed: the report's own styles, no script, no navigation
+    frame.hidden = false;
+    frame.title = `Report ${key}`;
+  };
+  show(el("h1", {}, "Reports"),
+    Object.entries(kinds).map(([kind, keys]) => [el("h2", {}, REPORT_LABELS[kind] || kind),
+      keys.length ? el("ul", { class: "reports" }, keys.slice(0, 10).map((key) => el("li", {},
+        el("button", { type: "button", onclick: () => open(key) }, key.split("/").pop().replace(".html", ""))))) :
+        el("p", { class: "muted" }, "None yet.")]),
+    frame);
 }
 
 // --- the audit log --------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ class View(StrEnum):
     """A patient's clinical record: visit notes, findings, treatment plans."""
     SCHEDULE = "schedule"
     """The clinic's day per provider, with each appointment's confirmation (X7): confirm, move, cancel."""
+    REPORTS = "reports"
+    """The daily and monthly reports (recall, intake, referral, management), as pages."""
     AUDIT = "audit"
     """Who viewed which patient's record, when."""
 
@@ -27,13 +29,16 @@ class View(StrEnum):
 VIEWS: dict[Role, frozenset[View]] = {
     Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE}),
     Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE}),
-    Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE}),
-    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.AUDIT}),
-    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.AUDIT}),
-    Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE}),
+    Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE,
+                                View.REPORTS}),
+    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.REPORTS, View.AUDIT}),
+    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.REPORTS,
+                                 View.AUDIT}),
+    Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE, View.REPORTS}),
     Role.REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE}),
 }
-"""A registrar books and calls: no clinical notes, no recall list. Only administrators read the audit log."""
+"""A registrar books and calls: no clinical notes, no recall list. The reports go to who manages (lead dentists,
+senior registrars, administrators); only administrators read the audit log."""
 
 
 def may(role: Role, view: View) -> bool:

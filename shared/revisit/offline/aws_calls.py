@@ -88,7 +88,7 @@ def _mapped(prefix: str, action: str, operation: str, params: dict[str, Any], re
         if operation == "HeadObject":
             return [("s3:GetObject", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}", ())]
         if operation in ("ListObjectsV2", "ListObjects"):
-            return [("s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}", ())]
+            return [("s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}", (("s3:prefix", params.get("Prefix", "")),))]
     if prefix == "sns" and operation == "Publish":
         # SMS to a phone number names no resource: IAM evaluates it against "*".
         return [(action, params.get("TopicArn") or params.get("TargetArn") or "*", ())]

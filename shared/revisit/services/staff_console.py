@@ -238,3 +238,23 @@ def appointment_for(ctx: TenantContext, member: StaffMember, patient_id: str, ap
     if not sees_clinic(member.clinic_id, appointment.clinic_id):
         raise NotFound("appointment", appointment_id)
     return appointment
+
+
+REPORT_KINDS = ("recall-daily", "intake-daily", "referral-monthly", "management-monthly")
+
+
+def report_keys(ctx: TenantContext, member: StaffMember) -> dict[str, list[str]]:
+    """The HTML reports per kind, newest first (each also exists as CSV or JSON beside it)."""
+    require(member, View.REPORTS)
+    return {kind: sorted((k for k in ctx.reports.keys(f"reports/{kind}/") if k.endswith(".html")), reverse=True)[:60]
+            for kind in REPORT_KINDS}
+
+
+def report(ctx: TenantContext, member: StaffMember, key: str) -> tuple[bytes, str]:
+    require(member, View.REPORTS)
+    if not any(key.startswith(f"reports/{kind}/") for kind in REPORT_KINDS) or ".." in key:
+        raise NotFound("report", key)
+    found = ctx.reports.get(key)
+    if found is None:
+        raise NotFound("report", key)
+    return found
