@@ -19,8 +19,11 @@ CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint synth deploy bench fuzz clean
 
+# Then a screenshot of every patient and staff page in out/screens/ (where Chromium is installed: make test
+# installs it; without it the step says so and the demo still passes).
 demo: $(VENV)/.installed
 	$(BIN)/revisit demo --out out --patients $(DEMO_PATIENTS) --days $(DEMO_DAYS)
+	$(BIN)/revisit screens --out out/screens
 
 # DynamoDB Local (npm) is the data layer's second engine in the tests.
 # The suite records every AWS call the offline code makes (by function, state machine and schedule); then

@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     importing.add_argument("--check", action="store_true", help="check the file only; write nothing")
 
     commands.add_parser("openapi", help="print the booking API's OpenAPI document (docs/openapi.json)")
+    screens = commands.add_parser("screens", help="a screenshot of every patient and staff page, in Chromium "
+                                  "(make demo's last step; skipped without Chromium)")
+    screens.add_argument("--out", type=Path, default=Path("out/screens"))
 
     check = commands.add_parser("check-tenant", help="validate tenant files; errors name the file and field")
     check.add_argument("files", nargs="+", type=Path)
@@ -103,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             return _doctor(args)
         if args.command == "publish-console":
             return _publish_console(args)
+        if args.command == "screens":
+            from revisit.offline.screens import take
+
+            take(args.out)
+            return 0
         if args.command == "openapi":
             from revisit.api.app import openapi_document
 

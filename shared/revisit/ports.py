@@ -222,7 +222,7 @@ class BookingLinkRepository(Protocol):
 class AuditRepository(Protocol):
     def record(self, view: RecordView) -> None: ...
 
-    def on(self, day: date, limit: int = 1000) -> list[RecordView]:
+    def on(self, day: date, limit: int = 10_000) -> list[RecordView]:
         """A UTC day's views of patients' records, oldest first."""
         ...
 

@@ -106,7 +106,9 @@ def test_a_front_desk_call_recorded_from_the_queue(api, overdue_patient):
         priority=TaskPriority.HIGH, title="Call patient p-000001", due_at=clock.now(), created_at=clock.now(),
         patient_id=overdue_patient.patient_id, cycle_id=overdue_patient.recall_cycle_id or "2026-11-20"))
     queue = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/queue").json()
-    assert "t-call-1" in [t["task_id"] for t in queue]
+    [row] = [t for t in queue["tasks"] if t["task_id"] == "t-call-1"]
+    assert row["action"] == "call" and row["patient"]["name"] == "Emma Walsh" and row["patient"]["phone"]
+    assert row["recall"]["types"] and queue["time_zone"] == "America/New_York"
     assert as_staff(api, "boston-hygienist", "POST", "/staff/tasks/t-call-1/call-outcome",
                     {"result": "no_answer"}).status == 404  # another role's task
     missing = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-1/call-outcome", {"result": "declined"})
@@ -115,7 +117,32 @@ def test_a_front_desk_call_recorded_from_the_queue(api, overdue_patient):
                     {"result": "declined", "reason": "cost"})
     assert done.status == 200 and done.json()["status"] == "done" and done.json()["reason"] == "cost"
     assert "t-call-1" not in [t["task_id"] for t in as_staff(api, "boston-front-desk", "GET",
-                                                                "/staff/clinics/boston/queue").json()]
+                                                                "/staff/clinics/boston/queue").json()["tasks"]]
+    again = as_staff(api, "boston-front-desk", "POST", "/staff/tasks/t-call-1/call-outcome", {"result": "wrong_number"})
+    assert again.status == 409  # closed already: a double click or a stale page changes nothing
+    assert api.ctx.tables.patients.get(overdue_patient.patient_id).phone_invalid is False
+
+
+def test_a_review_is_done_not_called_and_bad_requests_are_4xx(api, overdue_patient):
+    from revisit import clock
+    from revisit.models.common import Role
+    from revisit.models.entities import StaffTask, TaskKind, TaskPriority
+
+    api.ctx.tables.tasks.create(StaffTask(
+        task_id="t-review-1", kind=TaskKind.CHART_REVIEW, role=Role.HYGIENIST, clinic_id="boston",
+        priority=TaskPriority.NORMAL, title="Review chart", due_at=clock.now(), created_at=clock.now(),
+        patient_id=overdue_patient.patient_id, cycle_id=overdue_patient.recall_cycle_id))
+    refused = as_staff(api, "boston-hygienist", "POST", "/staff/tasks/t-review-1/call-outcome",
+                       {"result": "declined", "reason": "cost"})
+    assert refused.status == 409  # a review is not a call: the recall is not declined by it
+    assert api.ctx.tables.cycles.get(overdue_patient.patient_id, overdue_patient.recall_cycle_id).status.is_open
+    done = as_staff(api, "boston-hygienist", "POST", "/staff/tasks/t-review-1/done")
+    assert done.status == 200 and done.json()["status"] == "done" and "boston-hygienist" in done.json()["reason"]
+    assert as_staff(api, "chain-admin", "GET", "/staff/clinics/nowhere/queue").status == 404
+    assert as_staff(api, "chain-admin", "GET", "/staff/clinics/nowhere/recalls").status == 404
+    token = sign_in(api, "boston-front-desk")
+    bad = api.gateway.request("POST", "/staff/tasks/t-review-1/booking", "x", {"Authorization": token})
+    assert bad.status == 422 and bad.json()["field"] == "body" and bad.headers["Cache-Control"] == "no-store"
 
 
 def test_booked_goes_straight_to_the_patients_free_times_and_books_once(api, overdue_patient):
@@ -181,3 +208,23 @@ def test_reports_are_listed_and_read_by_who_manages_and_nobody_reads_outside_rep
     assert as_staff(api, "boston-front-desk", "GET", "/staff/reports").status == 403
     for key in ("reports/../secrets", "reports/other/x.html", "tenant.yaml"):
         assert as_staff(api, "chain-admin", "GET", f"/staff/report?key={key}").status in (404, 422), key
+
+
+def test_a_first_sign_in_sets_a_new_password_through_the_consoles_cognito_endpoint(api):
+    """What an administrator's new user meets on AWS: a temporary password, then NEW_PASSWORD_REQUIRED."""
+    cognito, pool = api.stack.client("cognito-idp"), api.stack.staff_pool
+    cognito.admin_create_user(UserPoolId=pool.pool_id, Username="boston-front-desk-2", TemporaryPassword="Temp-pass-2026!",
+                              MessageAction="SUPPRESS")
+    target = "AWSCognitoIdentityProviderService."
+    status, first = cognito_endpoint(cognito, target + "InitiateAuth", json.dumps({
+        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": pool.client_id,
+        "AuthParameters": {"USERNAME": "boston-front-desk-2", "PASSWORD": "Temp-pass-2026!"}}))
+    assert status == 200 and first["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    status, done = cognito_endpoint(cognito, target + "RespondToAuthChallenge", json.dumps({
+        "ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": pool.client_id, "Session": first["Session"],
+        "ChallengeResponses": {"USERNAME": "boston-front-desk-2", "NEW_PASSWORD": "Own-password-2026!"}}))
+    assert status == 200 and done["AuthenticationResult"]["IdToken"]
+    status, unknown = cognito_endpoint(cognito, target + "InitiateAuth", json.dumps({
+        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": pool.client_id,
+        "AuthParameters": {"USERNAME": "nobody", "PASSWORD": "x"}}))
+    assert status == 400 and unknown["__type"] == "NotAuthorizedException"  # no telling which users exist

@@ -64,9 +64,10 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
     page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
     rows = page.locator("tbody tr")
     assert rows.count() > 0, "the front desk's queue is empty after two weeks of nights"
+    assert "due" in rows.first.locator("td").nth(4).inner_text()  # what the call needs: what is due
     before = rows.count()
     first = rows.first
-    patient_id = first.locator("td").nth(3).inner_text()
+    patient_id = first.locator("td").nth(3).get_by_role("link").get_attribute("href").removeprefix("#patient/")
     first.get_by_role("button", name="Record call").click()
     page.get_by_label("Result").select_option("declined")
     page.get_by_label("Reason (declined)").select_option("cost")
@@ -83,7 +84,8 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
 
     page.goto(f"{console}/console/#patient/{patient_id}")
     page.get_by_role("heading", name="Messages, calls and replies").wait_for()
-    assert "declined" in page.inner_text("main").lower() or "cost" in page.inner_text("main")
+    tasks = page.get_by_role("table", name="Staff tasks").inner_text()
+    assert "declined" in tasks and "cost" in tasks  # the call's result and reason on the patient's file
     assert page.get_by_role("heading", name="Clinical record").count() == 0  # a front desk reads no clinical notes
     assert accessibility_problems(page) == []
     screenshot(page, "console-patient-timeline")

@@ -655,7 +655,11 @@ def handle(event: dict[str, Any], context: Any, tenant: TenantContext) -> dict[s
     if refused is not None:
         return refused
     RESOLVER.append_context(tenant=tenant)
-    return RESOLVER.resolve(event, context)
+    answer = RESOLVER.resolve(event, context)
+    if (event.get("path") or "").startswith("/staff/"):  # staff answers carry patients' data, errors included
+        answer.setdefault("multiValueHeaders", {}).update({"Cache-Control": ["no-store"],
+                                                           "X-Content-Type-Options": ["nosniff"]})
+    return answer
 
 
 def _unsupported_body(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ there is no cross-site request to forge. Not in the integrators' OpenAPI documen
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import date
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from revisit.domain.staff_access import View
 from revisit.errors import InvalidRequest, NotAllowed, NotFound
 from revisit.models.entities import AppointmentStatus, ConfirmationStatus, CycleStatus
 from revisit.models.tenant import StaffMember
-from revisit.services import booking, confirmation, patient_actions, staff_console
+from revisit.services import booking, confirmation, staff_console
 from revisit.services.context import TenantContext
 
 staff = APIGatewayRouter()
@@ -48,6 +49,16 @@ def _member() -> StaffMember:
         raise ServiceError(403, str(refused)) from None
 
 
+def _json_body() -> dict:
+    try:
+        found = staff.current_event.json_body
+    except ValueError:
+        raise InvalidRequest("body", "is not JSON") from None
+    if found is not None and not isinstance(found, dict):
+        raise InvalidRequest("body", "is not a JSON object")
+    return found or {}
+
+
 def _answer(body: Any, status: int = 200) -> Response:
     return Response(status, "application/json", body, headers=NO_STORE)
 
@@ -57,6 +68,12 @@ def _allowed(call, *args):
         return call(*args)
     except NotAllowed as refused:
         raise ServiceError(403, str(refused)) from None
+
+
+def member_language(member: StaffMember) -> str:
+    """Staff read the console in the language of their clinic (the chain's own for chain-wide staff)."""
+    ctx = _context()
+    return ctx.config.clinic(member.clinic_id).language if member.clinic_id else ctx.config.default_language
 
 
 @staff.get("/staff/me", include_in_schema=False)
@@ -70,24 +87,56 @@ def me():
                     "time_zones": {c: zones[c] for c in staff_console.clinics_of(_context(), member)},
                     "appointment_types": [t.appointment_type for t in _context().config.appointment_types],
                     "views": sorted(v.value for v in VIEWS[member.role]),
-                    "refusal_reasons": _context().config.refusal_reasons})
+                    "refusal_reasons": _context().config.refusal_reasons,
+                    "refusal_labels": {r: _context().config.refusal_label(r, member_language(member)) for r in
+                                       _context().config.refusal_reasons}})
 
 
 @staff.get("/staff/clinics/<clinic_id>/queue", include_in_schema=False)
-def queue(clinic_id: PathId):
-    tasks = _allowed(staff_console.queue, _context(), _member(), clinic_id)
-    return _answer([t.model_dump(mode="json") for t in tasks])
+def queue(clinic_id: PathId, later: Annotated[bool, Query()] = False):
+    """Today's work (due by the end of the clinic's day; `later=true` adds what is due after), each task with
+    what the call needs: the patient's name, phone and language, what is due and how often they were reached."""
+    ctx = _context()
+    tasks = _allowed(staff_console.queue, ctx, _member(), clinic_id)
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
+    today = clock.now().astimezone(zone).date()
+    due_now = [t for t in tasks if t.due_at.astimezone(zone).date() <= today]
+    shown = tasks if later else due_now
+    return _answer({"clinic_id": clinic_id, "time_zone": str(zone), "later": len(tasks) - len(due_now),
+                    "tasks": [_task_row(ctx, t) for t in shown]})
+
+
+def _task_row(ctx: TenantContext, task) -> dict:
+    row = task.model_dump(mode="json") | {
+        "action": "call" if task.kind in staff_console.CALL_KINDS else
+        "done" if task.kind in staff_console.DONE_KINDS else "referral"}
+    if task.patient_id:
+        with contextlib.suppress(NotFound):
+            patient = ctx.tables.patients.get(task.patient_id)
+            row["patient"] = {"name": f"{patient.first_name} {patient.last_name}", "phone": patient.phone,
+                              "language": patient.language, "phone_invalid": patient.phone_invalid}
+        if task.cycle_id:
+            with contextlib.suppress(NotFound):
+                cycle = ctx.tables.cycles.get(task.patient_id, task.cycle_id)
+                row["recall"] = {"due": cycle.recall_due_date.isoformat(), "types": cycle.recall_types,
+                                 "attempts": cycle.attempts, "status": cycle.status.value}
+    return row
 
 
 @staff.post("/staff/tasks/<task_id>/call-outcome", include_in_schema=False)
 def call_outcome(task_id: PathId, body: CallOutcome):
     ctx, member = _context(), _member()
-    staff_console.task_for(ctx, member, task_id)
     try:
-        patient_actions.record_call_outcome(ctx, task_id, body.result, body.reason, member.staff_id)
+        staff_console.record_call(ctx, member, task_id, body.result, body.reason)
     except ValueError as exc:
-        raise InvalidRequest("reason", str(exc).split(": ", 1)[-1]) from None
+        raise InvalidRequest("reason", "a declined call needs one of the tenant's refusal reasons: "
+                             + ", ".join(ctx.config.refusal_reasons)) from exc
     return _answer(ctx.tables.tasks.get(task_id).model_dump(mode="json"))
+
+
+@staff.post("/staff/tasks/<task_id>/done", include_in_schema=False)
+def task_done(task_id: PathId):
+    return _answer(staff_console.complete(_context(), _member(), task_id).model_dump(mode="json"))
 
 
 @staff.get("/staff/tasks/<task_id>/slots", include_in_schema=False)
@@ -95,16 +144,16 @@ def task_slots(task_id: PathId):
     """A call's 'booked' goes straight to the patient's free times (their clinic, the visit due)."""
     ctx = _context()
     kind, slots = staff_console.task_slots(ctx, _member(), task_id)
-    zone = ZoneInfo(ctx.config.clinic(ctx.tables.tasks.get(task_id).clinic_id).time_zone)
+    names = {p.provider_id: p.name for p in ctx.config.providers}
     return _answer({"appointment_type": kind, "slots": [
-        {"provider_id": s.provider_id, "starts_at": s.starts_at.isoformat(),
-         "local": s.starts_at.astimezone(zone).strftime("%a %d %b %H:%M")} for s in slots[:200]]})
+        {"provider_id": s.provider_id, "provider_name": names.get(s.provider_id, s.provider_id),
+         "starts_at": s.starts_at.isoformat()} for s in slots[:400]]})
 
 
 @staff.post("/staff/tasks/<task_id>/booking", include_in_schema=False)
 def book_for_task(task_id: PathId):
     # Validated here rather than as a route parameter: the integrators' OpenAPI document keeps out staff models.
-    body = StaffBooking.model_validate(staff.current_event.json_body or {})
+    body = StaffBooking.model_validate(_json_body())
     appointment = staff_console.book_for_task(_context(), _member(), task_id, body.provider_id, body.starts_at)
     return _answer(appointment.model_dump(mode="json"), 201)
 
@@ -139,6 +188,7 @@ def timeline(patient_id: PathId):
         "executions": [{"workflow": e.workflow, "name": e.name, "console_url": _console_url(e)}
                        for e in found.executions],
         "clinical": found.clinical,
+        "tasks": [t.model_dump(mode="json") for t in found.tasks],
         "visits": [v.model_dump(mode="json") for v in found.visits],
         "treatment_plans": [p.model_dump(mode="json") for p in found.plans]})
 
@@ -162,7 +212,7 @@ def change_appointment(patient_id: PathId, appointment_id: PathId, action: PathI
     """From the schedule: `confirmation` (the patient said so on the phone), `reschedule`, `cancel`."""
     ctx, member = _context(), _member()
     _allowed(staff_console.appointment_for, ctx, member, patient_id, appointment_id)
-    body = staff.current_event.json_body or {}
+    body = _json_body()
     if action == "confirmation":
         answer = ConfirmationAnswer.model_validate(body)
         changed = confirmation.set_by_staff(ctx, patient_id, appointment_id, ConfirmationStatus(answer.status))

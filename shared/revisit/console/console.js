@@ -65,28 +65,61 @@ async function json(path, options) {
 }
 
 // --- sign-in ------------------------------------------------------------------------------------
+async function cognito(action, body) {
+  const response = await fetch(state.config.cognito.endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}` },
+    body: JSON.stringify({ ClientId: state.config.cognito.clientId, ...body }),
+  });
+  return { ok: response.ok, answer: await response.json() };
+}
+
 async function signIn(event) {
   event.preventDefault();
   const form = event.target;
-  const { endpoint, clientId } = state.config.cognito;
-  const response = await fetch(endpoint, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-amz-json-1.1",
-               "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth" },
-    body: JSON.stringify({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: clientId,
-                           AuthParameters: { USERNAME: form.username.value, PASSWORD: form.password.value } }),
-  });
-  const answer = await response.json();
+  const username = form.username.value;
+  const { ok, answer } = await cognito("InitiateAuth", { AuthFlow: "USER_PASSWORD_AUTH",
+    AuthParameters: { USERNAME: username, PASSWORD: form.password.value } });
   form.password.value = "";
-  if (!response.ok || !answer.AuthenticationResult) {
-    message(answer.__type === "NotAuthorizedException" ? "Wrong user name or password." :
-            (answer.ChallengeName ? "This account must set a new password first: ask your administrator." :
-             "Sign-in failed: try again."));
+  await signedIn(ok, answer, username);
+}
+
+// Cognito may ask more before it signs someone in: a new password (a first sign-in), or an MFA code.
+const CHALLENGES = {
+  NEW_PASSWORD_REQUIRED: { label: "New password (12 or more characters, upper and lower case, a digit, a symbol)",
+                           type: "password", autocomplete: "new-password", field: "NEW_PASSWORD" },
+  SOFTWARE_TOKEN_MFA: { label: "Code from your authenticator app", type: "text", autocomplete: "one-time-code",
+                        field: "SOFTWARE_TOKEN_MFA_CODE" },
+};
+
+async function signedIn(ok, answer, username) {
+  if (ok && answer.AuthenticationResult) {
+    state.token = answer.AuthenticationResult.IdToken;
+    sessionStorage.setItem("revisit-token", state.token);
+    await start();
     return;
   }
-  state.token = answer.AuthenticationResult.IdToken;
-  sessionStorage.setItem("revisit-token", state.token);
-  await start();
+  const challenge = CHALLENGES[answer.ChallengeName];
+  if (ok && challenge) {
+    const input = el("input", { id: "challenge", name: "challenge", type: challenge.type, required: true,
+                                autocomplete: challenge.autocomplete });
+    const form = el("form", { id: "challenge-form", onsubmit: async (event) => {
+      event.preventDefault();
+      const next = await cognito("RespondToAuthChallenge", { ChallengeName: answer.ChallengeName, Session: answer.Session,
+        ChallengeResponses: { USERNAME: username, [challenge.field]: input.value } });
+      form.remove(); document.getElementById("sign-in-form").hidden = false;
+      await signedIn(next.ok, next.answer, username);
+    } }, el("label", { for: "challenge" }, challenge.label), input, el("button", { type: "submit" }, "Continue"));
+    document.getElementById("sign-in-form").hidden = true;
+    document.getElementById("sign-in-form").after(form);
+    message("");
+    input.focus();
+    return;
+  }
+  message(answer.__type === "NotAuthorizedException" ? "Wrong user name or password." :
+          answer.__type === "InvalidPasswordException" ? "That password is too simple: try a longer one." :
+          answer.__type === "CodeMismatchException" ? "That code is not right: try the current one." :
+          "Sign-in failed: try again.");
 }
 
 function message(text) {
@@ -103,14 +136,19 @@ function signOut(reason) {
   document.getElementById("sign-out").hidden = true;
   document.getElementById("who").textContent = "";
   document.getElementById("view").replaceChildren();
+  history.replaceState(null, "", location.pathname);  // no patient's page left for the next person
   document.getElementById("sign-in").hidden = false;
   message(reason || "");
   document.getElementById("username").focus();
 }
 
-function touched() {
-  if (state.token && Date.now() - state.lastActive > IDLE_MINUTES * 60000) signOut("You were away for a while: sign in again.");
-  state.lastActive = Date.now();
+function idle() {
+  return state.token && Date.now() - state.lastActive > IDLE_MINUTES * 60000;
+}
+
+function active() {  // a click or a key: after a long pause it signs out instead of acting
+  if (idle()) signOut("You were away for a while: sign in again.");
+  else state.lastActive = Date.now();
 }
 
 // --- navigation ---------------------------------------------------------------------------------
@@ -124,7 +162,8 @@ async function start() {
   nav.replaceChildren(...Object.keys(VIEW_LABELS).filter((v) => state.me.views.includes(v)).map((view) =>
     el("button", { type: "button", "data-view": view, onclick: () => { location.hash = view; } }, VIEW_LABELS[view])));
   nav.hidden = false;
-  if (!location.hash || location.hash === "#") location.hash = "queue"; else route();
+  state.lastActive = Date.now();
+  if (location.hash === "#queue") route(); else location.hash = "queue";  // every session starts on its queue
 }
 
 function route() {
@@ -139,6 +178,19 @@ function route() {
   (views[view] || queueView)().catch((error) => show(el("h1", {}, "Something went wrong"), el("p", { class: "notice" }, error.message)));
 }
 
+// A form's handler: what goes wrong is said on the page (a refused filter, a lost connection), not swallowed.
+function guarded(handler) {
+  return async (event) => {
+    event?.preventDefault?.();
+    try { await handler(event); } catch (error) {
+      if (!state.token) return;
+      const box = document.getElementById("form-error") || el("p", { id: "form-error", class: "notice", role: "alert" });
+      box.textContent = error.message;
+      document.getElementById("view").prepend(box);
+    }
+  };
+}
+
 function clinicPicker(id, onchange) {
   const select = el("select", { id, onchange }, state.me.clinics.map((c) => el("option", { value: c }, c)));
   return [el("label", { for: id }, "Clinic"), select];
@@ -147,49 +199,66 @@ function clinicPicker(id, onchange) {
 // --- the work queue ------------------------------------------------------------------------------
 async function queueView() {
   const clinic = document.getElementById("queue-clinic")?.value || state.me.clinic_id || state.me.clinics[0];
-  const tasks = await json(`/staff/clinics/${encodeURIComponent(clinic)}/queue`);
-  const picker = clinicPicker("queue-clinic", () => queueView());
+  const later = document.getElementById("queue-later")?.checked || false;
+  const found = await json(`/staff/clinics/${encodeURIComponent(clinic)}/queue${later ? "?later=true" : ""}`);
+  const picker = clinicPicker("queue-clinic", guarded(queueView));
   picker[1].value = clinic;
-  const rows = tasks.map((task) => el("tr", {},
+  const laterBox = el("input", { id: "queue-later", type: "checkbox", checked: later, onchange: guarded(queueView) });
+  const rows = found.tasks.map((task) => el("tr", { id: `task-${task.task_id}` },
     el("td", {}, when(task.due_at, clinic)), el("td", {}, task.priority), el("td", {}, task.title),
-    el("td", {}, task.patient_id ? el("a", { href: `#patient/${encodeURIComponent(task.patient_id)}` }, task.patient_id) : ""),
-    el("td", {}, el("button", { type: "button", onclick: (e) => callForm(task, e.target.closest("tr")) }, "Record call"))));
-  show(el("h1", {}, `Work queue: ${state.me.role.replace("_", " ")}`), el("form", { onsubmit: (e) => e.preventDefault() }, picker),
-       tasks.length ? el("table", {}, el("caption", { class: "muted" }, `${tasks.length} open tasks, the day's first`),
-         el("thead", {}, el("tr", {}, ["Due", "Priority", "Task", "Patient", ""].map((h) => el("th", { scope: "col" }, h)))),
-         el("tbody", {}, rows)) : el("p", {}, "Nothing to do: the queue is empty."));
+    el("td", {}, task.patient_id ? [el("a", { href: `#patient/${encodeURIComponent(task.patient_id)}` }, task.patient?.name || task.patient_id),
+      task.patient ? el("div", { class: "muted" }, `${task.patient.phone || "no phone"}${task.patient.phone_invalid ? " (wrong number)" : ""} · ${task.patient.language}`) : ""] : ""),
+    el("td", {}, task.recall ? `${task.recall.types.join(", ")}, due ${task.recall.due}; reached ${task.recall.attempts}×` : ""),
+    el("td", {}, task.action === "call" ? el("button", { type: "button", onclick: (e) => callForm(task, e.target.closest("tr"), clinic) }, "Record call") :
+      task.action === "done" ? el("button", { type: "button", onclick: guarded(async () => {
+        await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/done`, { method: "POST" }); await queueView(); }) }, "Done") :
+      el("span", { class: "muted" }, "on the lead's page (referral API)"))));
+  show(el("h1", {}, `Work queue: ${state.me.role.replace("_", " ")}`),
+       el("form", { onsubmit: guarded(queueView) }, picker, el("div", {}, laterBox, el("label", { for: "queue-later" }, ` also later tasks (${found.later})`))),
+       el("p", { class: "muted" }, `Times in ${found.time_zone}.`),
+       found.tasks.length ? el("table", {}, el("caption", { class: "muted" }, `${found.tasks.length} open tasks, the day's first`),
+         el("thead", {}, el("tr", {}, ["Due", "Priority", "Task", "Patient", "Due for", ""].map((h) => el("th", { scope: "col" }, h)))),
+         el("tbody", {}, rows)) : el("p", {}, later ? "Nothing to do: the queue is empty." : "Nothing due today."));
 }
 
-function callForm(task, row) {
+function callForm(task, row, clinic) {
   const id = `call-${task.task_id}`;
+  const open = document.getElementById(`${id}-form`);
+  if (open) { open.querySelector("select").focus(); return; }  // one form per task, however often it is clicked
   const result = el("select", { id: `${id}-result`, name: "result" }, CALL_RESULTS.map((r) => el("option", { value: r }, RESULT_LABELS[r])));
-  const reason = el("select", { id: `${id}-reason`, name: "reason" }, el("option", { value: "" }, "(no reason)"),
-    state.me.refusal_reasons.map((r) => el("option", { value: r }, r.replaceAll("-", " "))));
+  const reason = el("select", { id: `${id}-reason`, name: "reason", disabled: true }, el("option", { value: "" }, "(choose a reason)"),
+    state.me.refusal_reasons.map((r) => el("option", { value: r }, state.me.refusal_labels?.[r] || r.replaceAll("-", " "))));
+  result.addEventListener("change", () => { reason.disabled = result.value !== "declined"; });
   const status = el("p", { role: "status" });
-  const form = el("form", { "aria-label": `Call outcome for ${task.patient_id || task.task_id}`, onsubmit: async (event) => {
+  const save = el("button", { type: "submit", class: "primary" }, "Save");
+  const form = el("form", { id: `${id}-form`, "aria-label": `Call outcome for ${task.patient?.name || task.task_id}`, onsubmit: async (event) => {
     event.preventDefault();
-    if (result.value === "booked") { await slotsFor(task, form, status); return; }
+    status.textContent = ""; status.className = "";
+    if (result.value === "booked") { await slotsFor(task, form, status, clinic); return; }
+    save.disabled = true;
     try {
       await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/call-outcome`, { method: "POST",
-        body: JSON.stringify({ result: result.value, ...(reason.value ? { reason: reason.value } : {}) }) });
-      status.className = "ok"; status.textContent = "Recorded."; setTimeout(queueView, 800);
-    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+        body: JSON.stringify({ result: result.value, ...(reason.value && !reason.disabled ? { reason: reason.value } : {}) }) });
+      status.className = "ok"; status.textContent = "Recorded."; setTimeout(() => { if (location.hash === "#queue") queueView(); }, 800);
+    } catch (error) { save.disabled = false; status.className = "notice"; status.textContent = error.message; }
   } }, el("div", {}, el("label", { for: result.id }, "Result"), result),
-       el("div", {}, el("label", { for: reason.id }, "Reason (declined)"), reason),
-       el("button", { type: "submit", class: "primary" }, "Save"), status);
-  row.after(el("tr", {}, el("td", { colspan: "5" }, form)));
+       el("div", {}, el("label", { for: reason.id }, "Reason (declined)"), reason), save, status);
+  row.after(el("tr", {}, el("td", { colspan: "6" }, form)));
   result.focus();
 }
 
-async function slotsFor(task, form, status) {
+async function slotsFor(task, form, status, clinic) {
+  const existing = document.getElementById(`slot-${task.task_id}`);
+  if (existing) { existing.focus(); return; }
   const found = await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/slots`);
   const choice = el("select", { id: `slot-${task.task_id}`, name: "slot" }, found.slots.map((s) =>
-    el("option", { value: `${s.provider_id}|${s.starts_at}` }, `${s.local} · ${s.provider_id}`)));
+    el("option", { value: `${s.provider_id}|${s.starts_at}` }, `${when(s.starts_at, clinic)} · ${s.provider_name || s.provider_id}`)));
   const book = el("button", { type: "button", class: "primary", onclick: async () => {
     const [provider_id, starts_at] = choice.value.split("|");
     try {
       await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/booking`, { method: "POST", body: JSON.stringify({ provider_id, starts_at }) });
-      status.className = "ok"; status.textContent = "Booked, and the call recorded."; setTimeout(queueView, 800);
+      status.className = "ok"; status.textContent = "Booked, and the call recorded.";
+      setTimeout(() => { if (location.hash === "#queue") queueView(); }, 800);
     } catch (error) { status.className = "notice"; status.textContent = error.message; }
   } }, "Book this time");
   form.append(el("div", {}, el("label", { for: choice.id }, `Free times (${found.appointment_type})`), choice), book);
@@ -199,6 +268,7 @@ async function slotsFor(task, form, status) {
 // --- the recall list -----------------------------------------------------------------------------
 async function recallsView(event) {
   event?.preventDefault?.();
+  document.getElementById("form-error")?.remove();
   const form = document.getElementById("recall-filters");
   const values = form ? Object.fromEntries(new FormData(form)) : { clinic: state.me.clinic_id || state.me.clinics[0] };
   const query = new URLSearchParams(Object.entries(values).filter(([k, v]) => v && k !== "clinic"));
@@ -207,7 +277,7 @@ async function recallsView(event) {
   const picker = clinicPicker("recall-clinic", null);
   picker[1].name = "clinic"; picker[1].value = clinic;
   const field = (name, label, input) => el("div", {}, el("label", { for: `recall-${name}` }, label), input);
-  const filters = el("form", { id: "recall-filters", onsubmit: recallsView }, el("div", {}, picker),
+  const filters = el("form", { id: "recall-filters", onsubmit: guarded(recallsView) }, el("div", {}, picker),
     field("recall_type", "Recall type", el("input", { id: "recall-recall_type", name: "recall_type", value: values.recall_type || "", size: "10" })),
     field("status", "Status", el("select", { id: "recall-status", name: "status" }, ["", "Pending", "Contacted", "ManualReview"].map((s) =>
       el("option", { value: s, selected: s === (values.status || "") }, s || "any")))),
@@ -239,6 +309,7 @@ async function patientView(patientId) {
   const table = (caption, headers, rows) => rows.length ? el("table", {}, el("caption", { class: "muted" }, caption),
     el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows)) : el("p", { class: "muted" }, `${caption}: none.`);
   show(el("h1", {}, `${p.first_name} ${p.last_name} (${p.patient_id})`),
+    el("p", { class: "muted" }, `Times in ${zoneOf(p.clinic_id) || "your browser's zone"}.`),
     el("p", {}, `${p.clinic_id} · ${p.language} · ${p.phone || "no phone"} · ${p.email || "no email"} · SMS ${p.sms_consent ? "yes" : "no"}, email ${p.email_consent ? "yes" : "no"}` +
       `${p.opted_out ? " · opted out" : ""}${p.unsubscribed?.length ? ` · no ${p.unsubscribed.join(", ")} messages` : ""} · recall: ${p.recall_status || "none"}`),
     el("h2", {}, "Appointments"),
@@ -249,6 +320,10 @@ async function patientView(patientId) {
     table("Contacts", ["When", "Channel", "Step", "Outcome", "Detail", "Message id"], t.contacts.map((c) => el("tr", {},
       el("td", {}, at(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome), el("td", {}, c.detail || ""),
       el("td", {}, c.message_id || c.task_id || "")))),
+    el("h2", {}, "Staff tasks and calls"),
+    table("Staff tasks", ["Created", "Task", "Status", "Result", "Reason", "Closed"], t.tasks.map((k) => el("tr", {},
+      el("td", {}, at(k.created_at)), el("td", {}, k.kind.replaceAll("_", " ")), el("td", {}, k.status), el("td", {}, k.result || ""),
+      el("td", {}, k.reason || ""), el("td", {}, at(k.closed_at))))),
     el("h2", {}, "Recall cycles"),
     table("Recall cycles", ["Due", "For", "Status", "Opened", "Closed", "Why"], t.cycles.map((c) => el("tr", {},
       el("td", {}, c.recall_due_date), el("td", {}, c.recall_types.join(", ")), el("td", {}, c.status), el("td", {}, at(c.opened_at)),
@@ -258,8 +333,9 @@ async function patientView(patientId) {
       `${x.workflow}: ${x.name}`) : `${x.workflow}: ${x.name}`))),
     t.clinical ? [el("h2", {}, "Clinical record"),
       table("Visits", ["Visit", "Findings", "Notes"], t.visits.map((v) => el("tr", {}, el("td", {}, v.appointment_id),
-        el("td", {}, (v.findings || []).map((f) => f.finding || JSON.stringify(f)).join("; ")), el("td", {}, v.notes || "")))),
-      table("Treatment plans", ["Plan", "Status"], t.treatment_plans.map((pl) => el("tr", {}, el("td", {}, pl.plan_id || ""), el("td", {}, pl.status || ""))))] : []);
+        el("td", {}, (v.findings || []).map((f) => [f.finding, f.tooth].filter(Boolean).join(" ")).join("; ")), el("td", {}, v.note || "")))),
+      table("Treatment plans", ["Plan", "Status", "Items"], t.treatment_plans.map((pl) => el("tr", {}, el("td", {}, pl.plan_id || ""),
+        el("td", {}, pl.status || ""), el("td", {}, (pl.items || []).map((i) => i.code || i.service_code || "").join(", ")))))] : []);
 }
 
 // --- the schedule ---------------------------------------------------------------------------------
@@ -281,7 +357,8 @@ async function scheduleView(event) {
         el("td", {}, a.status === "booked" ? appointmentActions(a, clinic, found.day) : ""))))) :
       el("p", { class: "muted" }, "Nothing booked.")));
   show(el("h1", {}, `Schedule: ${clinic}, ${found.day}`),
-    el("form", { onsubmit: scheduleView }, el("div", {}, picker),
+    el("p", { class: "muted" }, `Times in ${found.time_zone}.`),
+    el("form", { onsubmit: guarded(scheduleView) }, el("div", {}, picker),
       el("div", {}, el("label", { for: "schedule-day" }, "Day"), el("input", { id: "schedule-day", type: "date", value: found.day })),
       el("button", { type: "submit", class: "primary" }, "Show")), sections);
 }
@@ -340,11 +417,11 @@ async function auditView(event) {
   const found = await json(`/staff/audit${asked ? `?day=${encodeURIComponent(asked)}` : ""}`);
   const day = found.day, views = found.views;
   show(el("h1", {}, "Audit log: who viewed which patient"),
-    el("form", { onsubmit: auditView }, el("div", {}, el("label", { for: "audit-day" }, "Day (UTC)"),
+    el("form", { onsubmit: guarded(auditView) }, el("div", {}, el("label", { for: "audit-day" }, "Day (UTC)"),
       el("input", { id: "audit-day", type: "date", value: day })), el("button", { type: "submit", class: "primary" }, "Show")),
     el("table", {}, el("caption", { class: "muted" }, `${views.length} views`),
       el("thead", {}, el("tr", {}, ["When", "Staff", "Role", "Patient", "Part"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, views.map((v) => el("tr", {}, el("td", {}, when(v.at)), el("td", {}, v.staff_id), el("td", {}, v.role),
+      el("tbody", {}, views.map((v) => el("tr", {}, el("td", {}, new Date(v.at).toLocaleString([], { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })), el("td", {}, v.staff_id), el("td", {}, v.role),
         el("td", {}, v.patient_id), el("td", {}, v.part))))));
 }
 
@@ -353,8 +430,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   state.config = await (await fetch("config.json")).json();
   document.getElementById("sign-in-form").addEventListener("submit", signIn);
   document.getElementById("sign-out").addEventListener("click", () => signOut("Signed out."));
-  for (const kind of ["click", "keydown"]) document.addEventListener(kind, touched, true);
-  setInterval(touched, 60000);
+  for (const kind of ["click", "keydown"]) document.addEventListener(kind, active, true);
+  setInterval(() => { if (idle()) signOut("You were away for a while: sign in again."); }, 30000);
   window.addEventListener("hashchange", route);
   state.token = sessionStorage.getItem("revisit-token");
   if (state.token) start().catch(() => signOut("")); else signOut("");

@@ -18,7 +18,8 @@ from revisit.models.common import Role
 from revisit.models.tenant import TenantConfig
 
 CONSOLE_CLIENT = "console"
-ALLOWED_TARGETS = {"AWSCognitoIdentityProviderService.InitiateAuth": "initiate_auth"}
+ALLOWED_TARGETS = {"AWSCognitoIdentityProviderService.InitiateAuth": "initiate_auth",
+                   "AWSCognitoIdentityProviderService.RespondToAuthChallenge": "respond_to_auth_challenge"}
 """What the console asks of Cognito; anything else is refused as cognito-idp refuses an unknown action."""
 ALLOWED_FLOWS = {"USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH"}
 
@@ -45,6 +46,7 @@ def create_staff_pool(cognito: Any, config: TenantConfig, name: str) -> StaffPoo
         AccessTokenValidity=60, RefreshTokenValidity=12, TokenValidityUnits={
             "IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"},
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]["ClientId"]
     for role in Role:
         cognito.create_group(GroupName=role.value, UserPoolId=pool_id)
@@ -86,16 +88,21 @@ def cognito_endpoint(cognito: Any, target: str | None, body: str | None) -> tupl
         request = json.loads(body or "{}")
     except ValueError:
         return 400, {"__type": "SerializationException", "message": "the body is not JSON"}
-    if not isinstance(request, dict) or request.get("AuthFlow") not in ALLOWED_FLOWS:
+    if not isinstance(request, dict):
+        return 400, {"__type": "SerializationException", "message": "the body is not a JSON object"}
+    if method == "initiate_auth" and request.get("AuthFlow") not in ALLOWED_FLOWS:
         return 400, {"__type": "InvalidParameterException", "message": "AuthFlow: USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH"}
     from botocore.exceptions import ClientError, ParamValidationError
 
     try:
-        answer = getattr(cognito, method)(**{k: v for k, v in request.items()
-                                             if k in ("AuthFlow", "AuthParameters", "ClientId")})
+        answer = getattr(cognito, method)(**{k: v for k, v in request.items() if k in (
+            "AuthFlow", "AuthParameters", "ClientId", "ChallengeName", "ChallengeResponses", "Session")})
     except ClientError as error:
         found = error.response.get("Error", {})
-        return 400, {"__type": found.get("Code", "NotAuthorizedException"), "message": found.get("Message", "")}
+        code = found.get("Code", "NotAuthorizedException")
+        if code == "UserNotFoundException":  # as the stack's client answers (PreventUserExistenceErrors)
+            return 400, {"__type": "NotAuthorizedException", "message": "Incorrect username or password."}
+        return 400, {"__type": code, "message": found.get("Message", "")}
     except ParamValidationError as error:
         return 400, {"__type": "InvalidParameterException", "message": str(error)}
     answer.pop("ResponseMetadata", None)

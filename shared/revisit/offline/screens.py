@@ -33,9 +33,12 @@ def take(out: Path, patients: int = 120, days: int = 15) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     taken: list[Path] = []
     with _serving(patients) as base, sync_playwright() as playwright:
-        _post(f"{base}/_local/clock?days=1")
-        link = _booking_link(base)
-        _post(f"{base}/_local/clock?days={days - 1}")
+        link, passed = None, 0
+        while link is None and passed < 4:  # nights pass until a recall SMS with its booking link has gone out
+            _post(f"{base}/_local/clock?days=1")
+            passed += 1
+            link = _booking_link(base)
+        _post(f"{base}/_local/clock?days={days - passed}")
         browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
 
         def shot(page, name: str) -> None:

@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
+from revisit.domain.naming import recall_task_id
 from revisit.domain.staff_access import View, may, sees_clinic
-from revisit.errors import NotAllowed, NotFound
+from revisit.errors import Conflict, NotAllowed, NotFound
 from revisit.models.entities import (
     Appointment,
     CallResult,
@@ -22,11 +23,13 @@ from revisit.models.entities import (
     RecallCycle,
     RecordView,
     StaffTask,
+    TaskKind,
+    TaskStatus,
     TreatmentPlan,
     Visit,
 )
 from revisit.models.tenant import StaffMember
-from revisit.services import booking, patient_actions
+from revisit.services import booking, intake, patient_actions
 from revisit.services.appointment_notices import execution_name as notices_execution_name
 from revisit.services.context import TenantContext
 
@@ -48,12 +51,18 @@ def require(member: StaffMember, view: View, clinic_id: str | None = None) -> No
         raise NotAllowed(f"{member.staff_id} works at {member.clinic_id}, not {clinic_id}")
 
 
+def _known(ctx: TenantContext, clinic_id: str) -> None:
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+
+
 def clinics_of(ctx: TenantContext, member: StaffMember) -> list[str]:
     return [c.clinic_id for c in ctx.config.clinics if sees_clinic(member.clinic_id, c.clinic_id)]
 
 
 def queue(ctx: TenantContext, member: StaffMember, clinic_id: str) -> list[StaffTask]:
     """The role's open tasks at the clinic, the day's first; within a day the likeliest to book first (R25)."""
+    _known(ctx, clinic_id)
     require(member, View.QUEUE, clinic_id)
     zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
     tasks = [t for t in ctx.tables.tasks.open_queue(clinic_id, member.role.value, 200)
@@ -62,13 +71,44 @@ def queue(ctx: TenantContext, member: StaffMember, clinic_id: str) -> list[Staff
                                         -(t.retention_score if t.retention_score is not None else 50), t.due_at))
 
 
-def task_for(ctx: TenantContext, member: StaffMember, task_id: str) -> StaffTask:
-    """A task the staff member may act on: their role's, at their clinic (not found otherwise)."""
+CALL_KINDS = frozenset({TaskKind.RECALL, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW, TaskKind.ADMIN_FOLLOW_UP,
+                        TaskKind.REACTIVATION_CALL})
+"""Closed with a call's outcome (booked, declined with a reason, no answer...): the recall follows it."""
+DONE_KINDS = frozenset({TaskKind.CHART_REVIEW, TaskKind.LEAD_DENTIST_REVIEW, TaskKind.PATIENT_REPLY,
+                        TaskKind.DELIVERY_CHECK, TaskKind.VISIT_INSTRUCTIONS, TaskKind.APPOINTMENT_DECLINED,
+                        *intake.DONE_KINDS})
+"""Closed as done: a review, an answer, a check. Referral tasks (assign, call) go through the lead's own
+routes, which move the lead: the console shows them and leaves them to those."""
+
+
+def task_for(ctx: TenantContext, member: StaffMember, task_id: str, *, kinds: frozenset[TaskKind] | None = None
+             ) -> StaffTask:
+    """An open task the staff member may act on: their role's, at their clinic (not found otherwise); a task
+    closed already, or of another kind than the action is for, is a conflict (nothing runs twice)."""
     task = ctx.tables.tasks.get(task_id)
     if task.role != member.role or not sees_clinic(member.clinic_id, task.clinic_id) \
             or task.assignee not in (None, member.staff_id):
         raise NotFound("task", task_id)
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(f"task {task_id} is {task.status.value} already")
+    if kinds is not None and task.kind not in kinds:
+        raise Conflict(f"a {task.kind.value} task is not closed this way")
     return task
+
+
+def record_call(ctx: TenantContext, member: StaffMember, task_id: str, result: CallResult, reason: str | None) -> None:
+    task_for(ctx, member, task_id, kinds=CALL_KINDS)
+    if result != CallResult.DECLINED:
+        reason = None  # a reason belongs to a refusal only
+    patient_actions.record_call_outcome(ctx, task_id, result, reason, member.staff_id)
+
+
+def complete(ctx: TenantContext, member: StaffMember, task_id: str) -> StaffTask:
+    task = task_for(ctx, member, task_id, kinds=DONE_KINDS)
+    if task.kind in intake.DONE_KINDS:
+        return intake.complete_task(ctx, task_id, member.staff_id)
+    ctx.tables.tasks.close(task_id, TaskStatus.DONE, clock.now(), reason=f"done by {member.staff_id}")
+    return ctx.tables.tasks.get(task_id)
 
 
 @dataclass(frozen=True)
@@ -95,6 +135,7 @@ class RecallRow:
 
 def recall_list(ctx: TenantContext, member: StaffMember, clinic_id: str, filters: RecallFilters) -> list[RecallRow]:
     """The clinic's open recall cycles (the open-cycle index: no scan), most overdue first."""
+    _known(ctx, clinic_id)
     require(member, View.RECALLS, clinic_id)
     today = clock.now().astimezone(ZoneInfo(ctx.config.clinic(clinic_id).time_zone)).date()
     rows = [_row(cycle, today) for cycle in ctx.tables.cycles.open_cycles(clinic_id)
@@ -144,7 +185,9 @@ class Timeline:
     cycles: list[RecallCycle]
     executions: list[Execution]
     clinical: bool
-    """Whether this staff member sees the clinical record (the two lists below are empty otherwise)."""
+    """Whether this staff member sees the clinical record (visits and plans are empty otherwise)."""
+    tasks: list[StaffTask] = field(default_factory=list)
+    """The recall's staff tasks and what came of them (a call's result and reason, who closed it, when)."""
     visits: list[Visit] = field(default_factory=list)
     plans: list[TreatmentPlan] = field(default_factory=list)
 
@@ -162,9 +205,17 @@ def timeline(ctx: TenantContext, member: StaffMember, patient_id: str) -> Timeli
     cycles = sorted(ctx.tables.cycles.for_patient(patient_id), key=lambda c: c.opened_at, reverse=True)
     executions = [Execution("recall", c.execution_name) for c in cycles] + [
         Execution("appointment", notices_execution_name(a)) for a in appointments]
+    tasks = []
+    for cycle in cycles:  # the recall's tasks have ids made of kind, patient and cycle (domain/naming.py)
+        for kind in (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW,
+                     TaskKind.ADMIN_FOLLOW_UP):
+            try:
+                tasks.append(ctx.tables.tasks.get(recall_task_id(kind.value, patient_id, cycle.cycle_id)))
+            except NotFound:
+                continue
     return Timeline(
         patient, appointments, sorted(ctx.tables.attempts.for_patient(patient_id), key=lambda a: a.at, reverse=True),
-        cycles, executions, clinical,
+        cycles, executions, clinical, sorted(tasks, key=lambda t: t.created_at, reverse=True),
         visits=ctx.tables.visits.visits_for(patient_id) if clinical else [],
         plans=ctx.tables.visits.plans_for(patient_id) if clinical else [])
 
@@ -180,7 +231,7 @@ def audit_day(ctx: TenantContext, member: StaffMember, day: date) -> list[Record
 
 def task_slots(ctx: TenantContext, member: StaffMember, task_id: str, days: int = 14) -> tuple[str, list]:
     """A recall call's 'booked': the free times of the patient's clinic for the visit due, from now on."""
-    task = task_for(ctx, member, task_id)
+    task = task_for(ctx, member, task_id, kinds=CALL_KINDS)
     kind = _visit_for(ctx, task)
     zone = ZoneInfo(ctx.config.clinic(task.clinic_id).time_zone)
     today = clock.now().astimezone(zone).date()
@@ -191,7 +242,7 @@ def task_slots(ctx: TenantContext, member: StaffMember, task_id: str, days: int 
 def book_for_task(ctx: TenantContext, member: StaffMember, task_id: str, provider_id: str, starts_at) -> Appointment:
     """Books the chosen time for the task's patient (the booking service's checks and slot locks; the task id
     as idempotency key, so a double click books once) and records the call as booked by this staff member."""
-    task = task_for(ctx, member, task_id)
+    task = task_for(ctx, member, task_id, kinds=CALL_KINDS)
     if task.patient_id is None:
         raise NotFound("task patient", task_id)
     booked = booking.book(ctx, booking.BookingRequest(task.patient_id, task.clinic_id, _visit_for(ctx, task),
@@ -222,6 +273,7 @@ class ProviderDay:
 def schedule(ctx: TenantContext, member: StaffMember, clinic_id: str, day: date) -> list[ProviderDay]:
     """The clinic's local day per provider (the schedule index: one query per provider), booked and cancelled
     appointments by time, each with its confirmation status (X7)."""
+    _known(ctx, clinic_id)
     require(member, View.SCHEDULE, clinic_id)
     zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
     first = datetime.combine(day, datetime.min.time(), tzinfo=zone)

@@ -27,9 +27,16 @@ class AuditRepository:
             self._table.put_item(Item=key | to_item(view)
                                  | {keys.TTL_ATTRIBUTE: int((at + KEPT).timestamp())})
 
-    def on(self, day: date, limit: int = 1000) -> list[RecordView]:
-        """A UTC day's views, oldest first."""
+    def on(self, day: date, limit: int = 10_000) -> list[RecordView]:
+        """A UTC day's views, oldest first (every page of the day's partition, up to `limit`)."""
+        items: list[dict] = []
+        start = None
         with translated_errors("record views", day.isoformat()):
-            items = self._table.query(KeyConditionExpression=Key(keys.PK).eq(keys.record_views_partition(day)),
-                                      Limit=limit)["Items"]
-        return [from_item(RecordView, item) for item in items]
+            while len(items) < limit:
+                page = self._table.query(KeyConditionExpression=Key(keys.PK).eq(keys.record_views_partition(day)),
+                                         **({"ExclusiveStartKey": start} if start else {}))
+                items += page["Items"]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+        return [from_item(RecordView, item) for item in items[:limit]]
