@@ -228,3 +228,37 @@ def test_a_first_sign_in_sets_a_new_password_through_the_consoles_cognito_endpoi
         "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": pool.client_id,
         "AuthParameters": {"USERNAME": "nobody", "PASSWORD": "x"}}))
     assert status == 400 and unknown["__type"] == "NotAuthorizedException"  # no telling which users exist
+
+
+def test_a_doctors_order_is_assigned_by_the_senior_registrar_and_called_by_the_registrar(api):
+    """F4, F6 from the console: the assign task in the senior registrar's queue, the call script's outcome."""
+    from revisit import clock
+    from revisit.models.entities import LeadStage
+
+    order = api.call("POST", "/orders", {"order_id": "ord-c1", "patient_id": "p-000001", "procedure_id": "crown-check",
+                                         "ordered_by": "Dr. Alice Moreno", "due_date": "2027-01-20"})
+    assert order.status == 201
+    lead_id = order.json()["lead_id"]
+    from revisit.offline.driver import Driver
+
+    Driver(api.stack).settle()
+    queue = as_staff(api, "boston-senior-reg", "GET", "/staff/clinics/boston/queue?later=true").json()["tasks"]
+    [assign] = [t for t in queue if t.get("lead_id") == lead_id]
+    assert assign["action"] == "assign" and assign["lead"]["procedure"] == "crown check"
+    assert {"boston-reg-1", "boston-reg-2"} <= {r["staff_id"] for r in assign["lead"]["registrars"]}
+    assert as_staff(api, "boston-reg-1", "POST", f"/staff/leads/{lead_id}/assignment",
+                    {"registrar_id": "boston-reg-1"}).status == 403  # a registrar does not assign
+    assert as_staff(api, "madrid-senior-reg", "POST", f"/staff/leads/{lead_id}/assignment",
+                    {"registrar_id": "boston-reg-1"}).status == 404  # another clinic's order
+    assigned = as_staff(api, "boston-senior-reg", "POST", f"/staff/leads/{lead_id}/assignment",
+                        {"registrar_id": "boston-reg-1"})
+    assert assigned.status == 200 and assigned.json()["assignee"] == "boston-reg-1" and "notes" not in assigned.json()
+    missing = as_staff(api, "boston-reg-1", "POST", f"/staff/leads/{lead_id}/call-outcome", {"outcome": "booked"})
+    assert missing.status == 422 and missing.json()["field"] == "starts_at"
+    slots = as_staff(api, "boston-reg-1", "GET", f"/staff/leads/{lead_id}/slots").json()
+    assert slots["appointment_type"] == "control" and slots["slots"]
+    booked = as_staff(api, "boston-reg-1", "POST", f"/staff/leads/{lead_id}/call-outcome",
+                      {"outcome": "booked", **{k: slots["slots"][0][k] for k in ("provider_id", "starts_at")}})
+    assert booked.status == 200 and booked.json()["stage"] == LeadStage.BOOKED.value
+    [appointment] = [a for a in api.ctx.tables.appointments.for_patient("p-000001") if a.appointment_type == "control"]
+    assert appointment.booked_by == "boston-reg-1" and appointment.starts_at > clock.now()

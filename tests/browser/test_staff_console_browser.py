@@ -17,9 +17,12 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `make tes
 @pytest.fixture(scope="module")
 def console():
     """`revisit serve` after two weeks of nights: the ladder has put calls in the front desk's queue."""
-    with serving(patients=120) as (port, _):
+    with serving(patients=120) as (port, token):
         base = f"http://127.0.0.1:{port}"
         assert http("POST", f"{base}/_local/clock?days=15")[0] == 200
+        order = {"order_id": "ord-b1", "patient_id": "p-000004", "procedure_id": "crown-check",
+                 "ordered_by": "Dr. Alice Moreno", "due_date": "2027-01-25"}  # a doctor's order for the registrars
+        assert http("POST", f"{base}/orders", order, {"Authorization": f"Bearer {token}"})[0] == 201
         yield base
 
 
@@ -84,6 +87,8 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
 
     page.goto(f"{console}/console/#patient/{patient_id}")
     page.get_by_role("heading", name="Messages, calls and replies").wait_for()
+    contacts = page.get_by_role("table", name="Contacts").inner_text()
+    assert "STOP" in contacts  # R24: each message as the patient received it
     tasks = page.get_by_role("table", name="Staff tasks").inner_text()
     assert "declined" in tasks and "cost" in tasks  # the call's result and reason on the patient's file
     assert page.get_by_role("heading", name="Clinical record").count() == 0  # a front desk reads no clinical notes
@@ -158,3 +163,18 @@ def test_an_administrator_reads_the_reports_as_pages_a_front_desk_cannot(browser
     front_desk.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
     assert front_desk.get_by_role("navigation", name="Views").get_by_role("button", name="Reports").count() == 0
     front_desk.close()
+
+
+def test_the_senior_registrar_assigns_a_doctors_order_from_the_queue(browser, console):
+    page = browser.new_page()
+    sign_in(page, console, "boston-senior-reg")
+    page.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    page.get_by_label(re.compile("also later tasks")).check()
+    row = page.locator("tbody tr", has_text="crown check")
+    row.get_by_role("button", name="Assign").click()
+    page.get_by_label("Registrar who calls").select_option("boston-reg-2")
+    assert accessibility_problems(page) == []
+    screenshot(page, "console-assign-order")
+    page.get_by_role("form", name=re.compile("^Assign")).get_by_role("button", name="Assign").click()
+    page.get_by_role("status").filter(has_text="Assigned.").wait_for()
+    page.close()

@@ -198,6 +198,16 @@ class StaffBooking(Body):
     starts_at: AwareDatetime
 
 
+class LeadCall(Body):
+    """The console's call script for a doctor's order (F6): booked names the time it books."""
+
+    outcome: Literal["booked", "refused", "no_answer"]
+    refusal_reason: Identifier | None = None
+    wants_contact_later: bool = False
+    provider_id: Identifier | None = None
+    starts_at: AwareDatetime | None = None
+
+
 class CycleView(BaseModel):
     """One recall cycle of the patient: when it opened, for which types, how it ended (X3: every re-surfacing
     shows here)."""

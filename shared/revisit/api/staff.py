@@ -18,10 +18,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from revisit import clock
-from revisit.api.models import CallOutcome, Cancellation, ConfirmationAnswer, Move, PathId, StaffBooking
+from revisit.api.models import (
+    CallOutcome,
+    Cancellation,
+    ConfirmationAnswer,
+    LeadCall,
+    Move,
+    PathId,
+    StaffBooking,
+)
 from revisit.domain.staff_access import View
 from revisit.errors import InvalidRequest, NotAllowed, NotFound
-from revisit.models.entities import AppointmentStatus, ConfirmationStatus, CycleStatus
+from revisit.models.entities import AppointmentStatus, ConfirmationStatus, CycleStatus, TaskKind
 from revisit.models.tenant import StaffMember
 from revisit.services import booking, confirmation, staff_console
 from revisit.services.context import TenantContext
@@ -63,9 +71,9 @@ def _answer(body: Any, status: int = 200) -> Response:
     return Response(status, "application/json", body, headers=NO_STORE)
 
 
-def _allowed(call, *args):
+def _allowed(call, *args, **kwargs):
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except NotAllowed as refused:
         raise ServiceError(403, str(refused)) from None
 
@@ -109,7 +117,16 @@ def queue(clinic_id: PathId, later: Annotated[bool, Query()] = False):
 def _task_row(ctx: TenantContext, task) -> dict:
     row = task.model_dump(mode="json") | {
         "action": "call" if task.kind in staff_console.CALL_KINDS else
-        "done" if task.kind in staff_console.DONE_KINDS else "referral"}
+        "done" if task.kind in staff_console.DONE_KINDS else
+        "assign" if task.kind == TaskKind.ASSIGN_LEAD else "lead-call" if task.kind == TaskKind.REFERRAL_CALL else "none"}
+    if task.lead_id:
+        with contextlib.suppress(NotFound):
+            lead = ctx.tables.leads.get(task.lead_id)
+            procedure = ctx.config.procedure(lead.procedure_id)
+            row["lead"] = {"procedure": procedure.labels.get(ctx.config.default_language) or lead.procedure_id,
+                           "due": lead.due_date.isoformat(), "stage": lead.stage.value, "calls_made": lead.calls_made,
+                           "registrars": [{"staff_id": m.staff_id, "name": m.name}
+                                          for m in staff_console.registrars_for(ctx, lead.clinic_id)]}
     if task.patient_id:
         with contextlib.suppress(NotFound):
             patient = ctx.tables.patients.get(task.patient_id)
@@ -156,6 +173,34 @@ def book_for_task(task_id: PathId):
     body = StaffBooking.model_validate(_json_body())
     appointment = staff_console.book_for_task(_context(), _member(), task_id, body.provider_id, body.starts_at)
     return _answer(appointment.model_dump(mode="json"), 201)
+
+
+@staff.post("/staff/leads/<lead_id>/assignment", include_in_schema=False)
+def assign_lead(lead_id: PathId):
+    registrar = _json_body().get("registrar_id")
+    if not isinstance(registrar, str) or not registrar:
+        raise InvalidRequest("registrar_id", "name the registrar who calls")
+    lead = _allowed(staff_console.assign_lead, _context(), _member(), lead_id, registrar)
+    return _answer(lead.model_dump(mode="json", exclude={"notes"}))
+
+
+@staff.get("/staff/leads/<lead_id>/slots", include_in_schema=False)
+def lead_slots(lead_id: PathId):
+    ctx = _context()
+    kind, slots = _allowed(staff_console.lead_slots, ctx, _member(), lead_id)
+    names = {p.provider_id: p.name for p in ctx.config.providers}
+    return _answer({"appointment_type": kind, "slots": [
+        {"provider_id": s.provider_id, "provider_name": names.get(s.provider_id, s.provider_id),
+         "starts_at": s.starts_at.isoformat()} for s in slots[:400]]})
+
+
+@staff.post("/staff/leads/<lead_id>/call-outcome", include_in_schema=False)
+def lead_call(lead_id: PathId):
+    body = LeadCall.model_validate(_json_body())
+    lead = _allowed(staff_console.lead_call, _context(), _member(), lead_id, body.outcome,
+                    refusal_reason=body.refusal_reason, wants_contact_later=body.wants_contact_later,
+                    provider_id=body.provider_id, starts_at=body.starts_at)
+    return _answer(lead.model_dump(mode="json", exclude={"notes"}))
 
 
 @staff.get("/staff/clinics/<clinic_id>/recalls", include_in_schema=False)

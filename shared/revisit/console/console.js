@@ -208,11 +208,13 @@ async function queueView() {
     el("td", {}, when(task.due_at, clinic)), el("td", {}, task.priority), el("td", {}, task.title),
     el("td", {}, task.patient_id ? [el("a", { href: `#patient/${encodeURIComponent(task.patient_id)}` }, task.patient?.name || task.patient_id),
       task.patient ? el("div", { class: "muted" }, `${task.patient.phone || "no phone"}${task.patient.phone_invalid ? " (wrong number)" : ""} · ${task.patient.language}`) : ""] : ""),
-    el("td", {}, task.recall ? `${task.recall.types.join(", ")}, due ${task.recall.due}; reached ${task.recall.attempts}×` : ""),
+    el("td", {}, task.recall ? `${task.recall.types.join(", ")}, due ${task.recall.due}; reached ${task.recall.attempts}×` :
+      task.lead ? `${task.lead.procedure}, by ${task.lead.due}; ${task.lead.calls_made} calls` : ""),
     el("td", {}, task.action === "call" ? el("button", { type: "button", onclick: (e) => callForm(task, e.target.closest("tr"), clinic) }, "Record call") :
       task.action === "done" ? el("button", { type: "button", onclick: guarded(async () => {
         await json(`/staff/tasks/${encodeURIComponent(task.task_id)}/done`, { method: "POST" }); await queueView(); }) }, "Done") :
-      el("span", { class: "muted" }, "on the lead's page (referral API)"))));
+      task.action === "assign" ? el("button", { type: "button", onclick: (e) => assignForm(task, e.target.closest("tr")) }, "Assign") :
+      task.action === "lead-call" ? el("button", { type: "button", onclick: (e) => leadCallForm(task, e.target.closest("tr"), clinic) }, "Record call") : "")));
   show(el("h1", {}, `Work queue: ${state.me.role.replace("_", " ")}`),
        el("form", { onsubmit: guarded(queueView) }, picker, el("div", {}, laterBox, el("label", { for: "queue-later" }, ` also later tasks (${found.later})`))),
        el("p", { class: "muted" }, `Times in ${found.time_zone}.`),
@@ -245,6 +247,57 @@ function callForm(task, row, clinic) {
        el("div", {}, el("label", { for: reason.id }, "Reason (declined)"), reason), save, status);
   row.after(el("tr", {}, el("td", { colspan: "6" }, form)));
   result.focus();
+}
+
+// --- a doctor's order (referral follow-up): the senior registrar assigns it, the registrar calls --------
+function formRow(row, id, form) {
+  row.after(el("tr", {}, el("td", { colspan: "6" }, form)));
+  form.querySelector("select, input")?.focus();
+}
+
+function assignForm(task, row) {
+  const id = `assign-${task.task_id}`;
+  if (document.getElementById(`${id}-form`)) return;
+  const who = el("select", { id: `${id}-registrar` }, task.lead.registrars.map((r) => el("option", { value: r.staff_id }, r.name)));
+  const status = el("p", { role: "status" });
+  const form = el("form", { id: `${id}-form`, "aria-label": `Assign ${task.lead.procedure}`, onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      await json(`/staff/leads/${encodeURIComponent(task.lead_id)}/assignment`, { method: "POST", body: JSON.stringify({ registrar_id: who.value }) });
+      status.className = "ok"; status.textContent = "Assigned."; setTimeout(() => { if (location.hash === "#queue") queueView(); }, 800);
+    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+  } }, el("div", {}, el("label", { for: who.id }, "Registrar who calls"), who), el("button", { type: "submit", class: "primary" }, "Assign"), status);
+  formRow(row, id, form);
+}
+
+function leadCallForm(task, row, clinic) {
+  const id = `lead-${task.task_id}`;
+  if (document.getElementById(`${id}-form`)) return;
+  const outcome = el("select", { id: `${id}-outcome` }, [["no_answer", "No answer"], ["refused", "Refused"], ["booked", "Booked"]].map(([v, l]) => el("option", { value: v }, l)));
+  const reason = el("select", { id: `${id}-reason`, disabled: true }, el("option", { value: "" }, "(choose a reason)"),
+    state.me.refusal_reasons.map((r) => el("option", { value: r }, state.me.refusal_labels?.[r] || r)));
+  const later = el("input", { id: `${id}-later`, type: "checkbox", disabled: true });
+  outcome.addEventListener("change", () => { reason.disabled = later.disabled = outcome.value !== "refused"; });
+  const status = el("p", { role: "status" });
+  const send = async (extra) => {
+    try {
+      await json(`/staff/leads/${encodeURIComponent(task.lead_id)}/call-outcome`, { method: "POST", body: JSON.stringify({
+        outcome: outcome.value, ...(outcome.value === "refused" ? { refusal_reason: reason.value || null, wants_contact_later: later.checked } : {}), ...extra }) });
+      status.className = "ok"; status.textContent = "Recorded."; setTimeout(() => { if (location.hash === "#queue") queueView(); }, 800);
+    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+  };
+  const form = el("form", { id: `${id}-form`, "aria-label": `Call about ${task.lead.procedure}`, onsubmit: async (event) => {
+    event.preventDefault();
+    if (outcome.value !== "booked") { await send({}); return; }
+    if (document.getElementById(`${id}-slot`)) return;
+    const found = await json(`/staff/leads/${encodeURIComponent(task.lead_id)}/slots`);
+    const choice = el("select", { id: `${id}-slot` }, found.slots.map((s) => el("option", { value: `${s.provider_id}|${s.starts_at}` }, `${when(s.starts_at, clinic)} · ${s.provider_name}`)));
+    form.append(el("div", {}, el("label", { for: choice.id }, `Free times (${found.appointment_type})`), choice),
+      el("button", { type: "button", class: "primary", onclick: () => { const [provider_id, starts_at] = choice.value.split("|"); send({ provider_id, starts_at }); } }, "Book this time"));
+    choice.focus();
+  } }, el("div", {}, el("label", { for: outcome.id }, "Outcome"), outcome), el("div", {}, el("label", { for: reason.id }, "Reason (refused)"), reason),
+    el("div", {}, later, el("label", { for: later.id }, " wants to be contacted later")), el("button", { type: "submit", class: "primary" }, "Save"), status);
+  formRow(row, id, form);
 }
 
 async function slotsFor(task, form, status, clinic) {
@@ -317,9 +370,9 @@ async function patientView(patientId) {
       el("td", {}, at(a.starts_at)), el("td", {}, a.appointment_type), el("td", {}, a.provider_id), el("td", {}, a.status),
       el("td", {}, a.confirmation || ""), el("td", {}, a.booked_by)))),
     el("h2", {}, "Messages, calls and replies"),
-    table("Contacts", ["When", "Channel", "Step", "Outcome", "Detail", "Message id"], t.contacts.map((c) => el("tr", {},
-      el("td", {}, at(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome), el("td", {}, c.detail || ""),
-      el("td", {}, c.message_id || c.task_id || "")))),
+    table("Contacts", ["When", "Channel", "Step", "Outcome", "Message as sent, or what happened", "Message id"], t.contacts.map((c) => el("tr", {},
+      el("td", {}, at(c.at)), el("td", {}, c.channel), el("td", {}, c.step), el("td", {}, c.outcome),
+      el("td", { class: "message" }, c.text || c.detail || ""), el("td", {}, c.message_id || c.task_id || "")))),
     el("h2", {}, "Staff tasks and calls"),
     table("Staff tasks", ["Created", "Task", "Status", "Result", "Reason", "Closed"], t.tasks.map((k) => el("tr", {},
       el("td", {}, at(k.created_at)), el("td", {}, k.kind.replaceAll("_", " ")), el("td", {}, k.status), el("td", {}, k.result || ""),

@@ -293,6 +293,8 @@ class CommunicationAttempt(Record):
     at: AwareDatetime
     language: Language | None = None
     message_id: str | None = None
+    text: str | None = None
+    """The message as sent (an SMS's text; an email's subject and text): the patient file shows it (R24)."""
     task_id: str | None = None
     sms_segments: int | None = None
     sms_encoding: str | None = None

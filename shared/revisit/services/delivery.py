@@ -36,6 +36,7 @@ from revisit.models.entities import (
     TaskPriority,
 )
 from revisit.ports import MetricsSink, SendLedger
+from revisit.services import sent_messages
 from revisit.services.context import TenantContext
 
 NOT_SENT = frozenset({AttemptOutcome.FAILED, AttemptOutcome.UNCONFIRMED})
@@ -78,7 +79,13 @@ def deliver_once(ctx: TenantContext, patient: Patient, claim: CommunicationAttem
                   f"({interrupted.at:%Y-%m-%d %H:%M} UTC) and may not have arrived",
             due_at=now + timedelta(hours=4), created_at=now))
 
-    return _send_once(ctx.tables.attempts, ctx.metrics, claim, send, check_with_patient, repeatable)
+    def sending(owned: CommunicationAttempt) -> CommunicationAttempt:
+        sent_messages.forget()
+        done = send(owned)
+        text = sent_messages.take()  # R24: the message as the patient received it, on their file
+        return done.model_copy(update={"text": text}) if text and done.channel.reaches_patient else done
+
+    return _send_once(ctx.tables.attempts, ctx.metrics, claim, sending, check_with_patient, repeatable)
 
 
 def notify_staff_once(ctx: TenantContext, kind: str, key: str, send: Callable[[], str]) -> Delivered[StaffNotice]:

@@ -15,6 +15,7 @@ from revisit.domain.sms import sms_cost, sms_country, sms_segments
 from revisit.errors import PermanentSendFailure
 from revisit.models.tenant import TenantConfig
 from revisit.ports import EmailMessage, MetricsSink, Notifier, SmsMessage, SmsSpendRepository
+from revisit.services import sent_messages
 
 SMS_SPEND_METRIC = "SmsSpendThisMonthUsd"
 """The calendar month's SMS spend so far (UTC), at list prices: the dashboard draws it under the budget."""
@@ -43,7 +44,9 @@ class PolicedNotifier:
         cost = sms_cost(country, sms_segments(message.text).segments, self._prices)
         if cost is None:
             if self._budget is None:  # nothing to keep within, and no price to add up
-                return self._inner.send_sms(message)
+                message_id = self._inner.send_sms(message)
+                sent_messages.remember(message.text)
+                return message_id
             self._metrics.count("SmsCountryRefused")
             raise PermanentSendFailure(f"no SMS price known for {country}")
         month = clock.now().strftime("%Y-%m")
@@ -57,7 +60,10 @@ class PolicedNotifier:
             self._spend.release(month, cost)
             raise
         self._metrics.gauge(SMS_SPEND_METRIC, float(spent))  # the dashboard's spend against the limit
+        sent_messages.remember(message.text)
         return message_id
 
     def send_email(self, message: EmailMessage) -> str:
-        return self._inner.send_email(message)
+        message_id = self._inner.send_email(message)
+        sent_messages.remember(f"{message.subject}\n\n{message.text}")
+        return message_id

@@ -11,14 +11,17 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
+from revisit.domain.leads import CallOutcome as LeadOutcome
 from revisit.domain.naming import recall_task_id
 from revisit.domain.staff_access import View, may, sees_clinic
-from revisit.errors import Conflict, NotAllowed, NotFound
+from revisit.errors import Conflict, InvalidRequest, NotAllowed, NotFound
+from revisit.models.common import Role
 from revisit.models.entities import (
     Appointment,
     CallResult,
     CommunicationAttempt,
     CycleStatus,
+    Lead,
     Patient,
     RecallCycle,
     RecordView,
@@ -29,7 +32,7 @@ from revisit.models.entities import (
     Visit,
 )
 from revisit.models.tenant import StaffMember
-from revisit.services import booking, intake, patient_actions
+from revisit.services import booking, intake, patient_actions, referral
 from revisit.services.appointment_notices import execution_name as notices_execution_name
 from revisit.services.context import TenantContext
 
@@ -74,11 +77,12 @@ def queue(ctx: TenantContext, member: StaffMember, clinic_id: str) -> list[Staff
 CALL_KINDS = frozenset({TaskKind.RECALL, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW, TaskKind.ADMIN_FOLLOW_UP,
                         TaskKind.REACTIVATION_CALL})
 """Closed with a call's outcome (booked, declined with a reason, no answer...): the recall follows it."""
+LEAD_KINDS = frozenset({TaskKind.ASSIGN_LEAD, TaskKind.REFERRAL_CALL})
 DONE_KINDS = frozenset({TaskKind.CHART_REVIEW, TaskKind.LEAD_DENTIST_REVIEW, TaskKind.PATIENT_REPLY,
                         TaskKind.DELIVERY_CHECK, TaskKind.VISIT_INSTRUCTIONS, TaskKind.APPOINTMENT_DECLINED,
                         *intake.DONE_KINDS})
-"""Closed as done: a review, an answer, a check. Referral tasks (assign, call) go through the lead's own
-routes, which move the lead: the console shows them and leaves them to those."""
+"""Closed as done: a review, an answer, a check. Referral tasks (assign, call) close with the lead's own
+actions (`assign_lead`, `lead_call`), which move the lead."""
 
 
 def task_for(ctx: TenantContext, member: StaffMember, task_id: str, *, kinds: frozenset[TaskKind] | None = None
@@ -310,3 +314,51 @@ def report(ctx: TenantContext, member: StaffMember, key: str) -> tuple[bytes, st
     if found is None:
         raise NotFound("report", key)
     return found
+
+
+ASSIGNERS = frozenset({Role.SENIOR_REGISTRAR, Role.OFFICE_ADMIN, Role.ADMINISTRATOR})
+CALLERS = frozenset({Role.REGISTRAR, Role.SENIOR_REGISTRAR})
+
+
+def lead_for(ctx: TenantContext, member: StaffMember, lead_id: str, roles: frozenset[Role]) -> Lead:
+    """A doctor's order the staff member works on (F4, F6): at a clinic they see, by a role that does it."""
+    lead = ctx.tables.leads.get(lead_id)
+    if not sees_clinic(member.clinic_id, lead.clinic_id):
+        raise NotFound("lead", lead_id)
+    if member.role not in roles:
+        raise NotAllowed(f"a {member.role.value} does not do that with a lead")
+    return lead
+
+
+def registrars_for(ctx: TenantContext, clinic_id: str) -> list[StaffMember]:
+    return [m for m in ctx.config.staff if m.role == Role.REGISTRAR and m.clinic_id in (None, clinic_id)]
+
+
+def assign_lead(ctx: TenantContext, member: StaffMember, lead_id: str, registrar_id: str) -> Lead:
+    lead_for(ctx, member, lead_id, ASSIGNERS)
+    return referral.assign(ctx, lead_id, registrar_id, member.staff_id)
+
+
+def lead_slots(ctx: TenantContext, member: StaffMember, lead_id: str, days: int = 14) -> tuple[str, list]:
+    """The free times for the ordered procedure's visit, up to its due date's fortnight."""
+    lead = lead_for(ctx, member, lead_id, CALLERS)
+    zone = ZoneInfo(ctx.config.clinic(lead.clinic_id).time_zone)
+    today = clock.now().astimezone(zone).date()
+    found = booking.availability(ctx, lead.clinic_id, lead.appointment_type, today, today + timedelta(days=days - 1))
+    return lead.appointment_type, [s for s in found.slots if s.starts_at > clock.now()]
+
+
+def lead_call(ctx: TenantContext, member: StaffMember, lead_id: str, outcome: str, *, refusal_reason: str | None,
+              wants_contact_later: bool, provider_id: str | None, starts_at) -> Lead:
+    """F6 from the call script: booked (the visit booked now, by this registrar), refused (a reason), no answer."""
+    lead = lead_for(ctx, member, lead_id, CALLERS)
+    appointment_id = None
+    if outcome == LeadOutcome.BOOKED:
+        if not provider_id or starts_at is None:
+            raise InvalidRequest("starts_at", "a booked call names the time it booked")
+        appointment_id = booking.book(ctx, booking.BookingRequest(lead.patient_id, lead.clinic_id, lead.appointment_type,
+                                                                  provider_id, starts_at), member.staff_id,
+                                      idempotency_key=f"lead-{lead_id}").appointment.appointment_id
+    return referral.record_call(ctx, lead_id, outcome=LeadOutcome(outcome), by=member.staff_id,
+                                refusal_reason=refusal_reason if outcome == LeadOutcome.REFUSED else None,
+                                appointment_id=appointment_id, wants_contact_later=wants_contact_later)
