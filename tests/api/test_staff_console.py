@@ -54,10 +54,10 @@ def test_wrong_password_is_refused_in_cognitos_own_words(api):
 
 
 @pytest.mark.parametrize(("staff_id", "views"), [
-    ("boston-front-desk", ["queue", "recalls", "schedule", "timeline"]),
-    ("boston-hygienist", ["clinical", "queue", "recalls", "schedule", "timeline"]),
+    ("boston-front-desk", ["campaigns", "intake", "queue", "recalls", "schedule", "timeline"]),
+    ("boston-hygienist", ["clinical", "intake", "queue", "recalls", "schedule", "timeline"]),
     ("boston-reg-1", ["queue", "schedule", "timeline"]),
-    ("chain-admin", ["audit", "queue", "recalls", "reports", "schedule", "timeline"]),
+    ("chain-admin", ["audit", "campaigns", "intake", "queue", "recalls", "reports", "schedule", "timeline"]),
 ])
 def test_each_role_is_told_its_views(api, staff_id, views):
     me = as_staff(api, staff_id, "GET", "/staff/me")
@@ -262,3 +262,18 @@ def test_a_doctors_order_is_assigned_by_the_senior_registrar_and_called_by_the_r
     assert booked.status == 200 and booked.json()["stage"] == LeadStage.BOOKED.value
     [appointment] = [a for a in api.ctx.tables.appointments.for_patient("p-000001") if a.appointment_type == "control"]
     assert appointment.booked_by == "boston-reg-1" and appointment.starts_at > clock.now()
+    timeline = as_staff(api, "boston-reg-1", "GET", "/staff/patients/p-000001/timeline").json()
+    names = {(e["workflow"], e["name"]) for e in timeline["executions"]}
+    assert ("referral", f"lead-{lead_id}") in names  # each of the patient's workflows, linked to the console
+    assert any(workflow == "appointment" for workflow, _ in names)
+
+
+def test_new_patients_and_campaigns_for_who_works_them(api):
+    """I15 and A8 in the console: a day's new patients per clinic, the campaigns' results (the demo's campaign
+    in the screenshots); each for the roles that work them."""
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/new-patients?day=2026-11-23").json() == {
+        "clinic_id": "boston", "day": "2026-11-23", "time_zone": "America/New_York", "patients": []}
+    assert as_staff(api, "boston-reg-1", "GET", "/staff/clinics/boston/new-patients").status == 403
+    assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/madrid/new-patients").status == 403
+    assert as_staff(api, "chain-admin", "GET", "/staff/campaigns").json() == []  # none started in this tenant yet
+    assert as_staff(api, "boston-hygienist", "GET", "/staff/campaigns").status == 403

@@ -36,7 +36,7 @@ def sign_in(page, base, staff_id, password=None):
 @pytest.mark.parametrize(("staff_id", "sees", "does_not_see"), [
     ("boston-front-desk", ["Work queue", "Recall list"], ["Audit log"]),
     ("boston-reg-1", ["Work queue"], ["Recall list", "Audit log"]),
-    ("chain-admin", ["Work queue", "Recall list", "Audit log"], []),
+    ("chain-admin", ["Work queue", "Recall list", "New patients", "Campaigns", "Reports", "Audit log"], []),
 ])
 def test_each_role_signs_in_and_sees_only_its_views(browser, console, staff_id, sees, does_not_see):
     page = browser.new_page()
@@ -111,6 +111,11 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
     admin = browser.new_page()
     sign_in(admin, console, "chain-admin")
     admin.get_by_role("heading", name=re.compile("^Work queue")).wait_for()
+    for view, heading in (("New patients", "^New patients: boston"), ("Campaigns", "^Reactivation campaigns")):
+        admin.get_by_role("button", name=view).click()
+        admin.get_by_role("heading", name=re.compile(heading)).wait_for()
+        assert accessibility_problems(admin) == []
+        screenshot(admin, f"console-{view.lower().replace(' ', '-')}")
     admin.get_by_role("button", name="Audit log").click()
     admin.get_by_role("heading", name=re.compile("^Audit log")).wait_for()
     audit = admin.inner_text("main")

@@ -298,6 +298,31 @@ def report(key: Annotated[str, Query(min_length=9, max_length=200, pattern=r"^re
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"})
 
 
+@staff.get("/staff/clinics/<clinic_id>/new-patients", include_in_schema=False)
+def new_patients(clinic_id: PathId, day: Annotated[date | None, Query()] = None):
+    ctx = _context()
+    if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
+        raise NotFound("clinic", clinic_id)
+    zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone)
+    day = day or clock.now().astimezone(zone).date()
+    records = _allowed(staff_console.new_patients, ctx, _member(), clinic_id, day)
+    rows = []
+    for record in records:
+        row = record.model_dump(mode="json")
+        with contextlib.suppress(NotFound):
+            patient = ctx.tables.patients.get(record.patient_id)
+            row["name"] = f"{patient.first_name} {patient.last_name}"
+        with contextlib.suppress(NotFound):
+            row["onboarding"] = ctx.tables.tasks.get(record.onboarding_task_id).status.value
+        rows.append(row)
+    return _answer({"clinic_id": clinic_id, "day": day.isoformat(), "time_zone": str(zone), "patients": rows})
+
+
+@staff.get("/staff/campaigns", include_in_schema=False)
+def campaigns():
+    return _answer(_allowed(staff_console.campaigns, _context(), _member()))
+
+
 @staff.get("/staff/audit", include_in_schema=False)
 def audit(day: Annotated[date | None, Query()] = None):
     day = day or clock.now().date()  # the one clock's day (offline, virtual time), not the browser's

@@ -10,8 +10,8 @@ const state = { config: null, token: null, me: null, lastActive: Date.now() };
 const CALL_RESULTS = ["no_answer", "call_back", "booked", "declined", "wrong_number"];
 const RESULT_LABELS = { no_answer: "No answer", call_back: "Call back later", booked: "Booked",
                         declined: "Declined", wrong_number: "Wrong number" };
-const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", schedule: "Schedule", reports: "Reports",
-                      audit: "Audit log" };
+const VIEW_LABELS = { queue: "Work queue", recalls: "Recall list", schedule: "Schedule", intake: "New patients",
+                      campaigns: "Campaigns", reports: "Reports", audit: "Audit log" };
 const REPORT_LABELS = { "recall-daily": "Recall, daily", "intake-daily": "New patients, daily",
                         "referral-monthly": "Referral follow-up, monthly", "management-monthly": "Management, monthly" };
 
@@ -173,7 +173,8 @@ function route() {
     button.toggleAttribute("aria-current", button.dataset.view === view);
     if (button.dataset.view === view) button.setAttribute("aria-current", "page");
   }
-  const views = { queue: queueView, recalls: recallsView, schedule: scheduleView, reports: reportsView, audit: auditView,
+  const views = { queue: queueView, recalls: recallsView, schedule: scheduleView, intake: intakeView,
+                  campaigns: campaignsView, reports: reportsView, audit: auditView,
                   patient: () => patientView(decodeURIComponent(id || "")) };
   (views[view] || queueView)().catch((error) => show(el("h1", {}, "Something went wrong"), el("p", { class: "notice" }, error.message)));
 }
@@ -442,6 +443,38 @@ function appointmentActions(a, clinic, day) {
   } }, "Cancel");
   box.append(confirm, move, cancel, status);
   return box;
+}
+
+// --- new patients (I15) and reactivation campaigns (A8) -------------------------------------------------
+async function intakeView(event) {
+  event?.preventDefault?.();
+  const clinic = document.getElementById("intake-clinic")?.value || state.me.clinic_id || state.me.clinics[0];
+  const asked = document.getElementById("intake-day")?.value;
+  const found = await json(`/staff/clinics/${encodeURIComponent(clinic)}/new-patients${asked ? `?day=${asked}` : ""}`);
+  const picker = clinicPicker("intake-clinic", null);
+  picker[1].value = clinic;
+  show(el("h1", {}, `New patients: ${clinic}, ${found.day}`),
+    el("form", { onsubmit: guarded(intakeView) }, el("div", {}, picker),
+      el("div", {}, el("label", { for: "intake-day" }, "Day"), el("input", { id: "intake-day", type: "date", value: found.day })),
+      el("button", { type: "submit", class: "primary" }, "Show")),
+    found.patients.length ? el("table", {}, el("caption", { class: "muted" }, `${found.patients.length} new patients, first visits in ${found.time_zone}`),
+      el("thead", {}, el("tr", {}, ["Patient", "First visit", "Visit", "Data missing", "Onboarding"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, found.patients.map((p) => el("tr", {},
+        el("td", {}, el("a", { href: `#patient/${encodeURIComponent(p.patient_id)}` }, p.name || p.patient_id)),
+        el("td", {}, when(p.starts_at, clinic)), el("td", {}, p.appointment_type), el("td", {}, (p.missing || []).join(", ") || "none"),
+        el("td", {}, p.onboarding || ""))))) : el("p", { class: "muted" }, "No new patients that day."));
+}
+
+async function campaignsView() {
+  const found = await json("/staff/campaigns");
+  show(el("h1", {}, "Reactivation campaigns"),
+    found.length ? el("table", {}, el("caption", { class: "muted" }, "Goal against patients recovered"),
+      el("thead", {}, el("tr", {}, ["Campaign", "Status", "Goal", "Targeted", "Recovered", "Answered", "Never reached", "By link"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, found.map((c) => el("tr", {}, el("td", {}, c.name), el("td", {}, c.status),
+        el("td", {}, `${c.goal.patients} by ${c.goal.by}`), el("td", {}, String(c.targeted)), el("td", {}, String(c.recovered)),
+        el("td", {}, String(c.outcomes?.responded ?? "")), el("td", {}, String(c.outcomes?.never_reached ?? "")),
+        el("td", {}, Object.entries(c.responses_by_link || {}).map(([k, v]) => `${k} ${v}`).join(", ")))))) :
+      el("p", { class: "muted" }, "No campaigns yet."));
 }
 
 // --- the reports ----------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ class View(StrEnum):
     """A patient's clinical record: visit notes, findings, treatment plans."""
     SCHEDULE = "schedule"
     """The clinic's day per provider, with each appointment's confirmation (X7): confirm, move, cancel."""
+    INTAKE = "intake"
+    """A day's new patients and their onboarding (I15)."""
+    CAMPAIGNS = "campaigns"
+    """Reactivation campaigns and their results (A8)."""
     REPORTS = "reports"
     """The daily and monthly reports (recall, intake, referral, management), as pages."""
     AUDIT = "audit"
@@ -27,13 +31,14 @@ class View(StrEnum):
 
 
 VIEWS: dict[Role, frozenset[View]] = {
-    Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE}),
-    Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE}),
+    Role.FRONT_DESK: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.INTAKE, View.CAMPAIGNS}),
+    Role.HYGIENIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE, View.INTAKE}),
     Role.LEAD_DENTIST: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.CLINICAL, View.SCHEDULE,
                                 View.REPORTS}),
-    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.REPORTS, View.AUDIT}),
-    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.REPORTS,
-                                 View.AUDIT}),
+    Role.OFFICE_ADMIN: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.INTAKE, View.CAMPAIGNS,
+                                View.REPORTS, View.AUDIT}),
+    Role.ADMINISTRATOR: frozenset({View.QUEUE, View.RECALLS, View.TIMELINE, View.SCHEDULE, View.INTAKE,
+                                 View.CAMPAIGNS, View.REPORTS, View.AUDIT}),
     Role.SENIOR_REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE, View.REPORTS}),
     Role.REGISTRAR: frozenset({View.QUEUE, View.TIMELINE, View.SCHEDULE}),
 }

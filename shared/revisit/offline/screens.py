@@ -91,6 +91,10 @@ def take(out: Path, patients: int = 120, days: int = 15) -> list[Path]:
             admin.locator("ul.reports button").first.click()
             admin.frame_locator("iframe#report").locator("h1").first.wait_for()
         shot(admin, "console-admin-reports")
+        for view, heading in (("intake", "^New patients"), ("campaigns", "^Reactivation campaigns")):
+            admin.goto(f"{base}/console/#{view}")
+            admin.get_by_role("heading", name=re.compile(heading)).wait_for()
+            shot(admin, f"console-admin-{view}")
         admin.goto(f"{base}/console/#audit")
         admin.get_by_role("heading", name=re.compile("^Audit log")).wait_for()
         shot(admin, "console-admin-audit-log")

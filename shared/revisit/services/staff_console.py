@@ -18,9 +18,11 @@ from revisit.errors import Conflict, InvalidRequest, NotAllowed, NotFound
 from revisit.models.common import Role
 from revisit.models.entities import (
     Appointment,
+    AppointmentStatus,
     CallResult,
     CommunicationAttempt,
     CycleStatus,
+    IntakeRecord,
     Lead,
     Patient,
     RecallCycle,
@@ -32,7 +34,7 @@ from revisit.models.entities import (
     Visit,
 )
 from revisit.models.tenant import StaffMember
-from revisit.services import booking, intake, patient_actions, referral
+from revisit.services import booking, intake, patient_actions, reactivation, referral, visit
 from revisit.services.appointment_notices import execution_name as notices_execution_name
 from revisit.services.context import TenantContext
 
@@ -207,8 +209,7 @@ def timeline(ctx: TenantContext, member: StaffMember, patient_id: str) -> Timeli
                                        at=clock.now(), part="clinical" if clinical else "timeline"))
     appointments = sorted(ctx.tables.appointments.for_patient(patient_id), key=lambda a: a.starts_at, reverse=True)
     cycles = sorted(ctx.tables.cycles.for_patient(patient_id), key=lambda c: c.opened_at, reverse=True)
-    executions = [Execution("recall", c.execution_name) for c in cycles] + [
-        Execution("appointment", notices_execution_name(a)) for a in appointments]
+    executions = _executions(ctx, patient_id, cycles, appointments)
     tasks = []
     for cycle in cycles:  # the recall's tasks have ids made of kind, patient and cycle (domain/naming.py)
         for kind in (TaskKind.RECALL, TaskKind.CHART_REVIEW, TaskKind.RECALL_CALL, TaskKind.MANUAL_REVIEW,
@@ -222,6 +223,24 @@ def timeline(ctx: TenantContext, member: StaffMember, patient_id: str) -> Timeli
         cycles, executions, clinical, sorted(tasks, key=lambda t: t.created_at, reverse=True),
         visits=ctx.tables.visits.visits_for(patient_id) if clinical else [],
         plans=ctx.tables.visits.plans_for(patient_id) if clinical else [])
+
+
+FOLLOW_UP_PURPOSE = {AppointmentStatus.CANCELLED: "cancelled", AppointmentStatus.NO_SHOW: "missed"}
+
+
+def _executions(ctx: TenantContext, patient_id: str, cycles: list[RecallCycle],
+                appointments: list[Appointment]) -> list[Execution]:
+    """The patient's executions by their deterministic names: each recall cycle; each appointment's notices
+    (and the follow-up a cancel or no-show sent); each completed visit's close-out; each doctor's order."""
+    found = [Execution("recall", c.execution_name) for c in cycles]
+    for appointment in appointments:
+        found.append(Execution("appointment", notices_execution_name(appointment)))
+        if appointment.status in FOLLOW_UP_PURPOSE:
+            found.append(Execution("appointment", notices_execution_name(appointment, FOLLOW_UP_PURPOSE[appointment.status])))
+        if appointment.status == AppointmentStatus.COMPLETED:
+            found.append(Execution("visit", visit.execution_name(appointment.appointment_id)))
+    found += [Execution("referral", referral.execution_name(lead.lead_id)) for lead in ctx.tables.leads.for_patient(patient_id)]
+    return found
 
 
 def audit_day(ctx: TenantContext, member: StaffMember, day: date) -> list[RecordView]:
@@ -362,3 +381,16 @@ def lead_call(ctx: TenantContext, member: StaffMember, lead_id: str, outcome: st
     return referral.record_call(ctx, lead_id, outcome=LeadOutcome(outcome), by=member.staff_id,
                                 refusal_reason=refusal_reason if outcome == LeadOutcome.REFUSED else None,
                                 appointment_id=appointment_id, wants_contact_later=wants_contact_later)
+
+
+def new_patients(ctx: TenantContext, member: StaffMember, clinic_id: str, day: date) -> list[IntakeRecord]:
+    """I15: the clinic's new patients of a day (by their first booking) and what their onboarding still needs."""
+    _known(ctx, clinic_id)
+    require(member, View.INTAKE, clinic_id)
+    return ctx.tables.visits.intakes_on(clinic_id, day)
+
+
+def campaigns(ctx: TenantContext, member: StaffMember) -> list[dict]:
+    """A8: every reactivation campaign with its results (goal against recovered, responses by link...)."""
+    require(member, View.CAMPAIGNS)
+    return [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()]
