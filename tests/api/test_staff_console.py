@@ -277,3 +277,19 @@ def test_new_patients_and_campaigns_for_who_works_them(api):
     assert as_staff(api, "boston-front-desk", "GET", "/staff/clinics/madrid/new-patients").status == 403
     assert as_staff(api, "chain-admin", "GET", "/staff/campaigns").json() == []  # none started in this tenant yet
     assert as_staff(api, "boston-hygienist", "GET", "/staff/campaigns").status == 403
+
+
+def test_a_visit_booked_from_the_schedule_goes_through_the_booking_service_once(api):
+    free = as_staff(api, "boston-front-desk", "GET", "/staff/clinics/boston/availability?appointment_type=recall&day=2026-12-03")
+    slot = free.json()[0]
+    body = {"patient_id": "p-000001", "clinic_id": "boston", "appointment_type": "recall", **slot}
+    token = sign_in(api, "boston-front-desk")
+    headers = {"Authorization": token, "Idempotency-Key": "schedule-1"}
+    first = api.gateway.request("POST", "/staff/appointments", body, headers)
+    again = api.gateway.request("POST", "/staff/appointments", body, headers)  # a double click
+    assert first.status == 201 and first.json()["booked_by"] == "boston-front-desk"
+    assert again.json()["appointment_id"] == first.json()["appointment_id"]
+    assert len(api.ctx.tables.appointments.for_patient("p-000001")) == 1
+    assert as_staff(api, "madrid-reg-1", "POST", "/staff/appointments", body).status == 403
+    taken = as_staff(api, "boston-front-desk", "POST", "/staff/appointments", body | {"patient_id": "p-000001"})
+    assert taken.status == 409

@@ -102,6 +102,20 @@ def test_the_front_desk_records_a_call_from_its_queue_and_the_record_view_is_aud
 
     page.get_by_role("button", name="Schedule").click()
     page.get_by_role("heading", name=re.compile("^Schedule: boston")).wait_for()
+    day = page.get_by_label("Day").input_value()
+    tomorrow = (__import__("datetime").date.fromisoformat(day) + __import__("datetime").timedelta(days=1)).isoformat()
+    page.get_by_label("Day").fill(tomorrow)
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("heading", name=re.compile(f"^Schedule: boston, {tomorrow}")).wait_for()
+    page.get_by_text("Book a visit this day").click()
+    page.get_by_label("Patient id").fill(patient_id)
+    page.get_by_role("button", name="Find free times").click()
+    for _ in range(50):
+        if page.get_by_label("Time").is_enabled():
+            break
+        page.wait_for_timeout(100)
+    page.get_by_role("form", name="Book a visit").get_by_role("button", name="Book").click()
+    page.locator("td", has_text=patient_id).first.wait_for()  # on the provider's day now
     screenshot(page, "console-schedule")
     assert page.get_by_role("heading", name="Jordan Lee RDH").count() == 1  # a section per provider
     assert accessibility_problems(page) == []

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from revisit import clock
@@ -24,6 +24,7 @@ from revisit.api.models import (
     ConfirmationAnswer,
     LeadCall,
     Move,
+    NewBooking,
     PathId,
     StaffBooking,
 )
@@ -272,6 +273,14 @@ def change_appointment(patient_id: PathId, appointment_id: PathId, action: PathI
     else:
         raise NotFound("action", action)
     return _answer(changed.model_dump(mode="json"))
+
+
+@staff.post("/staff/appointments", include_in_schema=False)
+def book_visit(idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None):
+    body = NewBooking.model_validate(_json_body())
+    appointment = _allowed(staff_console.book_visit, _context(), _member(),
+                           booking.BookingRequest(**body.model_dump()), idempotency_key)
+    return _answer(appointment.model_dump(mode="json"), 201)
 
 
 @staff.get("/staff/clinics/<clinic_id>/availability", include_in_schema=False)

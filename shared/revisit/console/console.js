@@ -51,7 +51,8 @@ function clock(iso, clinic) {
 async function api(path, options = {}) {
   const response = await fetch(state.config.apiBase + path, {
     ...options,
-    headers: { Authorization: state.token, ...(options.body ? { "Content-Type": "application/json" } : {}) },
+    headers: { Authorization: state.token, ...(options.body ? { "Content-Type": "application/json" } : {}),
+               ...(options.idempotency ? { "Idempotency-Key": options.idempotency } : {}) },
   });
   if (response.status === 401) { signOut("Your session has ended: sign in again."); throw new Error("signed out"); }
   return response;
@@ -414,7 +415,35 @@ async function scheduleView(event) {
     el("p", { class: "muted" }, `Times in ${found.time_zone}.`),
     el("form", { onsubmit: guarded(scheduleView) }, el("div", {}, picker),
       el("div", {}, el("label", { for: "schedule-day" }, "Day"), el("input", { id: "schedule-day", type: "date", value: found.day })),
-      el("button", { type: "submit", class: "primary" }, "Show")), sections);
+      el("button", { type: "submit", class: "primary" }, "Show")), bookingForm(clinic, found.day), sections);
+}
+
+// A visit booked from the schedule: the patient's id (from their file or the caller), the visit, a free time.
+function bookingForm(clinic, day) {
+  const patient = el("input", { id: "book-patient", name: "patient", required: true, size: "12", autocomplete: "off" });
+  const kind = el("select", { id: "book-type" }, (state.me.appointment_types || []).map((t) => el("option", { value: t }, t)));
+  const times = el("select", { id: "book-time", disabled: true }, el("option", { value: "" }, "(find times first)"));
+  const status = el("span", { role: "status" });
+  const find = el("button", { type: "button", onclick: guarded(async () => {
+    const free = await json(`/staff/clinics/${encodeURIComponent(clinic)}/availability?appointment_type=${encodeURIComponent(kind.value)}&day=${day}`);
+    times.replaceChildren(...(free.length ? free.map((t) => el("option", { value: `${t.provider_id}|${t.starts_at}` }, `${clock(t.starts_at, clinic)} · ${t.provider_id}`)) :
+      [el("option", { value: "" }, "no free time this day")]));
+    times.disabled = !free.length;
+    times.focus();
+  }) }, "Find free times");
+  const key = `schedule-${Date.now()}`;  // one booking per form, however often Book is clicked
+  const form = el("form", { id: "book-form", "aria-label": "Book a visit", onsubmit: async (event) => {
+    event.preventDefault();
+    if (!times.value) { status.className = "notice"; status.textContent = "Choose a time first."; return; }
+    const [provider_id, starts_at] = times.value.split("|");
+    try {
+      await json("/staff/appointments", { method: "POST", headers: {}, body: JSON.stringify({ patient_id: patient.value.trim(),
+        clinic_id: clinic, appointment_type: kind.value, provider_id, starts_at }), idempotency: key });
+      await scheduleView();
+    } catch (error) { status.className = "notice"; status.textContent = error.message; }
+  } }, el("div", {}, el("label", { for: patient.id }, "Patient id"), patient), el("div", {}, el("label", { for: kind.id }, "Visit"), kind),
+    find, el("div", {}, el("label", { for: times.id }, "Time"), times), el("button", { type: "submit", class: "primary" }, "Book"), status);
+  return el("details", {}, el("summary", {}, "Book a visit this day"), form);
 }
 
 function appointmentActions(a, clinic, day) {

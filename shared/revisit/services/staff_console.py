@@ -394,3 +394,11 @@ def campaigns(ctx: TenantContext, member: StaffMember) -> list[dict]:
     """A8: every reactivation campaign with its results (goal against recovered, responses by link...)."""
     require(member, View.CAMPAIGNS)
     return [reactivation.results(ctx, c.campaign_id) for c in ctx.tables.campaigns.all()]
+
+
+def book_visit(ctx: TenantContext, member: StaffMember, request: booking.BookingRequest, key: str | None) -> Appointment:
+    """From the schedule: a visit for a patient of the clinic, booked by this staff member through the booking
+    service (its checks and slot locks; `key` makes a double click book once)."""
+    _known(ctx, request.clinic_id)
+    require(member, View.SCHEDULE, request.clinic_id)
+    return booking.book(ctx, request, member.staff_id, idempotency_key=key).appointment
