@@ -36,6 +36,8 @@ def sign_in(page, base, staff_id, password=None):
 @pytest.mark.parametrize(("staff_id", "sees", "does_not_see"), [
     ("boston-front-desk", ["Work queue", "Recall list"], ["Audit log"]),
     ("boston-reg-1", ["Work queue"], ["Recall list", "Audit log"]),
+    ("boston-lead", ["Work queue", "Recall list", "Reports"], ["Audit log", "Campaigns"]),
+    ("boston-hygienist", ["Work queue", "Recall list", "New patients"], ["Audit log", "Reports"]),
     ("chain-admin", ["Work queue", "Recall list", "New patients", "Campaigns", "Reports", "Audit log"], []),
 ])
 def test_each_role_signs_in_and_sees_only_its_views(browser, console, staff_id, sees, does_not_see):

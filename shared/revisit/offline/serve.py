@@ -152,8 +152,9 @@ def serve(tenant_file: Path, start: datetime, port: int, patients: int, ready=pr
 
 
 def _console_users(config) -> list:
-    """One demo user per role the console shows something different to."""
-    wanted = ("boston-front-desk", "boston-hygienist", "boston-reg-1", "chain-admin")
+    """One demo user per role the console shows something different to (every user of the tenant file signs in
+    the same way: `Revisit-<staff_id>-2026`)."""
+    wanted = ("boston-front-desk", "boston-hygienist", "boston-lead", "boston-senior-reg", "boston-reg-1", "chain-admin")
     return [m for m in config.staff if m.staff_id in wanted]
 
 
