@@ -68,8 +68,8 @@ class Api(Construct):
             Acknowledgment(id="AwsSolutions::AwsSolutions-APIG4", reason="GET /health is the liveness probe: it "
                            "answers {\"status\": \"ok\"} and reads nothing; every other route has the authorizer."),
             Acknowledgment(id="AwsSolutions::AwsSolutions-COG4", reason="No authorization on the liveness probe."))
-        # A patient's one-click unsubscribe (RFC 8058): the signed link is the credential, checked by the
-        # API function with kms:VerifyMac; GET shows a page and changes nothing, POST unsubscribes.
+        # A patient's one-click unsubscribe (RFC 8058): the link's unguessable id is the credential (the API
+        # function finds it in the table); GET shows a page and changes nothing, POST unsubscribes.
         link = self.rest_api.root.add_resource("unsubscribe").add_resource("{token}")
         for method in ("GET", "POST"):
             Validations.of(link.add_method(method, authorization_type=apigateway.AuthorizationType.NONE,

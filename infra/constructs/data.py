@@ -25,8 +25,8 @@ class Data(Construct):
         region = Stack.of(self).region
         self.key = kms.Key(self, "DataKey", enable_key_rotation=True, alias=f"alias/{topology.resource_name(tenant_id)}",
                            removal_policy=RemovalPolicy.RETAIN)
-        # Signs the links patients click (one-click unsubscribe): an HMAC key, used only through
-        # kms:GenerateMac and kms:VerifyMac, granted per function. KMS cannot rotate HMAC keys.
+        # Makes the ids of the links patients click (unsubscribe, self-booking, appointment pages): an HMAC key,
+        # used only through kms:GenerateMac by the functions that send them. KMS cannot rotate HMAC keys.
         self.links_key = kms.Key(self, "LinksKey", key_spec=kms.KeySpec.HMAC_256,
                                  key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC, enable_key_rotation=False,
                                  alias=f"alias/{topology.resource_name(tenant_id, 'links')}",

@@ -77,7 +77,7 @@ class Workflows(Construct):
                 if messaging.configuration_set:
                     function.add_environment("SES_CONFIGURATION_SET", messaging.configuration_set)
             if needs.links != LinkUse.NONE:
-                links_key.grant(role, "kms:GenerateMac" if needs.links == LinkUse.SIGN else "kms:VerifyMac")
+                links_key.grant(role, "kms:GenerateMac")
                 function.add_environment(topology.LINKS_ENVIRONMENT[0], links_key.key_id)
             if needs.events:
                 bus.grant_put_events_to(function)

@@ -219,6 +219,14 @@ class BookingLinkRepository(Protocol):
         ...
 
 
+class UnsubscribeLinkRepository(Protocol):
+    def save(self, link_id: str, patient_id: str, kind: str) -> None: ...
+
+    def target(self, link_id: str) -> tuple[str, str] | None:
+        """(patient id, kind), or None for an id no email carried."""
+        ...
+
+
 class AuditRepository(Protocol):
     def record(self, view: RecordView) -> None: ...
 
@@ -376,6 +384,7 @@ class Repositories(Protocol):
     campaigns: CampaignRepository
     visits: VisitRepository
     booking_links: BookingLinkRepository
+    unsubscribe_links: UnsubscribeLinkRepository
     audit: AuditRepository
 
 

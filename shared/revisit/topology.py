@@ -33,11 +33,11 @@ List-Unsubscribe headers (authorized as ses:SendRawEmail)."""
 
 
 class LinkUse(StrEnum):
-    """What a function does with the links patients click (an email's one-click unsubscribe)."""
+    """What a function does with the links patients click (unsubscribe, self-booking, an appointment's page):
+    SIGN makes their ids (kms:GenerateMac). The API finds a link by its id, with no KMS call."""
 
     NONE = "none"
     SIGN = "sign"
-    VERIFY = "verify"
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Function:
     """Invoked asynchronously (by SNS): what still fails after Lambda's retries goes to its failure queue
     (encrypted, alarmed), never dropped."""
     links: LinkUse = LinkUse.NONE
-    """Signs patients' links (kms:GenerateMac on the links key) or checks them (kms:VerifyMac)."""
+    """Makes the ids of the links it sends patients (kms:GenerateMac on the links key)."""
     answers_tasks: bool = False
     """Answers task tokens the workflows wait on (states:SendTaskSuccess, which IAM grants on "*" only)."""
     consumes: tuple[str, ...] = ()
@@ -346,7 +346,7 @@ TOPOLOGY = Topology(
                INTAKE, VISIT, DAILY_REPORTS),
     entry_points=(
         Function("api", table=(GET, BATCH_GET, QUERY, PUT, UPDATE, DELETE), events=True, reads_reports=True,
-                 starts=("appointment", "referral", "campaign", "visit"), stops=("appointment",), answers_tasks=True, links=LinkUse.VERIFY,
+                 starts=("appointment", "referral", "campaign", "visit"), stops=("appointment",), answers_tasks=True,
                  templates=("unsubscribe_page", "self_booking_page", "lead_comment")),
         Function("api_authorizer", table=(GET,)),
         Function("inbound_sms", table=(GET, QUERY, PUT, UPDATE), sms=True, invoked_async=True,

@@ -158,6 +158,11 @@ def record_views_partition(day: date) -> str:
     return f"AUDIT#{day.isoformat()}"
 
 
+def unsubscribe_link(link_id: str) -> dict[str, str]:
+    """An email's one-click unsubscribe link (X5): its id is all the URL carries."""
+    return {PK: f"UNSUB#{link_id}", SK: "UNSUB"}
+
+
 def booking_link(link_id: str) -> dict[str, str]:
     """A patient's self-booking link (X11): found by its id, the only thing its URL carries."""
     return {PK: f"LINK#{link_id}", SK: "LINK"}

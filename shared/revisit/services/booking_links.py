@@ -52,6 +52,11 @@ def appointment_url(ctx: TenantContext, appointment: Appointment) -> str | None:
     return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
 
 
+def link_id_for(ctx: TenantContext, subject: str) -> str:
+    """120 bits of the tenant key's HMAC of what the link is for: the same for the same subject, unguessable."""
+    return _link_id(ctx, subject)
+
+
 def _link_id(ctx: TenantContext, subject: str) -> str:
     assert ctx.links is not None
     return base64.urlsafe_b64encode(ctx.links.sign(subject.encode())[:LINK_ID_BYTES]).decode()

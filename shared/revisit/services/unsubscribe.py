@@ -1,18 +1,17 @@
-"""One-click unsubscribe (X5, RFC 8058): recall and marketing emails carry a signed link to the patient's
+"""One-click unsubscribe (X5, RFC 8058): recall and marketing emails carry an unguessable link to the patient's
 own refusal of that kind of message. Opening the link shows a page and changes nothing (mail scanners
 open links); a POST to it (the mail client's one-click, or the page's button) records the refusal once, on
 the patient's record and in their communication log."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
 from revisit import clock
 from revisit.errors import NotFound
 from revisit.models.common import Channel, MessageKind
 from revisit.models.entities import AttemptOutcome, CommunicationAttempt, Patient
+from revisit.services.booking_links import link_id_for, link_id_from
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 from revisit.services.replies import INBOUND
@@ -31,28 +30,26 @@ class UnsubscribeLink:
 
 
 def unsubscribe_url(ctx: TenantContext, patient_id: str, kind: MessageKind) -> str | None:
-    """None where the function has no signer or the tenant no public address (then no link is offered)."""
+    """None where the function has no signer or the tenant no public address (then no link is offered). The
+    URL carries only the link's id (120 bits of the tenant key's HMAC): no patient id, even encoded."""
     if ctx.links is None or not ctx.public_url:
         return None
-    message = f"{patient_id}/{kind.value}".encode()
-    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{_b64(message)}.{_b64(ctx.links.sign(message))}"
+    link_id = link_id_for(ctx, f"unsubscribe/{patient_id}/{kind.value}")
+    ctx.tables.unsubscribe_links.save(link_id, patient_id, kind.value)
+    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
 
 
 def read_link(ctx: TenantContext, token: str) -> UnsubscribeLink:
-    """The patient and kind a token names; NotFound for anything not signed by the tenant's key."""
+    """The patient and kind a link names; NotFound for anything no email carried."""
     unknown = NotFound("link", "-")
-    try:
-        encoded, signature = token.split(".", 1)
-        message, mac = _unb64(encoded), _unb64(signature)
-        patient_id, kind = message.decode().split("/", 1)
-        kind = MessageKind(kind)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise unknown from None
-    if ctx.links is None or not ctx.links.verify(message, mac):
+    link_id = link_id_from(token)
+    target = ctx.tables.unsubscribe_links.target(link_id) if link_id else None
+    if target is None:
         raise unknown
+    patient_id, kind = target
     try:
-        return UnsubscribeLink(ctx.tables.patients.get(patient_id), kind)
-    except NotFound:
+        return UnsubscribeLink(ctx.tables.patients.get(patient_id), MessageKind(kind))
+    except (NotFound, ValueError):
         raise unknown from None
 
 
@@ -69,11 +66,3 @@ def unsubscribe(ctx: TenantContext, token: str) -> UnsubscribeLink:
         channel=Channel.EMAIL, outcome=AttemptOutcome.RECEIVED, at=now, language=patient.language,
         detail=f"one-click unsubscribe: no more {link.kind.value} messages"))
     return UnsubscribeLink(patient, link.kind)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from revisit.adapters.dynamo.appointments import AppointmentRepository
 from revisit.adapters.dynamo.attempts import AttemptRepository
 from revisit.adapters.dynamo.audit import AuditRepository
-from revisit.adapters.dynamo.booking_links import BookingLinkRepository
+from revisit.adapters.dynamo.booking_links import BookingLinkRepository, UnsubscribeLinkRepository
 from revisit.adapters.dynamo.campaigns import CampaignRepository
 from revisit.adapters.dynamo.credentials import CredentialRepository
 from revisit.adapters.dynamo.daily_counts import DailyCountRepository
@@ -43,4 +43,5 @@ class TenantTables:
         self.campaigns = CampaignRepository(table)
         self.visits = VisitRepository(table)
         self.booking_links = BookingLinkRepository(table)
+        self.unsubscribe_links = UnsubscribeLinkRepository(table)
         self.audit = AuditRepository(table)

@@ -56,3 +56,21 @@ class BookingLinkRepository:
         except Conflict:
             return False
         return True
+
+
+class UnsubscribeLinkRepository:
+    """The one-click unsubscribe links (X5): an id, the patient and the kind of message it refuses. Kept as
+    long as the patient's record: an old email's link must still work (RFC 8058)."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def save(self, link_id: str, patient_id: str, kind: str) -> None:
+        with translated_errors("unsubscribe link", link_id):
+            self._table.put_item(Item=keys.unsubscribe_link(link_id) | {"patient_id": patient_id, "kind": kind})
+
+    def target(self, link_id: str) -> tuple[str, str] | None:
+        """(patient id, kind), or None for an id no email carried."""
+        with translated_errors("unsubscribe link", link_id):
+            item = self._table.get_item(Key=keys.unsubscribe_link(link_id), ConsistentRead=True).get("Item")
+        return (item["patient_id"], item["kind"]) if item else None
