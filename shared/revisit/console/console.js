@@ -509,13 +509,25 @@ async function campaignsView() {
 // --- the reports ----------------------------------------------------------------------------------
 async function reportsView() {
   const kinds = await json("/staff/reports");
-  const frame = el("iframe", { id: "report", title: "Report", sandbox: "", hidden: true });
+  const frame = el("section", { id: "report", "aria-label": "Report", hidden: true });
   const open = async (key) => {
     const response = await api(`/staff/report?key=${encodeURIComponent(key)}`);
     if (!response.ok) return;
-    frame.srcdoc = await response.text();  // sandboxed: the report's own styles, no script, no navigation
+    // The report (a page the scheduled job wrote, its data escaped) in a shadow root of its own: its styles
+    // as constructed sheets (the console's CSP keeps inline <style> out), no script runs (the CSP again).
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const sheets = [...page.querySelectorAll("style")].map((style) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(style.textContent);
+      style.remove();
+      return sheet;
+    });
+    for (const script of page.querySelectorAll("script")) script.remove();
+    const root = frame.shadowRoot || frame.attachShadow({ mode: "open" });
+    root.adoptedStyleSheets = sheets;
+    root.replaceChildren(...[...page.body.childNodes].map((node) => document.importNode(node, true)));
+    frame.setAttribute("aria-label", `Report ${key}`);
     frame.hidden = false;
-    frame.title = `Report ${key}`;
   };
   show(el("h1", {}, "Reports"),
     Object.entries(kinds).map(([kind, keys]) => [el("h2", {}, REPORT_LABELS[kind] || kind),

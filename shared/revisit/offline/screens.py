@@ -89,7 +89,7 @@ def take(out: Path, patients: int = 120, days: int = 15) -> list[Path]:
         admin.get_by_role("heading", name="Recall, daily").wait_for()
         if admin.locator("ul.reports button").count():
             admin.locator("ul.reports button").first.click()
-            admin.frame_locator("iframe#report").locator("h1").first.wait_for()
+            admin.locator("#report h1").first.wait_for()
         shot(admin, "console-admin-reports")
         for view, heading in (("intake", "^New patients"), ("campaigns", "^Reactivation campaigns")):
             admin.goto(f"{base}/console/#{view}")
