@@ -46,12 +46,12 @@ def worst_case(tenant, language: str) -> dict:
                 language),
             "ask": True, "rebook": False, "moved": False, "visit": as_long_as_allowed(longest([t.labels.get(language) or t.labels["en"] for t in tenant.appointment_types])),
             "instructions": instructions, "notice": "reminder", "unsubscribe_url": None, "treatment": "prosthesis",
-            "booking_url": None}
+            "booking_url": None, "manage_url": None}
 
 
 def rendered_sizes(tenant, language: str, name: str, link: str | None = None):
     """Every date of a year (the longest month and weekday names in the locale), overdue or not."""
-    values = worst_case(tenant, language) | {"booking_url": link}
+    values = worst_case(tenant, language) | {"booking_url": link, "manage_url": link}
     for n in range(0, 365, 1):
         day = date(2026, 1, 1) + timedelta(days=n)
         at = datetime(day.year, day.month, day.day, 10, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -71,13 +71,15 @@ def test_every_sms_template_stays_within_its_segment_budget(tenant, language, na
 
 
 @pytest.mark.parametrize("language", list(Language))
-def test_the_recall_sms_with_the_longest_booking_link_stays_within_one_segment_more(tenant, language):
-    """X6 and X11: the link replaces the phone clause; from the longest address allowed it costs one segment."""
-    worst, text = max(rendered_sizes(tenant, language.value, "recall_sms.txt", LONGEST_LINK),
+@pytest.mark.parametrize("name", ["recall_sms", "appointment_confirmation_sms", "appointment_reminder_sms"])
+def test_an_sms_with_the_longest_link_stays_within_one_segment_more(tenant, language, name):
+    """X6 and X11: the link (to book, or to change or cancel) replaces the phone clause; from the longest address
+    allowed it costs one segment."""
+    worst, text = max(rendered_sizes(tenant, language.value, f"{name}.txt", LONGEST_LINK),
                       key=lambda found: found[0].units)
     assert LONGEST_LINK in text
-    budget = segment_budget("recall_sms", worst.encoding)
-    assert budget == segment_budget("recall_sms", worst.encoding, link=False) + 1
+    budget = segment_budget(name, worst.encoding)
+    assert budget == segment_budget(name, worst.encoding, link=False) + 1
     assert worst.segments <= budget, f"{language}: {worst.segments} {worst.encoding} segments ({worst.units} units)"
 
 

@@ -92,6 +92,11 @@ def test_a_new_patients_first_booking_runs_intake_once(clinic):
     assert record[0]["notices_execution"] in [e["name"] for e in clinic.executions("appointment")]
     clinic.book("p-new1", on=date(2026, 11, 27), kind="recall")  # a second booking: no second intake
     assert [e["name"] for e in clinic.executions("intake")] == ["intake-p-new1"]
+    from revisit.services import staff_console  # the staff console's timeline links the intake
+
+    front_desk = clinic.ctx.config.staff_member("boston-front-desk")
+    timeline = staff_console.timeline(clinic.ctx, front_desk, "p-new1")
+    assert ("intake", "intake-p-new1") in {(e.workflow, e.name) for e in timeline.executions}
     done = clinic.call("POST", f"/tasks/{onboarding[0]['task_id']}/done", {"staff_id": "chain-admin"})
     assert done.status == 200 and done.json()["status"] == "done"
     assert clinic.ctx.tables.patients.get("p-new1").status == "Active"  # I3: onboarded

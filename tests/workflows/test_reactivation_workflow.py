@@ -118,6 +118,11 @@ def test_a_campaign_walks_each_patient_down_the_chain_and_stops_at_the_first_res
     executions = react.sfn.list_executions(stateMachineArn=react.stack.state_machine_arns["reactivation"])["executions"]
     assert sorted(e["name"] for e in executions) == [f"react-back-to-smile-p-00000{n}" for n in (1, 2, 3, 4)]
     assert {e["status"] for e in executions} == {"SUCCEEDED"}
+    from revisit.services import staff_console  # the staff console's timeline links each patient's chain
+
+    admin = react.ctx.config.staff_member("chain-admin")
+    timeline = staff_console.timeline(react.ctx, admin, "p-000004")
+    assert ("reactivation", "react-back-to-smile-p-000004") in {(e.workflow, e.name) for e in timeline.executions}
 
 
 def test_the_teams_observation_ends_a_patients_chain_as_a_response(react):

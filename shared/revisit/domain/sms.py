@@ -74,8 +74,9 @@ Cyrillic, where one holds only 70 characters."""
 SMS_LINK_BASE_MAX = 32
 """X6: an SMS carries the booking link only from a public address this short (a custom domain such as
 https://book.smilecircle.com, 28): the recall SMS then stays within one segment more than without."""
-LINKED_TEMPLATES = frozenset({"recall_sms"})
-"""X11: the SMS that may carry the patient's self-booking link, which costs one segment more."""
+LINKED_TEMPLATES = frozenset({"recall_sms", "appointment_confirmation_sms", "appointment_reminder_sms"})
+"""X11: the SMS that may carry the patient's link (to book, or to change or cancel the appointment), which
+costs one segment more."""
 
 
 def segment_budget(template: str, encoding: str, link: bool = True) -> int:

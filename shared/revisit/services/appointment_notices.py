@@ -175,14 +175,15 @@ def _deliver(ctx: TenantContext, appointment: Appointment, patient: Patient, not
                "ask": appointment.confirmation != ConfirmationStatus.CONFIRMED,
                "moved": appointment.status == AppointmentStatus.BOOKED and appointment.updated_at is not None}
     language = patient.language
+    # X11: the confirmation and reminders link to confirming or cancelling online (an SMS asks YES/NO too)
+    context["manage_url"] = appointment_url(ctx, appointment, sms=channel == Channel.SMS) \
+        if notice in (Notice.CONFIRMATION, Notice.REMINDER) else None
     if channel == Channel.SMS:
         text = render_sms(language, f"appointment_{notice.value}_sms.txt", ctx.config.sms_gsm_folding, **context)
         assert patient.phone is not None
         return ctx.notifier.send_sms(SmsMessage(patient.phone, text, ctx.config.sms_sender_id))
     assert patient.email is not None
     template = "appointment_confirmation_email" if notice == Notice.CONFIRMATION else "appointment_notice_email"
-    # X11: the confirmation and reminders link to confirming or cancelling online (SMS ask for a YES/NO reply)
-    context["manage_url"] = appointment_url(ctx, appointment) if notice in (Notice.CONFIRMATION, Notice.REMINDER) else None
     text = render(language, f"{template}.txt", **context)
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     if notice in (Notice.CONFIRMATION, Notice.CANCELLATION):

@@ -28,7 +28,7 @@ def booking_url(ctx: TenantContext, cycle: RecallCycle, sms: bool = False) -> st
     kind = ctx.config.recall_visit_type(cycle.recall_types)
     if not settings.enabled or ctx.links is None or not ctx.public_url or kind is None:
         return None
-    if sms and not (settings.in_sms and len(ctx.public_url.rstrip("/")) <= SMS_LINK_BASE_MAX):
+    if sms and not sms_links(ctx):
         return None
     link_id = _link_id(ctx, f"book/{cycle.patient_id}/{cycle.cycle_id}")
     now = clock.now()
@@ -39,10 +39,19 @@ def booking_url(ctx: TenantContext, cycle: RecallCycle, sms: bool = False) -> st
     return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
 
 
-def appointment_url(ctx: TenantContext, appointment: Appointment) -> str | None:
-    """An appointment's link, for its email notices: the patient confirms or cancels it until it starts. None
-    where the tenant turned self-scheduling off or the function has no signer or the tenant no address."""
+def sms_links(ctx: TenantContext) -> bool:
+    """Whether an SMS may carry a patient's link: the tenant wants it there and its address is short (X6)."""
+    settings = ctx.config.self_scheduling
+    return settings.in_sms and bool(ctx.public_url) and len(str(ctx.public_url).rstrip("/")) <= SMS_LINK_BASE_MAX
+
+
+def appointment_url(ctx: TenantContext, appointment: Appointment, sms: bool = False) -> str | None:
+    """An appointment's link, for its notices: the patient confirms or cancels it until it starts. None where
+    the tenant turned self-scheduling off or the function has no signer or the tenant no address; for an SMS,
+    also where `sms_links` says no."""
     if not ctx.config.self_scheduling.enabled or ctx.links is None or not ctx.public_url:
+        return None
+    if sms and not sms_links(ctx):
         return None
     link_id = _link_id(ctx, f"appointment/{appointment.patient_id}/{appointment.appointment_id}")
     ctx.tables.booking_links.issue(BookingLink(

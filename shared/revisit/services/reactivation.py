@@ -50,6 +50,13 @@ from revisit.services.sweep import spreadsheet_safe
 from revisit.services.unsubscribe import unsubscribe_url
 
 CAMPAIGN_MACHINE, PATIENT_MACHINE = "campaign", "reactivation"
+
+
+def execution_name(campaign_id: str, patient_id: str) -> str:
+    """One patient's chain of channels in one campaign (A5)."""
+    return f"react-{campaign_id}-{patient_id}"
+
+
 PAGE_SIZE = 100
 
 
@@ -149,7 +156,7 @@ def select_campaign_patients(request: CampaignPage, ctx: TenantContext) -> Campa
         if ctx.tables.campaigns.add_member(member):
             started += 1
         if ctx.workflows is not None:
-            ctx.workflows.start(PATIENT_MACHINE, f"react-{campaign.campaign_id}-{member.patient_id}",
+            ctx.workflows.start(PATIENT_MACHINE, execution_name(campaign.campaign_id, member.patient_id),
                                 {"campaign_id": campaign.campaign_id, "patient_id": member.patient_id})
     if started:
         campaign = ctx.tables.campaigns.get(request.campaign_id)

@@ -231,7 +231,8 @@ FOLLOW_UP_PURPOSE = {AppointmentStatus.CANCELLED: "cancelled", AppointmentStatus
 def _executions(ctx: TenantContext, patient_id: str, cycles: list[RecallCycle],
                 appointments: list[Appointment]) -> list[Execution]:
     """The patient's executions by their deterministic names: each recall cycle; each appointment's notices
-    (and the follow-up a cancel or no-show sent); each completed visit's close-out; each doctor's order."""
+    (and the follow-up a cancel or no-show sent); each completed visit's close-out; each doctor's order; a new
+    patient's intake; each reactivation campaign's chain for them."""
     found = [Execution("recall", c.execution_name) for c in cycles]
     for appointment in appointments:
         found.append(Execution("appointment", notices_execution_name(appointment)))
@@ -240,6 +241,20 @@ def _executions(ctx: TenantContext, patient_id: str, cycles: list[RecallCycle],
         if appointment.status == AppointmentStatus.COMPLETED:
             found.append(Execution("visit", visit.execution_name(appointment.appointment_id)))
     found += [Execution("referral", referral.execution_name(lead.lead_id)) for lead in ctx.tables.leads.for_patient(patient_id)]
+    if appointments:  # a new patient's intake, listed under the clinic and (local) day of their first booking
+        first = min(appointments, key=lambda a: a.created_at)
+        day = first.created_at.astimezone(ZoneInfo(ctx.config.clinic(first.clinic_id).time_zone)).date()
+        try:
+            ctx.tables.visits.intake(first.clinic_id, day, patient_id)
+            found.append(Execution("intake", intake.execution_name(patient_id)))
+        except NotFound:
+            pass
+    for campaign in ctx.tables.campaigns.all():  # each reactivation campaign the patient was part of
+        try:
+            ctx.tables.campaigns.member(campaign.campaign_id, patient_id)
+        except NotFound:
+            continue
+        found.append(Execution(reactivation.PATIENT_MACHINE, reactivation.execution_name(campaign.campaign_id, patient_id)))
     return found
 
 
