@@ -1,7 +1,7 @@
 """R5 R6 R15 R16 R24 R27: one rung of the contact ladder."""
 
 from revisit.lambda_runtime import MetricUnit, metrics, step
-from revisit.models.steps import ContactResult, RecallRef
+from revisit.models.steps.recall import ContactResult, RecallRef
 from revisit.services.recall import contact_patient
 
 

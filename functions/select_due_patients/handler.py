@@ -1,7 +1,7 @@
 """R1: one page of a clinic's due patients, from the sparse due index."""
 
 from revisit.lambda_runtime import MetricUnit, metrics, step
-from revisit.models.steps import SelectDueRequest, SelectDueResult
+from revisit.models.steps.sweep import SelectDueRequest, SelectDueResult
 from revisit.services.sweep import select_due_patients
 
 

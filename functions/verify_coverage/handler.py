@@ -1,7 +1,7 @@
 """I16: a new patient's coverage for the first visit, from the tenant's eligibility provider."""
 
 from revisit.lambda_runtime import step
-from revisit.models.steps import CoverageRequest
+from revisit.models.steps.intake import CoverageRequest
 from revisit.services.intake import verify_coverage
 
 lambda_handler = step(CoverageRequest)(verify_coverage)

@@ -10,6 +10,7 @@ A handler is a few lines:
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+import revisit
 from revisit.adapters.dynamo import TenantTables
 from revisit.adapters.eligibility import eligibility_provider
 from revisit.adapters.events import EventBridgePublisher
@@ -49,7 +51,7 @@ __all__ = ["MetricUnit", "logger", "metrics", "step", "tenant_context"]
 class Settings(BaseModel):
     """The function's environment. A missing or wrong value fails the cold start, not the first patient."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     tenant_id: str
     table_name: str
@@ -114,6 +116,15 @@ def tenant_context() -> TenantContext:
     return context
 
 
+def end_of_init() -> None:
+    """The first invocation ends the cold start: what the init built is frozen out of the collector's sight and
+    the collector, paused for the init (revisit/__init__.py), starts."""
+    if revisit.COLLECTOR_PAUSED_FOR_INIT:
+        revisit.COLLECTOR_PAUSED_FOR_INIT = False
+        gc.freeze()
+        gc.enable()
+
+
 def reset_contexts() -> None:
     """Offline only: forget clients made for an earlier emulated account."""
     _contexts.clear()
@@ -141,6 +152,7 @@ def step(request_model: type[BaseModel], on_result: Callable[[Any], None] | None
 
         @functools.wraps(service_call)
         def lambda_handler(event: dict, context: Any) -> dict:
+            end_of_init()
             try:
                 return wrapped(event, context)
             finally:
@@ -161,6 +173,7 @@ def http_handler(handle: Callable[[dict, Any], dict], correlation_id_path: str |
 
     @functools.wraps(handle)
     def lambda_handler(event: dict, context: Any) -> dict:
+        end_of_init()
         try:
             return wrapped(event, context)
         finally:

@@ -62,7 +62,7 @@ def test_a_retried_notice_step_never_sends_twice(api):
     driver = Driver(api.stack)
     booked = api.call("POST", "/appointments", NEW_PATIENT).json()
     driver.run_until(datetime.fromisoformat("2026-11-23T14:05:00+00:00"))
-    from revisit.models.steps import AppointmentNoticeRequest
+    from revisit.models.steps.notices import AppointmentNoticeRequest
     from revisit.services.appointment_notices import send_next_notice
     again = send_next_notice(AppointmentNoticeRequest(execution_name="replay", patient_id="p-000001",
                                                       appointment_id=booked["appointment_id"],

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from revisit.domain.consent import refusal
 from revisit.models.common import Channel, MessageKind
 from revisit.models.entities import CycleStatus, RecallItem, TaskKind
-from revisit.models.steps import PrepareRecallRequest, RecallRef
+from revisit.models.steps.recall import PrepareRecallRequest, RecallRef
 from revisit.offline.driver import Driver
 from revisit.services import recall
 
@@ -146,7 +146,7 @@ def test_a_recall_visit_that_did_not_happen_brings_a_cycle_whose_message_asks_fo
 
 def test_the_patients_history_shows_each_cycle_and_contact_without_message_text(api):
     """R24, X3: the cycles (re-surfaced ones too) and every message or task on the file, ids and outcomes."""
-    from revisit.models.steps import RecallRef
+    from revisit.models.steps.recall import RecallRef
     api.ctx.tables.patients.save(make_patient(recalls=HISTORY))
     recall.prepare_recall(PrepareRecallRequest(execution_name="r-1", patient_id="p-000001", clinic_id="boston",
                                                recall_due_date=date(2026, 11, 21)), api.ctx)

@@ -25,7 +25,7 @@ def as_staff(api, staff_id, method, url, body=None):
 @pytest.fixture
 def overdue_patient(api):
     """p-000001 at Boston with an open recall cycle whose call task is in the front desk's queue."""
-    from revisit.models.steps import OpenRecallRequest
+    from revisit.models.steps.recall import OpenRecallRequest
 
     patient = api.ctx.tables.patients.get("p-000001")
     recall.open_recall(OpenRecallRequest(patient_id=patient.patient_id, clinic_id=patient.clinic_id,

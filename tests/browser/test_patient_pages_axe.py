@@ -35,7 +35,7 @@ def test_every_state_of_the_patients_pages_passes_axe(browser):
         bulgarian = make_patient("p-000003", clinic_id="sofia", language="bg", phone="+359888100200")
         for someone in (patient, bulgarian):
             stack.tables.patients.save(someone)
-        from revisit.models.steps import OpenRecallRequest
+        from revisit.models.steps.recall import OpenRecallRequest
         from revisit.services import recall
 
         for someone in (patient, bulgarian):

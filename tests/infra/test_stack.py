@@ -198,6 +198,7 @@ def test_the_layer_builder_asks_pip_for_linux_wheels_into_the_layer_folder(tmp_p
     spec.loader.exec_module(builder)
     command = builder.pip_command(tmp_path)
     assert command[1:6] == ["-m", "pip", "install", "--quiet", "--target"] and command[6] == str(tmp_path)
+    assert "--no-compile" in command  # bytecode of the runtime's Python only (compile_bytecode)
     assert "manylinux2014_x86_64" in command and command[-2:] == ["-r", str(ROOT / "layers" / "requirements.txt")]
     assert command[-4:-2] == ["-c", str(ROOT / "constraints.txt")]
 

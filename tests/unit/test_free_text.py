@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 from pydantic import ValidationError
-from revisit.models.steps import PrepareRecallRequest, RunDateRequest
+from revisit.models.steps.recall import PrepareRecallRequest
+from revisit.models.steps.sweep import RunDateRequest
 from revisit.services import recall, sweep
 
 from tests.conftest import make_patient

@@ -10,14 +10,8 @@ from revisit import clock
 from revisit.errors import InvalidRequest, SlotTaken
 from revisit.models.common import Channel
 from revisit.models.entities import AppointmentStatus, AttemptOutcome, CycleStatus, RecallStatus, TaskKind
-from revisit.models.steps import (
-    AdminSummaryRequest,
-    ContactResult,
-    PrepareRecallRequest,
-    RecallRef,
-    RunDateRequest,
-    SelectDueRequest,
-)
+from revisit.models.steps.recall import ContactResult, PrepareRecallRequest, RecallRef
+from revisit.models.steps.sweep import AdminSummaryRequest, RunDateRequest, SelectDueRequest
 from revisit.services import booking, patient_actions, recall, replies, sweep
 
 from tests.conftest import make_patient

@@ -7,8 +7,6 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-import phonenumbers
-
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -88,6 +86,8 @@ def segment_budget(template: str, encoding: str, link: bool = True) -> int:
 
 def sms_country(phone: str) -> str | None:
     """The country an E.164 number belongs to (ISO 3166 alpha-2), or None if no country claims it."""
+    import phonenumbers  # here, not at import (cold start)
+
     return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
 
 

@@ -1,7 +1,5 @@
 """The records Revisit keeps: patients, recall cycles, staff tasks, communication attempts, appointments."""
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -171,7 +169,7 @@ class CycleStatus(StrEnum):
         return self in (CycleStatus.PENDING, CycleStatus.CONTACTED, CycleStatus.MANUAL_REVIEW)
 
     @property
-    def recall_status(self) -> RecallStatus:
+    def recall_status(self) -> "RecallStatus":
         """What the patient's record shows while this is its latest cycle (R7, R16)."""
         return RecallStatus[self.name]
 

@@ -1,7 +1,5 @@
 """The tenant configuration: one clinic chain. Validated at synth, at load and at run time."""
 
-from __future__ import annotations
-
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -15,6 +13,9 @@ from revisit.models.common import Channel, Email, Identifier, Language, PhoneE16
 
 
 class Strict(BaseModel):
+    """Validators are built when first used, not at import (cold start, issue 14); so a default that is a model is
+    a default_factory: an instance made in a class body would build its validator at import."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
@@ -35,7 +36,7 @@ class SendWindow(Strict):
     """0 = Monday."""
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> SendWindow:
+    def _start_before_end(self) -> "SendWindow":
         if self.start >= self.end:
             raise ValueError("send_window.start must be before send_window.end")
         return self
@@ -59,13 +60,13 @@ class Clinic(Strict):
     language: Language
     phone: PhoneE164
     address: str = ""
-    send_window: SendWindow = SendWindow()
+    send_window: SendWindow = Field(default_factory=SendWindow)
     working_weekdays: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
 
     @model_validator(mode="after")
-    def _short_enough_for_sms(self) -> Clinic:
+    def _short_enough_for_sms(self) -> "Clinic":
         if self.sms_name is None and len(self.name) > SMS_NAME_MAX:
             raise ValueError(f"name is longer than {SMS_NAME_MAX} characters: set sms_name, the name SMS use")
         return self
@@ -83,7 +84,7 @@ class RecallType(Strict):
     """What the patient is due for, in each language ('check-up and cleaning')."""
 
     @model_validator(mode="after")
-    def _positive_interval(self) -> RecallType:
+    def _positive_interval(self) -> "RecallType":
         if self.interval_months * 31 + self.interval_days <= 0:
             raise ValueError("interval_months and interval_days must add up to a positive interval")
         return self
@@ -124,7 +125,7 @@ class AppointmentType(Strict):
         return sorted(offsets.items(), key=lambda item: item[1], reverse=True)
 
     @model_validator(mode="after")
-    def _on_the_grid(self) -> AppointmentType:
+    def _on_the_grid(self) -> "AppointmentType":
         if self.duration_minutes % SLOT_MINUTES:
             raise ValueError(f"duration_minutes must be a multiple of {SLOT_MINUTES}")
         return self
@@ -141,7 +142,7 @@ class WorkingHours(Strict):
     end: time
 
     @model_validator(mode="after")
-    def _start_before_end(self) -> WorkingHours:
+    def _start_before_end(self) -> "WorkingHours":
         if self.start >= self.end:
             raise ValueError("start must be before end")
         if self.start.minute % SLOT_MINUTES or self.end.minute % SLOT_MINUTES:
@@ -234,7 +235,7 @@ class ReactivationLink(Strict):
 class ReactivationSettings(Strict):
     inactive_after_months: int = Field(default=18, ge=3, le=120)
     """A1: no visit for this long and nothing booked: the patient is inactive."""
-    chain: list[ReactivationLink] = Field(default=[
+    chain: list[ReactivationLink] = Field(default_factory=lambda: [
         ReactivationLink(channel=Channel.EMAIL, after_days=0), ReactivationLink(channel=Channel.SMS, after_days=7),
         ReactivationLink(channel=Channel.CALL_TASK, after_days=7)], min_length=1)
     """A5: email first, SMS a week later to those without email or without response, then a call task."""
@@ -294,7 +295,7 @@ class BillingSettings(Strict):
     findings: list[FindingRule] = []
 
     @model_validator(mode="after")
-    def _consistent(self) -> BillingSettings:
+    def _consistent(self) -> "BillingSettings":
         categories = {c.category for c in self.categories}
         codes = [s.code for s in self.services]
         if len(categories) != len(self.categories) or len(codes) != len(set(codes)):
@@ -324,7 +325,7 @@ class BillingSettings(Strict):
     def schedule_for(self, clinic_id: str) -> FeeSchedule | None:
         return next((s for s in self.fee_schedules if clinic_id in s.clinics), None)
 
-    def category(self, category: str) -> ProcedureCategory:
+    def category(self, category: str) -> "ProcedureCategory":
         return next(c for c in self.categories if c.category == category)
 
     @property
@@ -350,7 +351,7 @@ class EligibilitySettings(Strict):
     x12: X12Settings | None = None
 
     @model_validator(mode="after")
-    def _x12_configured(self) -> EligibilitySettings:
+    def _x12_configured(self) -> "EligibilitySettings":
         if self.provider == "x12" and self.x12 is None:
             raise ValueError("eligibility.x12 is required when eligibility.provider is x12")
         return self
@@ -417,15 +418,15 @@ class TenantConfig(Strict):
     refusal_reason_labels: dict[Identifier, dict[Language, Label]] = {}
     """How a refusal reason reads in each language (a lead's comment); a reason without one reads as its code."""
     procedures: list[Procedure] = []
-    referral: ReferralSettings = ReferralSettings()
-    reactivation: ReactivationSettings = ReactivationSettings()
-    sweep: SweepSettings = SweepSettings()
-    recall: RecallLoopSettings = RecallLoopSettings()
-    reports: ReportSettings = ReportSettings()
-    billing: BillingSettings = BillingSettings()
-    eligibility: EligibilitySettings = EligibilitySettings()
-    intake: IntakeSettings = IntakeSettings()
-    self_scheduling: SelfSchedulingSettings = SelfSchedulingSettings()
+    referral: ReferralSettings = Field(default_factory=ReferralSettings)
+    reactivation: ReactivationSettings = Field(default_factory=ReactivationSettings)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
+    recall: RecallLoopSettings = Field(default_factory=RecallLoopSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
+    eligibility: EligibilitySettings = Field(default_factory=EligibilitySettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    self_scheduling: SelfSchedulingSettings = Field(default_factory=SelfSchedulingSettings)
 
     _tz = field_validator("time_zone")(classmethod(lambda cls, v: _time_zone(v)))
 
@@ -437,7 +438,7 @@ class TenantConfig(Strict):
         return value
 
     @model_validator(mode="after")
-    def _sms_link_fits(self) -> TenantConfig:
+    def _sms_link_fits(self) -> "TenantConfig":
         scheduling, url = self.self_scheduling, str(self.public_api_url or "").rstrip("/")
         if scheduling.enabled and scheduling.in_sms and len(url) > SMS_LINK_BASE_MAX:
             raise ValueError(f"public_api_url: at most {SMS_LINK_BASE_MAX} characters for the booking link in recall "
@@ -446,7 +447,7 @@ class TenantConfig(Strict):
         return self
 
     @model_validator(mode="after")
-    def _consistent(self) -> TenantConfig:
+    def _consistent(self) -> "TenantConfig":
         for name, ids in (
             ("clinics", [c.clinic_id for c in self.clinics]),
             ("recall_types", [r.recall_type for r in self.recall_types]),
@@ -507,19 +508,19 @@ class TenantConfig(Strict):
     def sms_allowed_countries(self) -> frozenset[str]:
         return frozenset(self.sms_countries or {c.country for c in self.clinics})
 
-    def clinic(self, clinic_id: str) -> Clinic:
+    def clinic(self, clinic_id: str) -> "Clinic":
         for clinic in self.clinics:
             if clinic.clinic_id == clinic_id:
                 return clinic
         raise KeyError(clinic_id)
 
-    def recall_type(self, recall_type: str) -> RecallType:
+    def recall_type(self, recall_type: str) -> "RecallType":
         for rt in self.recall_types:
             if rt.recall_type == recall_type:
                 return rt
         raise KeyError(recall_type)
 
-    def appointment_type(self, appointment_type: str) -> AppointmentType:
+    def appointment_type(self, appointment_type: str) -> "AppointmentType":
         for at in self.appointment_types:
             if at.appointment_type == appointment_type:
                 return at
@@ -535,19 +536,19 @@ class TenantConfig(Strict):
     def refusal_label(self, reason: str, language: Language) -> str:
         return self.refusal_reason_labels.get(reason, {}).get(language) or reason.replace("-", " ")
 
-    def procedure(self, procedure_id: str) -> Procedure:
+    def procedure(self, procedure_id: str) -> "Procedure":
         for procedure in self.procedures:
             if procedure.procedure_id == procedure_id:
                 return procedure
         raise KeyError(procedure_id)
 
-    def staff_member(self, staff_id: str) -> StaffMember:
+    def staff_member(self, staff_id: str) -> "StaffMember":
         for member in self.staff:
             if member.staff_id == staff_id:
                 return member
         raise KeyError(staff_id)
 
-    def provider(self, provider_id: str) -> Provider:
+    def provider(self, provider_id: str) -> "Provider":
         for provider in self.providers:
             if provider.provider_id == provider_id:
                 return provider

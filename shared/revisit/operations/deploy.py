@@ -5,6 +5,7 @@ account the tenant file names. Then the layer, a synth with cdk-nag, a diff, and
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -36,7 +37,8 @@ def commands(tenant_file: Path, config: TenantConfig, *, approve: bool) -> list[
     context = ["-c", f"tenants={tenant_file.resolve()}", "-c", "nag=true"]
     stack = stack_name(config)
     return [
-        [sys.executable, str(ROOT / "layers" / "build_layer.py")],
+        # The layer ships bytecode only when built by the runtime's Python (LAYER_PYTHON=python3.14, docs/deploy.md).
+        [os.environ.get("LAYER_PYTHON") or sys.executable, str(ROOT / "layers" / "build_layer.py")],
         [*cdk, "synth", *context, "--quiet", stack],
         [*cdk, "diff", *context, stack],
         [*cdk, "deploy", *context, stack, "--require-approval", "never" if approve else "broadening"],

@@ -37,7 +37,7 @@ from revisit.models.entities import (
     TaskKind,
     TaskPriority,
 )
-from revisit.models.steps import AppointmentNoticeRequest, AppointmentNoticeResult
+from revisit.models.steps.notices import AppointmentNoticeRequest, AppointmentNoticeResult
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
 from revisit.services.booking_links import appointment_url

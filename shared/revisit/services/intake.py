@@ -31,7 +31,7 @@ from revisit.models.entities import (
     TaskPriority,
     TaskStatus,
 )
-from revisit.models.steps import CoverageRequest, CoverageResult, IntakeRef, IntakeResult
+from revisit.models.steps.intake import CoverageRequest, CoverageResult, IntakeRef, IntakeResult
 from revisit.services.appointment_notices import execution_name as notices_execution_name
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient

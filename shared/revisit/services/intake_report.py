@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.errors import NotFound
 from revisit.models.entities import IntakeRecord, TaskStatus
-from revisit.models.steps import IntakeReportRequest, IntakeReportResult
+from revisit.models.steps.intake import IntakeReportRequest, IntakeReportResult
 from revisit.rendering import render_report
 from revisit.services.context import TenantContext
 from revisit.services.sweep import spreadsheet_safe

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from revisit import clock
-from revisit.models.steps import ReferralReportRequest, ReferralReportResult
+from revisit.models.steps.referral import ReferralReportRequest, ReferralReportResult
 from revisit.rendering import render_report
 from revisit.services import reactivation
 from revisit.services.context import TenantContext

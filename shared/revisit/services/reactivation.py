@@ -37,7 +37,12 @@ from revisit.models.entities import (
     TaskKind,
     TaskPriority,
 )
-from revisit.models.steps import CampaignPage, CampaignPageResult, ReactivationRef, ReactivationStep
+from revisit.models.steps.reactivation import (
+    CampaignPage,
+    CampaignPageResult,
+    ReactivationRef,
+    ReactivationStep,
+)
 from revisit.ports import EmailMessage, SmsMessage
 from revisit.rendering import render, render_sms
 from revisit.services.campaign_members import FINAL, call_task_id, end_member, record_answer

@@ -36,7 +36,7 @@ from revisit.models.entities import (
     TaskPriority,
     TaskStatus,
 )
-from revisit.models.steps import (
+from revisit.models.steps.recall import (
     ContactResult,
     OpenRecallRequest,
     OpenRecallResult,

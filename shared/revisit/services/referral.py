@@ -37,7 +37,7 @@ from revisit.models.entities import (
     TaskPriority,
     TaskStatus,
 )
-from revisit.models.steps import LeadRef, LeadRoute, LeadWait, LeadWaitResult
+from revisit.models.steps.referral import LeadRef, LeadRoute, LeadWait, LeadWaitResult
 from revisit.ports import EmailMessage
 from revisit.rendering import render
 from revisit.services.context import TenantContext

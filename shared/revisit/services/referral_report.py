@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from revisit import clock
 from revisit.domain.leads import LeadStage
 from revisit.models.entities import Lead
-from revisit.models.steps import ReferralReportRequest, ReferralReportResult
+from revisit.models.steps.referral import ReferralReportRequest, ReferralReportResult
 from revisit.rendering import render_report
 from revisit.services.context import TenantContext
 from revisit.services.sweep import spreadsheet_safe

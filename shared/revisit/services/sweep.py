@@ -16,7 +16,7 @@ from revisit.domain.naming import recall_execution_name, sweep_page_execution_na
 from revisit.domain.recall_dates import next_due_recall, suggest_visit_date
 from revisit.models.common import Role
 from revisit.models.entities import CycleStatus, RecallCycle, StaffTask, TaskKind, TaskPriority, TaskStatus
-from revisit.models.steps import (
+from revisit.models.steps.sweep import (
     AdminSummaryRequest,
     AdminSummaryResult,
     AlertResult,

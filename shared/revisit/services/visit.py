@@ -37,7 +37,7 @@ from revisit.models.entities import (
     VisitLine,
     VisitStage,
 )
-from revisit.models.steps import VisitBilled, VisitPlanned, VisitPriced, VisitRef
+from revisit.models.steps.intake import VisitBilled, VisitPlanned, VisitPriced, VisitRef
 from revisit.services import booking
 from revisit.services.context import TenantContext
 from revisit.services.intake import moved_status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,12 +46,14 @@ def translated_errors(kind: str, key: str) -> Iterator[None]:
         raise
 
 
-_DATETIME = TypeAdapter(datetime)
+@functools.cache
+def _datetime_adapter() -> TypeAdapter[datetime]:
+    return TypeAdapter(datetime)  # built when first used: building it at import costs every cold start
 
 
 def stored_datetime(moment: datetime) -> str:
     """A datetime as `to_item` stores it (pydantic writes UTC as 'Z'): what a condition must compare with."""
-    return _DATETIME.dump_python(moment, mode="json")
+    return _datetime_adapter().dump_python(moment, mode="json")
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:
