@@ -256,6 +256,10 @@ def events_queue_name(tenant_id: str, folder: str) -> str:
 
 def events_rule_name(tenant_id: str, folder: str) -> str:
     return resource_name(tenant_id, folder)
+BOOKING_LINK_PATH = "/b/"
+"""Patients' own links on the API's public address: their booking page (services/booking_links.py)."""
+UNSUBSCRIBE_LINK_PATH = "/unsubscribe/"
+"""And the unsubscribe page of an email (services/unsubscribe.py)."""
 LINKS_ENVIRONMENT = ("LINKS_KEY_ID", "PUBLIC_API_URL")
 """The links key and the API's public address, for the functions that sign or check links."""
 

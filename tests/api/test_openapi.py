@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 from revisit.api.app import openapi_document
@@ -29,3 +30,32 @@ def test_every_operation_documents_its_success_body_and_its_errors():
                 assert {"401", "403", "404", "422", "429", "503"} <= set(operation["responses"]), (method, path)
                 problem = operation["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
                 assert problem.endswith("/Problem")
+
+
+def test_a_request_finds_its_route_among_the_modules_its_first_segment_names():
+    """The API imports route modules by a path's first segment (issue 14): every route must be reachable so."""
+    import importlib
+
+    from revisit.api.app import FAMILIES_BY_SEGMENT, ROUTE_MODULES, resolver_for
+
+    for family, module in ROUTE_MODULES.items():
+        for rule, *_ in importlib.import_module(module).router._routes:
+            segment = rule.strip("/").split("/", 1)[0]
+            assert family in FAMILIES_BY_SEGMENT.get(segment, ()), (family, rule)
+    assert {s for families in FAMILIES_BY_SEGMENT.values() for s in families} == set(ROUTE_MODULES)
+    routes = resolver_for("/")._static_routes + resolver_for("/")._dynamic_routes
+    for route in routes:  # included in any order, no two routes may answer the same request
+        concrete = re.sub(r"<\w+>", "x1", route.path)
+        rivals = [r for r in routes if r is not route and r.method == route.method and r.rule.fullmatch(concrete)]
+        assert not rivals, (route.method, concrete)
+
+
+def test_a_cold_start_for_a_patients_link_or_a_health_check_builds_no_integrator_route():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom revisit.api.app import resolver_for\nresolver_for('/health')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('revisit.api.routes.') or m == 'revisit.api.staff'))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")}).stdout
+    assert loaded.strip() == "[]"

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from revisit.errors import InvalidRequest
 from revisit.models.entities import ConfirmationStatus
 from revisit.rendering import render
-from revisit.services.booking_links import LINK_PATH
 from revisit.services.context import TenantContext
 from revisit.services.self_booking import BookingPage, PageState, language_of, open_page, submit
+from revisit.topology import BOOKING_LINK_PATH
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -32,12 +32,8 @@ STATUS = {PageState.OPEN: 200, PageState.BOOKED: 200, PageState.MANAGE: 200, Pag
 FORM = "application/x-www-form-urlencoded"
 
 
-def is_self_booking(event: dict[str, Any]) -> bool:
-    return (event.get("path") or "").startswith(LINK_PATH)
-
-
 def handle_self_booking(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
-    token = event["path"][len(LINK_PATH):]
+    token = event["path"][len(BOOKING_LINK_PATH):]
     method = event.get("httpMethod")
     if method not in ("GET", "POST"):  # what infra/constructs/api.py routes to it
         return {"statusCode": 405, "headers": HEADERS | {"Allow": "GET, POST"}, "body": "", "isBase64Encoded": False}

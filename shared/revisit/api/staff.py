@@ -35,17 +35,17 @@ from revisit.models.tenant import StaffMember
 from revisit.services import booking, confirmation, staff_console
 from revisit.services.context import TenantContext
 
-staff = APIGatewayRouter()
+router = APIGatewayRouter()
 NO_STORE = {"Cache-Control": "no-store"}  # patients' data: never in a browser's or proxy's cache
 
 
 def _context() -> TenantContext:
-    return staff.context["tenant"]
+    return router.context["tenant"]
 
 
 def _member() -> StaffMember:
-    authorizer = (staff.current_event.request_context.authorizer.raw_event or {}) \
-        if staff.current_event.request_context else {}
+    authorizer = (router.current_event.request_context.authorizer.raw_event or {}) \
+        if router.current_event.request_context else {}
     claims = authorizer.get("claims") or {}
     username = claims.get("cognito:username")
     if not username:
@@ -60,7 +60,7 @@ def _member() -> StaffMember:
 
 def _json_body() -> dict:
     try:
-        found = staff.current_event.json_body
+        found = router.current_event.json_body
     except ValueError:
         raise InvalidRequest("body", "is not JSON") from None
     if found is not None and not isinstance(found, dict):
@@ -85,7 +85,7 @@ def member_language(member: StaffMember) -> str:
     return ctx.config.clinic(member.clinic_id).language if member.clinic_id else ctx.config.default_language
 
 
-@staff.get("/staff/me", include_in_schema=False)
+@router.get("/staff/me", include_in_schema=False)
 def me():
     member = _member()
     from revisit.domain.staff_access import VIEWS
@@ -101,7 +101,7 @@ def me():
                                        _context().config.refusal_reasons}})
 
 
-@staff.get("/staff/clinics/<clinic_id>/queue", include_in_schema=False)
+@router.get("/staff/clinics/<clinic_id>/queue", include_in_schema=False)
 def queue(clinic_id: PathId, later: Annotated[bool, Query()] = False):
     """Today's work (due by the end of the clinic's day; `later=true` adds what is due after), each task with
     what the call needs: the patient's name, phone and language, what is due and how often they were reached."""
@@ -141,7 +141,7 @@ def _task_row(ctx: TenantContext, task) -> dict:
     return row
 
 
-@staff.post("/staff/tasks/<task_id>/call-outcome", include_in_schema=False)
+@router.post("/staff/tasks/<task_id>/call-outcome", include_in_schema=False)
 def call_outcome(task_id: PathId, body: CallOutcome):
     ctx, member = _context(), _member()
     try:
@@ -152,12 +152,12 @@ def call_outcome(task_id: PathId, body: CallOutcome):
     return _answer(ctx.tables.tasks.get(task_id).model_dump(mode="json"))
 
 
-@staff.post("/staff/tasks/<task_id>/done", include_in_schema=False)
+@router.post("/staff/tasks/<task_id>/done", include_in_schema=False)
 def task_done(task_id: PathId):
     return _answer(staff_console.complete(_context(), _member(), task_id).model_dump(mode="json"))
 
 
-@staff.get("/staff/tasks/<task_id>/slots", include_in_schema=False)
+@router.get("/staff/tasks/<task_id>/slots", include_in_schema=False)
 def task_slots(task_id: PathId):
     """A call's 'booked' goes straight to the patient's free times (their clinic, the visit due)."""
     ctx = _context()
@@ -168,7 +168,7 @@ def task_slots(task_id: PathId):
          "starts_at": s.starts_at.isoformat()} for s in slots[:400]]})
 
 
-@staff.post("/staff/tasks/<task_id>/booking", include_in_schema=False)
+@router.post("/staff/tasks/<task_id>/booking", include_in_schema=False)
 def book_for_task(task_id: PathId):
     # Validated here rather than as a route parameter: the integrators' OpenAPI document keeps out staff models.
     body = StaffBooking.model_validate(_json_body())
@@ -176,7 +176,7 @@ def book_for_task(task_id: PathId):
     return _answer(appointment.model_dump(mode="json"), 201)
 
 
-@staff.post("/staff/leads/<lead_id>/assignment", include_in_schema=False)
+@router.post("/staff/leads/<lead_id>/assignment", include_in_schema=False)
 def assign_lead(lead_id: PathId):
     registrar = _json_body().get("registrar_id")
     if not isinstance(registrar, str) or not registrar:
@@ -185,7 +185,7 @@ def assign_lead(lead_id: PathId):
     return _answer(lead.model_dump(mode="json", exclude={"notes"}))
 
 
-@staff.get("/staff/leads/<lead_id>/slots", include_in_schema=False)
+@router.get("/staff/leads/<lead_id>/slots", include_in_schema=False)
 def lead_slots(lead_id: PathId):
     ctx = _context()
     kind, slots = _allowed(staff_console.lead_slots, ctx, _member(), lead_id)
@@ -195,7 +195,7 @@ def lead_slots(lead_id: PathId):
          "starts_at": s.starts_at.isoformat()} for s in slots[:400]]})
 
 
-@staff.post("/staff/leads/<lead_id>/call-outcome", include_in_schema=False)
+@router.post("/staff/leads/<lead_id>/call-outcome", include_in_schema=False)
 def lead_call(lead_id: PathId):
     body = LeadCall.model_validate(_json_body())
     lead = _allowed(staff_console.lead_call, _context(), _member(), lead_id, body.outcome,
@@ -204,7 +204,7 @@ def lead_call(lead_id: PathId):
     return _answer(lead.model_dump(mode="json", exclude={"notes"}))
 
 
-@staff.get("/staff/clinics/<clinic_id>/recalls", include_in_schema=False)
+@router.get("/staff/clinics/<clinic_id>/recalls", include_in_schema=False)
 def recalls(clinic_id: PathId,
             recall_type: Annotated[str | None, Query(max_length=40)] = None,
             status: Annotated[CycleStatus | None, Query()] = None,
@@ -220,7 +220,7 @@ def recalls(clinic_id: PathId,
     return _answer([dataclasses.asdict(r) | {"recall_due_date": r.recall_due_date.isoformat()} for r in rows])
 
 
-@staff.get("/staff/patients/<patient_id>/timeline", include_in_schema=False)
+@router.get("/staff/patients/<patient_id>/timeline", include_in_schema=False)
 def timeline(patient_id: PathId):
     found = _allowed(staff_console.timeline, _context(), _member(), patient_id)
     return _answer({
@@ -239,7 +239,7 @@ def timeline(patient_id: PathId):
         "treatment_plans": [p.model_dump(mode="json") for p in found.plans]})
 
 
-@staff.get("/staff/clinics/<clinic_id>/schedule", include_in_schema=False)
+@router.get("/staff/clinics/<clinic_id>/schedule", include_in_schema=False)
 def schedule(clinic_id: PathId, day: Annotated[date | None, Query()] = None):
     ctx = _context()
     zone = ZoneInfo(ctx.config.clinic(clinic_id).time_zone) if clinic_id in {c.clinic_id for c in ctx.config.clinics} \
@@ -253,7 +253,7 @@ def schedule(clinic_id: PathId, day: Annotated[date | None, Query()] = None):
         for p in found]})
 
 
-@staff.post("/staff/patients/<patient_id>/appointments/<appointment_id>/<action>", include_in_schema=False)
+@router.post("/staff/patients/<patient_id>/appointments/<appointment_id>/<action>", include_in_schema=False)
 def change_appointment(patient_id: PathId, appointment_id: PathId, action: PathId):
     """From the schedule: `confirmation` (the patient said so on the phone), `reschedule`, `cancel`."""
     ctx, member = _context(), _member()
@@ -275,7 +275,7 @@ def change_appointment(patient_id: PathId, appointment_id: PathId, action: PathI
     return _answer(changed.model_dump(mode="json"))
 
 
-@staff.post("/staff/appointments", include_in_schema=False)
+@router.post("/staff/appointments", include_in_schema=False)
 def book_visit(idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)] = None):
     body = NewBooking.model_validate(_json_body())
     appointment = _allowed(staff_console.book_visit, _context(), _member(),
@@ -283,7 +283,7 @@ def book_visit(idempotency_key: Annotated[str | None, Header(alias="Idempotency-
     return _answer(appointment.model_dump(mode="json"), 201)
 
 
-@staff.get("/staff/clinics/<clinic_id>/availability", include_in_schema=False)
+@router.get("/staff/clinics/<clinic_id>/availability", include_in_schema=False)
 def free_times(clinic_id: PathId, appointment_type: Annotated[str, Query(min_length=1, max_length=40)],
                day: Annotated[date, Query()]):
     """Free times for moving an appointment: one day at a time, as the schedule shows days."""
@@ -294,12 +294,12 @@ def free_times(clinic_id: PathId, appointment_type: Annotated[str, Query(min_len
                     if s.starts_at > clock.now()])
 
 
-@staff.get("/staff/reports", include_in_schema=False)
+@router.get("/staff/reports", include_in_schema=False)
 def reports():
     return _answer(_allowed(staff_console.report_keys, _context(), _member()))
 
 
-@staff.get("/staff/report", include_in_schema=False)
+@router.get("/staff/report", include_in_schema=False)
 def report(key: Annotated[str, Query(min_length=9, max_length=200, pattern=r"^reports/[A-Za-z0-9/_.-]+$")]):
     """One report as the scheduled job wrote it (a self-contained HTML page), in the console's frame."""
     body, content_type = _allowed(staff_console.report, _context(), _member(), key)
@@ -307,7 +307,7 @@ def report(key: Annotated[str, Query(min_length=9, max_length=200, pattern=r"^re
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"})
 
 
-@staff.get("/staff/clinics/<clinic_id>/new-patients", include_in_schema=False)
+@router.get("/staff/clinics/<clinic_id>/new-patients", include_in_schema=False)
 def new_patients(clinic_id: PathId, day: Annotated[date | None, Query()] = None):
     ctx = _context()
     if clinic_id not in {c.clinic_id for c in ctx.config.clinics}:
@@ -327,12 +327,12 @@ def new_patients(clinic_id: PathId, day: Annotated[date | None, Query()] = None)
     return _answer({"clinic_id": clinic_id, "day": day.isoformat(), "time_zone": str(zone), "patients": rows})
 
 
-@staff.get("/staff/campaigns", include_in_schema=False)
+@router.get("/staff/campaigns", include_in_schema=False)
 def campaigns():
     return _answer(_allowed(staff_console.campaigns, _context(), _member()))
 
 
-@staff.get("/staff/audit", include_in_schema=False)
+@router.get("/staff/audit", include_in_schema=False)
 def audit(day: Annotated[date | None, Query()] = None):
     day = day or clock.now().date()  # the one clock's day (offline, virtual time), not the browser's
     views = _allowed(staff_console.audit_day, _context(), _member(), day)

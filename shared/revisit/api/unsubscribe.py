@@ -10,7 +10,8 @@ from typing import Any
 from revisit.errors import NotFound
 from revisit.rendering import render
 from revisit.services.context import TenantContext
-from revisit.services.unsubscribe import LINK_PATH, UnsubscribeLink, read_link, unsubscribe
+from revisit.services.unsubscribe import UnsubscribeLink, read_link, unsubscribe
+from revisit.topology import UNSUBSCRIBE_LINK_PATH
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -21,12 +22,8 @@ HEADERS = {
 }
 
 
-def is_unsubscribe(event: dict[str, Any]) -> bool:
-    return (event.get("path") or "").startswith(LINK_PATH)
-
-
 def handle_unsubscribe(event: dict[str, Any], ctx: TenantContext) -> dict[str, Any]:
-    token = event["path"][len(LINK_PATH):]
+    token = event["path"][len(UNSUBSCRIBE_LINK_PATH):]
     method = event.get("httpMethod")
     if method not in ("GET", "HEAD", "POST"):
         return {"statusCode": 405, "headers": HEADERS | {"Allow": "GET, POST"}, "body": "", "isBase64Encoded": False}

@@ -13,8 +13,8 @@ from revisit import clock
 from revisit.domain.sms import SMS_LINK_BASE_MAX
 from revisit.models.entities import Appointment, BookingLink, LinkPurpose, RecallCycle
 from revisit.services.context import TenantContext
+from revisit.topology import BOOKING_LINK_PATH
 
-LINK_PATH = "/b/"
 LINK_ID_BYTES = 15
 """120 bits: 20 URL-safe characters."""
 LINK_ID_LENGTH = 20
@@ -36,7 +36,7 @@ def booking_url(ctx: TenantContext, cycle: RecallCycle, sms: bool = False) -> st
         link_id=link_id, patient_id=cycle.patient_id, cycle_id=cycle.cycle_id, clinic_id=cycle.clinic_id,
         appointment_type=kind.appointment_type, issued_at=now, valid_until=now + timedelta(days=settings.link_days),
         form_key=secrets.token_urlsafe(24)))
-    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+    return f"{ctx.public_url.rstrip('/')}{BOOKING_LINK_PATH}{link_id}"
 
 
 def sms_links(ctx: TenantContext) -> bool:
@@ -58,7 +58,7 @@ def appointment_url(ctx: TenantContext, appointment: Appointment, sms: bool = Fa
         link_id=link_id, purpose=LinkPurpose.APPOINTMENT, patient_id=appointment.patient_id,
         clinic_id=appointment.clinic_id, appointment_type=appointment.appointment_type, issued_at=clock.now(),
         valid_until=appointment.starts_at, form_key=secrets.token_urlsafe(24), appointment_id=appointment.appointment_id))
-    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+    return f"{ctx.public_url.rstrip('/')}{BOOKING_LINK_PATH}{link_id}"
 
 
 def link_id_for(ctx: TenantContext, subject: str) -> str:

@@ -15,8 +15,7 @@ from revisit.services.booking_links import link_id_for, link_id_from
 from revisit.services.context import TenantContext
 from revisit.services.patients import change_patient
 from revisit.services.replies import INBOUND
-
-LINK_PATH = "/unsubscribe/"
+from revisit.topology import UNSUBSCRIBE_LINK_PATH
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def unsubscribe_url(ctx: TenantContext, patient_id: str, kind: MessageKind) -> s
         return None
     link_id = link_id_for(ctx, f"unsubscribe/{patient_id}/{kind.value}")
     ctx.tables.unsubscribe_links.save(link_id, patient_id, kind.value)
-    return f"{ctx.public_url.rstrip('/')}{LINK_PATH}{link_id}"
+    return f"{ctx.public_url.rstrip('/')}{UNSUBSCRIBE_LINK_PATH}{link_id}"
 
 
 def read_link(ctx: TenantContext, token: str) -> UnsubscribeLink:
