@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import yaml
-from revisit.models.entities import RecallItem
+from revisit.models.entities import PatientStatus, RecallItem
 from revisit.offline.driver import Driver
 from revisit.offline.stack import ROOT, OfflineStack
 from revisit.offline.synthetic import generate
@@ -39,7 +39,9 @@ def night(patients: int, per_clinic_cap: int | None = None) -> dict:
         people, _ = generate(stack.config, patients, start.date(), seed=11)
         due_on = start.date() - timedelta(days=30)
         people = [p.model_copy(update={"recalls": [RecallItem(recall_type="prophy", last_done=due_on - timedelta(
-            days=183 + n % 60))], "next_appointment_at": None, "opted_out": False}) for n, p in enumerate(people)]
+            days=183 + n % 60))], "next_appointment_at": None, "opted_out": False,
+            # the synthetic chain hands a share to reactivation (inactive): here every patient is in recall
+            "status": PatientStatus.ACTIVE}) for n, p in enumerate(people)]
         stack.tables.patients.save_many(people)
         began = time.monotonic()
         arn = stack.start_execution("sweep", "night-1", {"run_date": start.date().isoformat()})
