@@ -38,7 +38,6 @@ from revisit.models.entities import (
     VisitStage,
 )
 from revisit.models.steps.intake import VisitBilled, VisitPlanned, VisitPriced, VisitRef
-from revisit.services import booking
 from revisit.services.context import TenantContext
 from revisit.services.intake import moved_status
 from revisit.services.patients import change_patient
@@ -87,6 +86,10 @@ def close_visit(ctx: TenantContext, patient_id: str, appointment_id: str, perfor
     if earlier is not None:  # a concurrent call recorded it first
         return earlier, False
     if appointment.status == AppointmentStatus.BOOKED:  # X1: the recall due dates move forward
+        # Only the API closes visits: the visit workflow's functions (price, bill, plan) do not import the
+        # booking service and the recall ladder behind it at their cold start (issue 14).
+        from revisit.services import booking
+
         booking.change_status(ctx, patient_id, appointment_id, AppointmentStatus.COMPLETED)
     if ctx.workflows is not None:
         ctx.workflows.start(VISIT.name, visit.execution_name, {"patient_id": patient_id, "appointment_id": appointment_id})
