@@ -59,3 +59,25 @@ def test_a_cold_start_for_a_patients_link_or_a_health_check_builds_no_integrator
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")}).stdout
     assert loaded.strip() == "[]"
+
+
+def test_first_requests_for_different_families_at_once_lose_no_route():
+    """`revisit serve` answers on threads (its /openapi.json beside the API function's first request)."""
+    import subprocess
+    import sys
+
+    code = ("import threading\nfrom revisit.api import app\n"
+            "paths = ['/patients/p1', '/clinics/c1/tasks', '/', '/staff/me', '/orders', '/claims/c1'] * 3\n"
+            "barrier = threading.Barrier(len(paths))\n"
+            "def first(path):\n    barrier.wait(); app.resolver_for(path)\n"
+            "threads = [threading.Thread(target=first, args=(p,)) for p in paths]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "routes = app.resolver_for('/')._static_routes + app.resolver_for('/')._dynamic_routes\n"
+            "print(len({(r.method, r.path) for r in routes}), len(routes))")
+    from revisit.api.app import resolver_for
+
+    every = {(r.method, r.path) for r in resolver_for("/")._static_routes + resolver_for("/")._dynamic_routes}
+    for _ in range(3):
+        seen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")}).stdout.split()
+        assert seen == [str(len(every)), str(len(every))]

@@ -111,8 +111,8 @@ def resolver_for(path: str) -> APIGatewayRestResolver:
     """The resolver, with the routes that can answer this path included ("/": every route, for the OpenAPI
     document). One resolver: a router reads the request's context from the resolver that included it last."""
     segment = path.strip("/").split("/", 1)[0]
-    resolver = _resolver()
-    with _including:
+    with _including:  # the resolver too: two first requests must not each build one
+        resolver = _resolver()
         for family in FAMILIES_BY_SEGMENT.get(segment, ()) if segment else ROUTE_MODULES:
             if family not in _included:
                 resolver.include_router(importlib.import_module(ROUTE_MODULES[family]).router)
