@@ -16,6 +16,7 @@ def _fresh(code: str, **environment: str) -> dict:
 
 
 HANDLER = str(ROOT / "functions" / "open_recall" / "handler.py")
+TENANT_JSON = ROOT / "tenants" / "demo.yaml"  # load_tenant reads YAML too (a deployed tenant's file is JSON)
 IMPORT_HANDLER = ("import gc, json, sys, importlib.util as u\n"
                   f"s = u.spec_from_file_location('h', {HANDLER!r}); s.loader.exec_module(u.module_from_spec(s))\n")
 
@@ -54,3 +55,24 @@ def test_a_function_imports_only_its_own_workflows_step_models():
     code = IMPORT_HANDLER + "print(json.dumps(sorted(m for m in sys.modules if m.startswith('revisit.models.steps.'))))"
     assert "revisit.models.steps.recall" in _fresh(code)
     assert "revisit.models.steps.reactivation" not in _fresh(code)
+
+
+def test_the_first_invocation_makes_a_client_only_for_a_service_the_function_calls():
+    """Making a boto3 client reads its service's model (about 13 ms each): a recall step must not pay for the
+    report bucket's, the state machines' or the event bus's."""
+    code = IMPORT_HANDLER + (
+        "import botocore.client\n"
+        "made = []\n"
+        "original = botocore.client.ClientCreator.create_client\n"
+        "def create_client(self, service_name, *a, **k):\n"
+        "    made.append(service_name); return original(self, service_name, *a, **k)\n"
+        "botocore.client.ClientCreator.create_client = create_client\n"
+        "from revisit.lambda_runtime import tenant_context\n"
+        "ctx = tenant_context()\n"
+        "before = list(made)\n"
+        "ctx.workflows._client.meta.service_model.service_name\n"
+        "print(json.dumps({'at_first_call': before, 'after_use': made}))")
+    seen = _fresh(code, AWS_DEFAULT_REGION="us-east-1", TENANT_ID="demo", TABLE_NAME="t", REPORTS_BUCKET="b",
+                  TENANT_CONFIG_PATH=str(TENANT_JSON))
+    assert seen["at_first_call"] == ["dynamodb"]
+    assert seen["after_use"] == ["dynamodb", "stepfunctions"]
