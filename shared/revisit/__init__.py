@@ -5,7 +5,7 @@ import os
 
 __version__ = "0.1.0"
 
-# A Lambda cold start imports about 900 modules and builds about 150 models: the cyclic collector would walk
+# A Lambda cold start imports about 560 modules and builds some 70 models: the cyclic collector would walk
 # that growing heap again and again and free nothing (about 20 ms of every cold start, issue 14). It is paused
 # from the handler's first import until its first invocation, which freezes what the init made (never to be
 # scanned again) and starts it (revisit.lambda_runtime.end_of_init).
