@@ -40,7 +40,7 @@ def _dynamo_answers():
     def index_query(clinic):
         return table.query(IndexName=dynamo_keys.DUE_INDEX, KeyConditionExpression=Key("due_pk").eq(clinic))["Items"]
 
-    early = []
+    early, errors = [], {}
     for n in range(30):
         table.put_item(Item={"pk": f"PATIENT#p{n % 3}", "sk": f"ITEM#{n:03d}", "n": n, "tags": ["a", "b"],
                              "nested": {"x": Decimal(n) / 2 if n % 2 else n}, "due_pk": "DUE#boston" if n % 4 else "DUE#madrid",
@@ -70,6 +70,32 @@ def _dynamo_answers():
             {"Put": {"TableName": "seams", "Item": {"pk": "T#1", "sk": "A"}, "ConditionExpression": "attribute_not_exists(pk)"}}])
     except client.exceptions.TransactionCanceledException as exc:
         failed = [r.get("Code") for r in exc.response["CancellationReasons"]]
+        errors["transaction"] = _without_metadata(exc.response)
+    try:  # a condition fails outside a transaction
+        table.put_item(Item={"pk": "T#1", "sk": "A"}, ConditionExpression="attribute_not_exists(pk)",
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except client.exceptions.ConditionalCheckFailedException as exc:
+        errors["condition"] = _without_metadata(exc.response)
+    try:  # a request DynamoDB refuses
+        table.update_item(Key={"pk": "T#1", "sk": "A"}, UpdateExpression="SET v = :missing",
+                          ExpressionAttributeValues={":v": 1})
+    except client.exceptions.ClientError as exc:
+        errors["validation"] = (type(exc).__name__, _without_metadata(exc.response))
+    written = {
+        "updated": _without_metadata(table.update_item(
+            Key={"pk": "PATIENT#p0", "sk": "ITEM#006"}, UpdateExpression="ADD n :one SET tags = list_append(tags, :t)",
+            ExpressionAttributeValues={":one": 1, ":t": ["c"]}, ReturnValues="ALL_NEW")),
+        "deleted": _without_metadata(table.delete_item(Key={"pk": "PATIENT#p0", "sk": "ITEM#009"}, ReturnValues="ALL_OLD")),
+        "batch_write": _without_metadata(client.batch_write_item(RequestItems={"seams": [
+            {"PutRequest": {"Item": {"pk": "B#1", "sk": "A", "bin": b"\x00\x01"}}},
+            {"DeleteRequest": {"Key": {"pk": "PATIENT#p2", "sk": "ITEM#008"}}}]})),
+        "batch_get": sorted(ddb.batch_get_item(RequestItems={"seams": {"Keys": [
+            {"pk": "B#1", "sk": "A"}, {"pk": "PATIENT#p1", "sk": "ITEM#007"}]}})["Responses"]["seams"],
+            key=lambda item: item["pk"]),
+        "transact_get": _without_metadata(client.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "seams", "Key": {"pk": "T#1", "sk": "A"}}}])),
+        "binary": table.get_item(Key={"pk": "B#1", "sk": "A"})["Item"],
+    }
     pages, start = [], None
     while True:
         page = table.query(IndexName=dynamo_keys.DUE_INDEX, KeyConditionExpression=Key("due_pk").eq("DUE#boston"),
@@ -89,11 +115,19 @@ def _dynamo_answers():
         "failed": failed,
         "early": early,
         "madrid": index_query("DUE#madrid"),
+        "errors": errors,
+        "written": written,
     }
+
+
+def _without_metadata(response):
+    """A response as the caller reads it, without the request's id and HTTP headers (new on every call)."""
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
 
 
 def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch):
     from moto import mock_aws
+    from moto.core.models import botocore_stubber
     from revisit.offline import seams
     from revisit.offline.lambda_dispatch import InProcessLambda
     from revisit.offline.virtual_time import VirtualClock
@@ -103,6 +137,9 @@ def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch)
     with mock_aws():
         plain = _dynamo_answers()
     seams.install(VirtualClock(START), InProcessLambda("us-east-1", "123456789012"))
+    over_http = []
+    monkeypatch.setattr(botocore_stubber, "process_request", lambda request, original=botocore_stubber.process_request:
+                        over_http.append(request.headers.get("X-Amz-Target", b"").decode()) or original(request))
     try:
         with mock_aws():
             seamed = _dynamo_answers()
@@ -111,6 +148,13 @@ def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch)
     assert seamed == plain
     assert len(plain["index_pages"]) > 1 and plain["count"] > 0 and len(plain["partition"]) > 0
     assert plain["failed"][-1] == "ConditionalCheckFailed" and not any(i["pk"] == "T#2" for i in plain["scan"])
+    errors = plain["errors"]
+    assert errors["condition"]["Error"]["Code"] == "ConditionalCheckFailedException" and errors["condition"]["Item"]
+    assert errors["validation"][0] == "ClientError" and errors["validation"][1]["Error"]["Code"] == "ValidationException"
+    assert plain["written"]["updated"]["Attributes"]["tags"] == ["a", "b", "c"]
+    assert plain["written"]["binary"]["bin"].value == b"\x00\x01"
+    # Seam 12: item calls answered in process; only the table's creation and the binary write went over HTTP.
+    assert over_http == ["DynamoDB_20120810.CreateTable", "DynamoDB_20120810.BatchWriteItem"]
 
 
 def test_calls_are_recorded_under_the_state_machine_and_the_function_that_made_them():
