@@ -76,6 +76,23 @@ def _dynamo_answers():
                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except client.exceptions.ConditionalCheckFailedException as exc:
         errors["condition"] = _without_metadata(exc.response)
+    try:  # the same key twice in one batch
+        client.batch_write_item(RequestItems={"seams": [{"PutRequest": {"Item": {"pk": "B#3", "sk": "A"}}},
+                                                        {"PutRequest": {"Item": {"pk": "B#3", "sk": "A"}}}]})
+    except client.exceptions.ClientError as exc:
+        errors["duplicate"] = (type(exc).__name__, _without_metadata(exc.response))
+    other = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="seams")["Credentials"]
+    try:  # another account's credentials see none of this account's tables
+        boto3.resource("dynamodb", region_name="us-east-1", aws_access_key_id=other["AccessKeyId"],
+                       aws_secret_access_key=other["SecretAccessKey"], aws_session_token=other["SessionToken"],
+                       ).Table("seams").get_item(Key={"pk": "T#1", "sk": "A"})
+    except client.exceptions.ClientError as exc:
+        errors["other_account"] = (type(exc).__name__, _without_metadata(exc.response))
+    metadata = {name: sorted(response["ResponseMetadata"]) + sorted(response["ResponseMetadata"]["HTTPHeaders"])
+                for name, response in (("read", table.get_item(Key={"pk": "T#1", "sk": "A"})),
+                                       ("error", _error_response(lambda: table.put_item(
+                                           Item={"pk": "T#1", "sk": "A"}, ConditionExpression="attribute_not_exists(pk)"))))}
     try:  # a request DynamoDB refuses
         table.update_item(Key={"pk": "T#1", "sk": "A"}, UpdateExpression="SET v = :missing",
                           ExpressionAttributeValues={":v": 1})
@@ -87,8 +104,10 @@ def _dynamo_answers():
             ExpressionAttributeValues={":one": 1, ":t": ["c"]}, ReturnValues="ALL_NEW")),
         "deleted": _without_metadata(table.delete_item(Key={"pk": "PATIENT#p0", "sk": "ITEM#009"}, ReturnValues="ALL_OLD")),
         "batch_write": _without_metadata(client.batch_write_item(RequestItems={"seams": [
-            {"PutRequest": {"Item": {"pk": "B#1", "sk": "A", "bin": b"\x00\x01"}}},
+            {"PutRequest": {"Item": {"pk": "B#2", "sk": "A", "n": 1}}},
             {"DeleteRequest": {"Key": {"pk": "PATIENT#p2", "sk": "ITEM#008"}}}]})),
+        "binary_write": _without_metadata(client.batch_write_item(RequestItems={"seams": [
+            {"PutRequest": {"Item": {"pk": "B#1", "sk": "A", "bin": b"\x00\x01"}}}]})),
         "batch_get": sorted(ddb.batch_get_item(RequestItems={"seams": {"Keys": [
             {"pk": "B#1", "sk": "A"}, {"pk": "PATIENT#p1", "sk": "ITEM#007"}]}})["Responses"]["seams"],
             key=lambda item: item["pk"]),
@@ -117,7 +136,16 @@ def _dynamo_answers():
         "madrid": index_query("DUE#madrid"),
         "errors": errors,
         "written": written,
+        "metadata": metadata,
     }
+
+
+def _error_response(call):
+    try:
+        call()
+    except Exception as exc:
+        return exc.response
+    raise AssertionError("the call should have failed")
 
 
 def _without_metadata(response):
@@ -153,8 +181,12 @@ def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch)
     assert errors["validation"][0] == "ClientError" and errors["validation"][1]["Error"]["Code"] == "ValidationException"
     assert plain["written"]["updated"]["Attributes"]["tags"] == ["a", "b", "c"]
     assert plain["written"]["binary"]["bin"].value == b"\x00\x01"
+    assert errors["duplicate"][1]["Error"]["Code"] == "ValidationException"
+    assert errors["other_account"][1]["Error"]["Code"] == "ResourceNotFoundException"
+    assert "RequestId" in plain["metadata"]["read"] and "x-amz-crc32" in plain["metadata"]["error"]
     # Seam 12: item calls answered in process; only the table's creation and the binary write went over HTTP.
-    assert over_http == ["DynamoDB_20120810.CreateTable", "DynamoDB_20120810.BatchWriteItem"]
+    assert [target for target in over_http if target.startswith("DynamoDB")] == [
+        "DynamoDB_20120810.CreateTable", "DynamoDB_20120810.BatchWriteItem"]
 
 
 def test_calls_are_recorded_under_the_state_machine_and_the_function_that_made_them():

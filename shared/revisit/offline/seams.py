@@ -24,11 +24,15 @@ tests/workflows/test_seams.py fails loudly if any of these stops working after a
    time while it runs.
 11. Each execution runs as its state machine (revisit.offline.aws_calls records its calls under its name),
    and the threads the interpreter starts for it (Map iterations, branches, callbacks) inherit that.
-12. (Speed only) A DynamoDB item call goes to moto's DynamoDB handler in process, not through the emulated
-   HTTP round trip: botocore still validates and serializes the request and parses the answer with its own
+12. (Speed) A DynamoDB item call goes to moto's DynamoDB handler in process, not through the emulated HTTP
+   round trip: botocore still validates and serializes the request and parses the answer with its own
    parser (errors included), but nothing signs it, and moto neither re-parses the JSON body against the
-   service model nor reads it as a query string (about 1 ms of a 1.3 ms PutItem). A request carrying binary
-   values takes the usual path, where moto's parser decodes them.
+   service model nor reads it as a query string (about 1 ms of a 1.3 ms PutItem). The account is the one
+   the client's access key maps to, as moto would find it in the signature. Skipped with the round trip:
+   botocore's retries and its send/sign/parse events, moto's IAM emulation (off unless a test turns it
+   on) and its request recorder; none is used here. The usual path remains for a request carrying binary
+   values (moto's parser decodes them), any endpoint that is not AWS's (DynamoDB Local) and any call made
+   while moto's mock is off.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import copy
 import datetime as _dt
 import functools
 import json
+import os
 import re
 import sys
 import threading
@@ -50,12 +55,13 @@ from botocore.client import BaseClient
 from moto.core.exceptions import ServiceException
 from moto.core.models import botocore_stubber as moto_botocore_stubber
 from moto.core.responses import ActionResult
-from moto.core.utils import camelcase_to_underscores
+from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.dynamodb import models as moto_dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.iam.models import get_account_id_from
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.program import program as parser_program
@@ -77,7 +83,9 @@ from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 from moto.stepfunctions.parser.backend import execution as backend_execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.utilities.aws_headers import gen_amz_crc32, gen_amzn_requestid_long
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 
 from revisit.offline import aws_calls
 from revisit.offline.lambda_dispatch import InProcessLambda
@@ -106,7 +114,6 @@ def install(clock: VirtualClock, lambdas: InProcessLambda) -> None:
     _installed["dynamo_result"] = DynamoResult.execute_result
     _installed["asl_parse"] = AmazonStateLanguageParser.__dict__["parse"]
     _installed["json_path_parse"] = moto_json_path.parse
-    _installed["make_request"] = BaseClient._make_request
     _installed["transact"] = DynamoDBBackend.transact_write_items
     _installed["table_put"] = MotoTable.put_item
     _installed["table_delete"] = MotoTable.delete_item
@@ -390,19 +397,23 @@ def _dynamodb_in_process(client: Any, operation_model: Any, request_dict: dict[s
     if (operation_model.name not in IN_PROCESS_OPERATIONS or not moto_botocore_stubber.enabled
             or not _AWS_DYNAMODB.match(request_dict["url"])  # not DynamoDB, or DynamoDB Local: a real endpoint
             or not isinstance(body, bytes) or b'"B"' in body or b'"BS"' in body):
-        return _installed["make_request"](client, operation_model, request_dict, request_context)
+        return _BOTOCORE_MAKE_REQUEST(client, operation_model, request_dict, request_context)
     handler = DynamoHandler()
     handler.params = handler.body = json.loads(body)
     handler.headers = request_dict["headers"]
-    handler.querystring, handler.uri_match, handler.response_headers = {}, {}, {}
+    handler.querystring, handler.uri_match = {}, {}
+    handler.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}  # as moto's setup_class
     handler.region = request_context["client_region"]
-    handler.current_account = handler.get_current_account()
+    handler.current_account = _moto_account(handler, client)
     try:
         status, headers, answer = handler.serialized(getattr(handler, camelcase_to_underscores(operation_model.name))())
     except ServiceException as error:
         status, headers, answer = handler.serialized(ActionResult(error))
     except HTTPException as error:  # moto's DynamoDB errors: the JSON body moto would send
-        status, headers, answer = error.code, dict(error.get_headers() or []), error.description
+        status, answer = error.code, error.description
+        headers = {**handler.response_headers, **dict(error.get_headers() or []), "status": str(error.code)}
+    gen_amz_crc32(answer, headers)
+    gen_amzn_requestid_long(headers)
     http = AWSResponse(request_dict["url"], int(status), headers, None)
     response = {"status_code": http.status_code, "headers": http.headers,
                 "body": answer.encode() if isinstance(answer, str) else answer}
@@ -411,7 +422,22 @@ def _dynamodb_in_process(client: Any, operation_model: Any, request_dict: dict[s
     parsed = parser.parse(response, operation_model.output_shape)
     if http.status_code >= 300:
         endpoint._add_modeled_error_fields(response, parsed, operation_model, parser)
+    parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0  # as botocore's endpoint adds it
     return http, parsed
+
+
+def _moto_account(handler: Any, client: Any) -> str:
+    """The account moto would serve: as moto's get_current_account, with the access key the request would
+    have been signed with (it is not signed here)."""
+    if "MOTO_ACCOUNT_ID" in os.environ or "x-moto-account-id" in handler.headers:
+        return handler.get_current_account()
+    credentials = client._request_signer._credentials
+    return get_account_id_from(credentials.access_key if credentials else handler.get_access_key())
+
+
+_BOTOCORE_MAKE_REQUEST = BaseClient._make_request
+"""Taken once at import: a call made while `uninstall` runs (an interpreter thread outliving its stack)
+still finds it."""
 
 
 class _AslParameters:
@@ -477,7 +503,7 @@ def uninstall() -> None:
     MotoTable.query = _installed.pop("query")
     DynamoDBBackend.transact_write_items = _installed.pop("transact")
     DynamoResult.execute_result = _installed.pop("dynamo_result")
-    BaseClient._make_request = _installed.pop("make_request")
+    BaseClient._make_request = _BOTOCORE_MAKE_REQUEST
     AmazonStateLanguageParser.parse = _installed.pop("asl_parse")
     moto_json_path.parse = _installed.pop("json_path_parse")
     for module in _installed.pop("datetime_modules"):

@@ -334,7 +334,7 @@ class Simulation:
         if not first_visit and _draw(appointment.patient_id, appointment.starts_at.isoformat(), "bitewings") < 0.25:
             codes.append("D0274")
         findings = [Finding(finding=name, tooth=None if name in ("calculus", "periodontitis") else
-                            str(1 + int(_draw(appointment.appointment_id, name, "tooth") * 32)))
+                            str(1 + int(_draw(appointment.patient_id, appointment.starts_at.isoformat(), name, "tooth") * 32)))
                     for name, share in FINDINGS
                     if _draw(appointment.patient_id, appointment.starts_at.isoformat(), name) < share]
         provider = appointment.provider_id or "dentist"
@@ -359,14 +359,14 @@ class Simulation:
             age = self._day - day
             if record.claim_id:
                 status = self.ctx.tables.visits.claim(record.claim_id).status
-                draw = _draw(record.claim_id, "payer")
+                draw = _draw(patient_id, str(day), "payer")  # not the claim's id: it is random
                 move = {"draft": ("submitted", 1), "submitted": ("denied" if draw < 0.1 else "accepted", 7),
                         "accepted": ("paid", 14)}.get(status)
                 if move and age >= move[1]:
                     visit.move_claim(self.ctx, record.claim_id, move[0], "billing-office")
                     self.actions[f"claim {move[0]}"] += 1
             if record.patient_portion and age == 2 and appointment_id not in self._for_leads \
-                    and _draw(appointment_id, "pays") < 0.8:
+                    and _draw(patient_id, str(day), "pays") < 0.8:
                 booking.record_payment(self.ctx, patient_id, appointment_id, f"desk-{appointment_id}",
                                        record.patient_portion, record.currency, "card")
                 self.actions["patient portion paid at the desk"] += 1
