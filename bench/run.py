@@ -5,7 +5,7 @@
    sizes (goal ≤ 11 for 10× the patients: linear in what is due, not in the table). DynamoDB Local, not moto:
    moto answers an index Query by walking the whole table, which would measure moto.
 2. The whole recall path: patients per second from sweep to the end of the ladder, offline.
-3. Cold start: each handler's import in a fresh process against a bare `import boto3` (median of 5; the goal
+3. Cold start: each handler's import in a fresh process against a bare `import boto3` (median of 9; the goal
    is at most 1.6x, issue 14).
 """
 
