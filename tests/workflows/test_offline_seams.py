@@ -29,7 +29,8 @@ def test_a_one_week_wait_passes_in_virtual_time_and_history_uses_virtual_timesta
 
 
 def _dynamo_answers():
-    """The same reads, answered by whatever moto is installed: base-table and index queries, pages, counts."""
+    """The same calls, answered by whatever moto is installed: base-table and index queries, pages, counts,
+    writes, batches, transactions and their errors."""
     import boto3
     from boto3.dynamodb.conditions import Key
     from revisit.adapters import dynamo_keys
@@ -153,7 +154,7 @@ def _without_metadata(response):
     return {key: value for key, value in response.items() if key != "ResponseMetadata"}
 
 
-def test_the_speed_seams_answer_dynamodb_reads_exactly_as_moto_does(monkeypatch):
+def test_the_speed_seams_answer_dynamodb_calls_and_errors_exactly_as_moto_does(monkeypatch):
     from moto import mock_aws
     from moto.core.models import botocore_stubber
     from revisit.offline import seams
